@@ -1,0 +1,3 @@
+//! The integration tests: one binary, real sockets on loopback, real git.
+
+mod support;
