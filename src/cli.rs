@@ -14,7 +14,13 @@ use crate::observe::logging::LogFormat;
 #[command(name = "kore-gitops", version, about, long_about = None)]
 pub struct Cli {
     /// Log format.
-    #[arg(long, global = true, value_enum, default_value = "auto", env = "KORE_GITOPS_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        env = "KORE_GITOPS_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
 
     /// Log filter, e.g. `info` or `kore_gitops=debug`.

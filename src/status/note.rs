@@ -1,0 +1,197 @@
+//! The note format.
+//!
+//! A note is a TOML document with one table per bot, preceded by comment lines
+//! that summarise it for a person reading `git log --notes=kore-gitops`:
+//!
+//! ```text
+//! # kore-gitops: travel-desk Synced · it-helpdesk Failed
+//!
+//! [bots.travel-desk]
+//! bot_id = "st-…"
+//! phase = "Synced"
+//! summary = "utterances: +1 in \"Book Flight\" (en)"
+//! …
+//! ```
+//!
+//! Comments are ignored when the note is parsed, so the summary line can never
+//! disagree with the data: it is always re-rendered from the tables.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{BotId, Digest};
+
+/// Where a bot stands after a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// Both live copies match the commit.
+    Synced,
+    /// An import of the commit's definition is under way.
+    Importing,
+    /// Training after an import is under way.
+    Training,
+    /// A publish is under way.
+    Publishing,
+    /// Published, but an administrator must still approve the version.
+    AwaitingApproval,
+    /// The pass failed; `error` says why.
+    Failed,
+    /// `suspend = true` in the bot's `bot.toml`: not reconciled.
+    Suspended,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// One bot's section of a note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotStatus {
+    /// The live bot, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_id: Option<BotId>,
+    /// Where the bot stands.
+    pub phase: Phase,
+    /// One line saying what changed (or "no change").
+    pub summary: String,
+    /// Digest of the normalised definition at the commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Digest>,
+    /// Digest of the normalised live (in-development) bot when last seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Digest>,
+    /// Platform job ids by step (`import`, `train.en`, `publish`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub jobs: BTreeMap<String, String>,
+    /// When the pass that produced this status started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<DateTime<Utc>>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<DateTime<Utc>>,
+    /// On failure: what went wrong, where, and whether it will be retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When this section was written; decides which of two writers wins.
+    pub updated: DateTime<Utc>,
+}
+
+impl BotStatus {
+    /// True when `other` says the same thing, whatever the time it was written.
+    pub fn same_content(&self, other: &BotStatus) -> bool {
+        BotStatus {
+            updated: other.updated,
+            ..self.clone()
+        } == *other
+    }
+}
+
+/// A whole note: every bot's section on one commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    /// Sections by bot folder name.
+    #[serde(default)]
+    pub bots: BTreeMap<String, BotStatus>,
+}
+
+/// A note that is not in the format above (written by hand or by another tool).
+#[derive(Debug, thiserror::Error)]
+#[error("note is not a kore-gitops status note: {0}")]
+pub struct NoteError(String);
+
+impl Note {
+    /// Parses a note's text.
+    pub fn parse(text: &str) -> Result<Note, NoteError> {
+        toml::from_str(text).map_err(|e| NoteError(e.message().to_owned()))
+    }
+
+    /// Renders the note: the summary comment, then the tables.
+    pub fn render(&self) -> String {
+        let summary: Vec<String> = self
+            .bots
+            .iter()
+            .map(|(name, status)| format!("{name} {}", status.phase))
+            .collect();
+        let body = toml::to_string(self).expect("a note always serialises");
+        format!("# kore-gitops: {}\n\n{body}", summary.join(" · "))
+    }
+
+    /// Merges `other` into `self`, section by section; where both hold a bot,
+    /// the section written last wins. Returns true when `self` changed.
+    pub fn merge(&mut self, other: &Note) -> bool {
+        let mut changed = false;
+        for (name, theirs) in &other.bots {
+            let take = match self.bots.get(name) {
+                Some(ours) => theirs.updated > ours.updated && !ours.same_content(theirs),
+                None => true,
+            };
+            if take {
+                self.bots.insert(name.clone(), theirs.clone());
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(phase: Phase, secs: i64) -> BotStatus {
+        BotStatus {
+            bot_id: Some("st-d80da043-d205-5297-85dd-08e4fdd86ba0".parse().unwrap()),
+            phase,
+            summary: "dialogs: 1 renamed".into(),
+            desired: Some(Digest::from_bytes([1; 32])),
+            live: None,
+            jobs: BTreeMap::from([("import".into(), "bir-1".into())]),
+            started: None,
+            finished: None,
+            error: None,
+            updated: DateTime::from_timestamp(secs, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn renders_a_readable_summary_and_parses_back() {
+        let mut note = Note::default();
+        note.bots
+            .insert("travel-desk".into(), status(Phase::Synced, 10));
+        note.bots
+            .insert("it-helpdesk".into(), status(Phase::Failed, 10));
+        let text = note.render();
+        assert!(text.starts_with("# kore-gitops: it-helpdesk Failed · travel-desk Synced\n"));
+        assert!(text.contains("[bots.travel-desk]"), "{text}");
+        assert_eq!(Note::parse(&text).unwrap(), note);
+    }
+
+    #[test]
+    fn merge_keeps_the_newest_section_of_each_bot() {
+        let mut ours = Note::default();
+        ours.bots.insert("a".into(), status(Phase::Importing, 20));
+        ours.bots.insert("b".into(), status(Phase::Synced, 20));
+        let mut theirs = Note::default();
+        theirs.bots.insert("a".into(), status(Phase::Synced, 30));
+        theirs.bots.insert("b".into(), status(Phase::Failed, 10));
+        theirs.bots.insert("c".into(), status(Phase::Suspended, 5));
+        assert!(ours.merge(&theirs));
+        assert_eq!(ours.bots["a"].phase, Phase::Synced);
+        assert_eq!(ours.bots["b"].phase, Phase::Synced);
+        assert_eq!(ours.bots["c"].phase, Phase::Suspended);
+        assert!(!ours.clone().merge(&ours));
+    }
+
+    #[test]
+    fn foreign_notes_are_rejected() {
+        assert!(Note::parse("reviewed-by: someone").is_err());
+        assert!(Note::parse("[bots.a]\nphase = \"Synced\"\nsurprise = 1\n").is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! Exchanging the notes ref with a remote (blocking: call it from
+//! `spawn_blocking`).
+//!
+//! Several writers may annotate the same remote (two daemons during a
+//! hand-over, a person running `kore-gitops sync`). A push that is refused
+//! because the remote moved on is answered by fetching the remote's notes,
+//! merging them section by section with ours, and pushing again: no note is
+//! lost and none is overwritten by a stale one.
+
+use std::cell::RefCell;
+
+use git2::{FetchOptions, PushOptions, RemoteCallbacks};
+
+use super::NOTES_REF;
+use super::store::{NoteStore, StoreError};
+
+/// Where the remote's notes are fetched to before a merge.
+const REMOTE_NOTES_REF: &str = "refs/kore-gitops/remote-notes";
+
+/// How many fetch-merge-push rounds are tried before giving up.
+pub const PUSH_ATTEMPTS: usize = 5;
+
+/// A failure to exchange notes with the remote.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// git failed (remote unreachable, authentication refused, …).
+    #[error("notes exchange with remote {remote:?}: {source}")]
+    Git {
+        /// The remote's name in the mirror.
+        remote: String,
+        /// The cause.
+        source: git2::Error,
+    },
+    /// Reading or merging the local notes failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Other writers kept moving the remote ref.
+    #[error("notes push to {remote:?} still refused after {PUSH_ATTEMPTS} fetch-and-merge rounds")]
+    Contended {
+        /// The remote's name in the mirror.
+        remote: String,
+    },
+}
+
+/// Pushes [`NOTES_REF`] to `remote`, merging in the remote's notes first
+/// whenever the push is refused. `callbacks` builds the credential callbacks
+/// for each connection. Returns the number of rounds it took.
+pub fn push_notes(
+    store: &NoteStore,
+    remote: &str,
+    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+) -> Result<usize, SyncError> {
+    let git_err = |source| SyncError::Git {
+        remote: remote.to_owned(),
+        source,
+    };
+    for round in 1..=PUSH_ATTEMPTS {
+        if try_push(store, remote, callbacks).map_err(git_err)? {
+            return Ok(round);
+        }
+        pull_notes(store, remote, callbacks)?;
+    }
+    Err(SyncError::Contended {
+        remote: remote.to_owned(),
+    })
+}
+
+/// Fetches the remote's notes and merges them into ours (a fresh clone does not
+/// fetch `refs/notes/*`, so this is also how existing notes are first read).
+pub fn pull_notes(
+    store: &NoteStore,
+    remote: &str,
+    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+) -> Result<(), SyncError> {
+    let git_err = |source| SyncError::Git {
+        remote: remote.to_owned(),
+        source,
+    };
+    let repo = store.repo();
+    let mut handle = repo.find_remote(remote).map_err(git_err)?;
+    let refspec = format!("+{NOTES_REF}:{REMOTE_NOTES_REF}");
+    let mut options = FetchOptions::new();
+    options.remote_callbacks(callbacks());
+    handle
+        .fetch(&[refspec.as_str()], Some(&mut options), None)
+        .map_err(git_err)?;
+    if repo.refname_to_id(REMOTE_NOTES_REF).is_err() {
+        return Ok(()); // the remote has no notes yet
+    }
+    store.rebase_onto(REMOTE_NOTES_REF)?;
+    Ok(())
+}
+
+/// One push attempt: Ok(true) when the remote took it, Ok(false) when it was
+/// refused because the remote's ref moved on.
+fn try_push(
+    store: &NoteStore,
+    remote: &str,
+    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+) -> Result<bool, git2::Error> {
+    let repo = store.repo();
+    if repo.refname_to_id(NOTES_REF).is_err() {
+        return Ok(true); // nothing to push yet
+    }
+    let refused = RefCell::new(None::<String>);
+    let mut cbs = callbacks();
+    cbs.push_update_reference(|_, status| {
+        *refused.borrow_mut() = status.map(str::to_owned);
+        Ok(())
+    });
+    let mut options = PushOptions::new();
+    options.remote_callbacks(cbs);
+    let refspec = format!("{NOTES_REF}:{NOTES_REF}");
+    match repo
+        .find_remote(remote)?
+        .push(&[refspec.as_str()], Some(&mut options))
+    {
+        Ok(()) => Ok(refused.borrow().is_none()),
+        Err(e) if e.code() == git2::ErrorCode::NotFastForward => Ok(false),
+        Err(e) => Err(e),
+    }
+}

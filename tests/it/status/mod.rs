@@ -1,0 +1,4 @@
+//! Status notes against real repositories: written on the commit, pushed, and
+//! merged when two writers annotate the same remote.
+
+mod notes;
