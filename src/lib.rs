@@ -5,11 +5,13 @@
 //! The modules follow the data as it flows through the daemon:
 //!
 //! - [`cli`]: the command line (clap); each command calls into the modules below.
+//! - [`config`]: the TOML file and environment overrides, validated at once.
 //! - [`ids`]: identifiers shared by every module (`BotId`, `CommitId`, `Digest`).
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
 //! - [`observe`]: logging (and later metrics and the HTTP endpoints).
 
 pub mod cli;
+pub mod config;
 pub mod ids;
 pub mod observe;
 pub mod status;
