@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line (clap); each command calls into the modules below.
 //! - [`config`]: the TOML file and environment overrides, validated at once.
 //! - [`ids`]: identifiers shared by every module (`BotId`, `CommitId`, `Digest`).
+//! - [`reconcile`]: the work queue (and, next, the per-bot pipeline).
 //! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
 //! - [`observe`]: logging (and later metrics and the HTTP endpoints).
@@ -15,5 +16,6 @@ pub mod cli;
 pub mod config;
 pub mod ids;
 pub mod observe;
+pub mod reconcile;
 pub mod source;
 pub mod status;
