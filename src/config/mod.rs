@@ -210,3 +210,21 @@ drift = "sometimes"
         assert!(err.problems[0].starts_with("c.toml:2:"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    /// The documented example must stay valid as keys are added.
+    #[test]
+    fn the_example_configuration_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kore-gitops.toml");
+        let env = Env::from_pairs([("KORE_CLIENT_SECRET".to_owned(), "example".to_owned())]);
+        let config = Config::load(&path, &env).unwrap();
+        assert_eq!(
+            config.platform.job_timeout,
+            std::time::Duration::from_secs(600)
+        );
+        assert_eq!(config.daemon.state_dir, Path::new("/var/lib/kore-gitops"));
+    }
+}
