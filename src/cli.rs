@@ -14,7 +14,13 @@ use crate::observe::logging::LogFormat;
 #[command(name = "kore-gitops", version, about, long_about = None)]
 pub struct Cli {
     /// Log format.
-    #[arg(long, global = true, value_enum, default_value = "auto", env = "KORE_GITOPS_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        env = "KORE_GITOPS_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
 
     /// Log filter, e.g. `info` or `kore_gitops=debug`.
@@ -27,9 +33,14 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Run the Kore.ai platform simulator (for tests, demos and trying things out).
+    Sim(crate::sim::cli::SimArgs),
+}
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Sim(args) => crate::sim::cli::run(args),
+    }
 }

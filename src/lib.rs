@@ -7,7 +7,9 @@
 //! - [`cli`]: the command line (clap); each command calls into the modules below.
 //! - [`ids`]: identifiers shared by every module (`BotId`, `CommitId`, `Digest`).
 //! - [`observe`]: logging (and later metrics and the HTTP endpoints).
+//! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
 
 pub mod cli;
 pub mod ids;
 pub mod observe;
+pub mod sim;
