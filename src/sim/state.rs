@@ -189,7 +189,7 @@ impl State {
 
     /// Back to the seeded bots, with nothing uploaded, exported or running.
     pub fn reset_bots(&mut self) {
-        let created_on = self.last_stamp.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let created_on = self.iso_now();
         self.bots = self
             .seeds
             .iter()
@@ -208,18 +208,19 @@ impl State {
         self.bots.iter_mut().find(|b| b.id == id)
     }
 
-    /// A wall-clock time strictly after every earlier one, so two exports
-    /// in the same millisecond still get different timestamps.
-    pub fn next_stamp(&mut self) -> chrono::DateTime<chrono::Utc> {
+    /// An export time at least one second after the previous export's, so
+    /// that even second-precision dates (`botEvents` `lMod`) differ between
+    /// two exports; it runs ahead of the clock only under bursts of exports.
+    pub fn next_export_stamp(&mut self) -> chrono::DateTime<chrono::Utc> {
         let now = chrono::Utc::now();
-        let next = self.last_stamp + chrono::Duration::milliseconds(1);
+        let next = self.last_stamp + chrono::Duration::seconds(1);
         self.last_stamp = now.max(next);
         self.last_stamp
     }
 
     /// The ISO time the platform puts on documents.
-    pub fn iso_now(&mut self) -> String {
-        self.next_stamp()
+    pub fn iso_now(&self) -> String {
+        chrono::Utc::now()
             .format("%Y-%m-%dT%H:%M:%S%.3fZ")
             .to_string()
     }

@@ -56,7 +56,7 @@ pub async fn start(
         let seq = bot.exports + 1;
         let stamp = ExportStamp {
             seq,
-            time: state.next_stamp(),
+            time: state.next_export_stamp(),
             export_options: request.export_options,
             platform_version: state.config.platform_version.clone(),
         };
