@@ -364,3 +364,76 @@ async fn approval_mode_holds_the_published_copy_until_approved() {
         .await;
     assert_eq!(copy["name"], "edited in the UI");
 }
+
+#[tokio::test]
+async fn uploads_are_validated_and_file_ids_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SimConfig {
+        file_ttl_secs: 1,
+        ..SimConfig::instant()
+    };
+    let sim = start_sim_with(&[write_synthetic_bot(dir.path(), "travel")], config).await;
+    let client = Client::new(&sim);
+    let admin = sim.credentials.app("admin");
+    let url = format!("{}/api/public/uploadfile", sim.base_url);
+    for (context, extension) in [("other", "json"), ("bulkImport", "exe")] {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(b"{}".to_vec()).file_name("x"),
+            )
+            .text("fileContext", context)
+            .text("fileExtension", extension);
+        let response = client
+            .http
+            .post(&url)
+            .header("auth", mint_token(admin, true))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{context} {extension}");
+    }
+    let file = client.upload(admin, b"{}".to_vec(), "json").await;
+    assert_eq!(file.len(), 24);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let bot = &sim.credentials.bot("travel").id;
+    let body = json!({"botDefinition": file, "configInfo": file});
+    let refused = client
+        .post(admin, &format!("/bot/{bot}/import"), body)
+        .await;
+    assert_eq!(refused.status(), 400, "expired file id");
+}
+
+#[tokio::test]
+async fn timed_jobs_are_pending_then_finish_and_training_is_per_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SimConfig {
+        job_mode: kore_gitops::sim::JobMode::Timed,
+        job_millis: 150,
+        ..SimConfig::default()
+    };
+    let sim = start_sim_with(&[write_synthetic_bot(dir.path(), "travel")], config).await;
+    let client = Client::new(&sim);
+    let admin = sim.credentials.app("admin");
+    let bot = sim.credentials.bot("travel").id.clone();
+    client
+        .post(admin, &format!("/bot/{bot}/ml/train"), json!(null))
+        .await;
+    let status = format!("/bot/{bot}/ml/train/status?language=en");
+    let training: Value = client.get(admin, &status).await.json().await.unwrap();
+    assert_eq!(training["trainingStatus"], "Inprogress");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let training: Value = client.get(admin, &status).await.json().await.unwrap();
+    assert_eq!(training["trainingStatus"], "Finished");
+    let url = format!("{}/api/public/bot/{bot}/ml/train", sim.base_url);
+    let spanish = client
+        .http
+        .post(url)
+        .header("auth", mint_token(admin, true))
+        .header("bot-language", "es")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spanish.status(), 400, "the bot has no Spanish");
+}
