@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 
 use super::auth;
 use super::error::ApiError;
-use super::faults::LoggedRequest;
+use super::faults::{LoggedRequest, Prelude};
 use super::state::{AppKind, Shared, lock};
 
 /// Marks a response whose connection must be closed without answering.
@@ -115,7 +115,7 @@ fn limit_key(call: &Call) -> String {
 }
 
 /// Runs a platform call through faults, auth and rate limits, and logs it.
-pub async fn gate(State(shared): State<Shared>, mut request: Request, next: Next) -> Response {
+pub async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let Some(call) = classify(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
@@ -124,47 +124,53 @@ pub async fn gate(State(shared): State<Shared>, mut request: Request, next: Next
         request.uri().path().to_owned(),
     );
     let prelude = lock(&shared).faults.prelude(call.endpoint);
-    let mut app = None;
-    let response = if prelude.drop {
+    let (response, status, app) = if prelude.drop {
         let mut response = ().into_response();
         response.extensions_mut().insert(DropConnection);
-        response
+        (response, 0, None)
     } else {
-        if let Some(delay) = prelude.delay {
-            tokio::time::sleep(delay).await;
-        }
-        let admitted = match prelude.fault {
-            Some(fault) => Err(fault),
-            None => admit(&shared, &call, &request),
-        };
-        match admitted {
-            Ok(caller) => {
-                if let Some(caller) = caller {
-                    app = Some(caller.app);
-                    request.extensions_mut().insert(caller);
-                }
-                next.run(request).await
-            }
-            Err(error) => error.into_response(),
-        }
-    };
-    let status = if prelude.drop {
-        0
-    } else {
-        response.status().as_u16()
+        let (response, app) = answer(&shared, &call, prelude, request, next).await;
+        let status = response.status().as_u16();
+        (response, status, app)
     };
     let mut state = lock(&shared);
     let app = app.map(|i| state.apps[i].name.clone());
+    let (endpoint, bot) = (call.endpoint.to_owned(), call.bot);
     state.faults.record(LoggedRequest {
         seq: 0,
         method,
         path,
-        endpoint: call.endpoint.to_owned(),
+        endpoint,
         status,
-        bot: call.bot.clone(),
+        bot,
         app,
     });
     response
+}
+
+/// Delays, fails, or admits and runs a call; returns the response and the app.
+async fn answer(
+    shared: &Shared,
+    call: &Call,
+    prelude: Prelude,
+    mut request: Request,
+    next: Next,
+) -> (Response, Option<usize>) {
+    if let Some(delay) = prelude.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let admitted = match prelude.fault {
+        Some(fault) => Err(fault),
+        None => admit(shared, call, &request),
+    };
+    match admitted {
+        Ok(Some(caller)) => {
+            request.extensions_mut().insert(caller);
+            (next.run(request).await, Some(caller.app))
+        }
+        Ok(None) => (next.run(request).await, None),
+        Err(error) => (error.into_response(), None),
+    }
 }
 
 /// Auth, app kind, scope and rate limit; `None` for calls without auth.
