@@ -11,11 +11,13 @@
 //! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
 //! - [`observe`]: logging (and later metrics and the HTTP endpoints).
+//! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
 
 pub mod cli;
 pub mod config;
 pub mod ids;
 pub mod observe;
 pub mod reconcile;
+pub mod sim;
 pub mod source;
 pub mod status;

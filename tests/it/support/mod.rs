@@ -2,3 +2,4 @@
 
 pub mod fixtures;
 pub mod git;
+pub mod sim;
