@@ -1,50 +1,18 @@
 //! The real binary: `kore-gitops sim` writes its credentials and serves.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use kore_gitops::sim::Credentials;
-
+use crate::support::process::SimProcess;
 use crate::support::sim::{mint_token, unzip, write_synthetic_bot};
-
-/// Kills the child process when the test ends, however it ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn binary_serves_token_export_status_download() {
     let dir = tempfile::tempdir().unwrap();
     let seed = write_synthetic_bot(dir.path(), "travel-desk");
-    let credentials_file = dir.path().join("credentials.json");
     let config = dir.path().join("sim.toml");
     std::fs::write(&config, "job_mode = \"timed\"\njob_millis = 100\n").unwrap();
-    let _child = Child(
-        Command::new(env!("CARGO_BIN_EXE_kore-gitops"))
-            .args(["sim", "--listen", "127.0.0.1:0", "--seed"])
-            .arg(&seed)
-            .arg("--config")
-            .arg(&config)
-            .arg("--credentials-file")
-            .arg(&credentials_file)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("binary starts"),
-    );
-    let mut credentials = None;
-    for _ in 0..200 {
-        if let Ok(text) = std::fs::read_to_string(&credentials_file) {
-            credentials = serde_json::from_str::<Credentials>(&text).ok();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let credentials = credentials.expect("credentials file written");
+    let sim = SimProcess::start(dir.path(), &[seed], Some(&config)).await;
+    let credentials = &sim.credentials;
     let bot = &credentials.bot("travel-desk").id;
     let app = credentials.app("admin");
     let http = reqwest::Client::new();
