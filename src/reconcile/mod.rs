@@ -2,10 +2,13 @@
 //! status together.
 //!
 //! - [`queue`]: the keyed work queue every trigger feeds.
+//! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
 
+pub mod plan;
 pub mod policy;
 pub mod queue;
 
+pub use plan::{Observed, Plan, Steps, decide};
 pub use policy::{Action, Retry, error_policy};
 pub use queue::{Lease, WorkQueue};
