@@ -105,6 +105,18 @@ impl<K: Clone + Eq + Hash + Ord> WorkQueue<K> {
         self.wake.notify_one();
     }
 
+    /// Resolves once [`WorkQueue::close`] has been called.
+    pub async fn closed(&self) {
+        loop {
+            // Created before the check, so a close in between still wakes it.
+            let notified = self.wake.notified();
+            if self.lock().closed {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Waits for the next due key that is not being worked on.
     pub async fn next(self: &Arc<Self>) -> Option<Lease<K>> {
         loop {
