@@ -3,6 +3,7 @@
 //! library, and maps the outcome to an exit code (0 success, 1 failure of the
 //! work, 2 usage or input error, 64 configuration error).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -14,7 +15,13 @@ use crate::observe::logging::LogFormat;
 #[command(name = "kore-gitops", version, about, long_about = None)]
 pub struct Cli {
     /// Log format.
-    #[arg(long, global = true, value_enum, default_value = "auto", env = "KORE_GITOPS_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        env = "KORE_GITOPS_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
 
     /// Log filter, e.g. `info` or `kore_gitops=debug`.
@@ -27,9 +34,33 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Compare two bots offline (bot folders, export folders or export zips).
+    /// Exit 0 equivalent, 1 different, 2 error.
+    Diff {
+        /// The left side (before).
+        left: PathBuf,
+        /// The right side (after).
+        right: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long, env = "KORE_GITOPS_JSON")]
+        json: bool,
+    },
+    /// Lint a bot repository (or one bot folder) offline: every problem with its file.
+    /// Exit 0 clean, 2 problems.
+    Validate {
+        /// A repository root (with bots/) or a bot folder.
+        path: PathBuf,
+    },
+}
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {}
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    match cli.command {
+        Command::Diff { left, right, json } => {
+            crate::diff::cli::run_diff(&left, &right, json, &mut out, &mut err)
+        }
+        Command::Validate { path } => crate::desired::cli::run_validate(&path, &mut out),
+    }
 }

@@ -34,8 +34,14 @@ impl FromStr for BotId {
     type Err = InvalidId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = |reason| InvalidId { kind: "bot id", value: s.to_owned(), reason };
-        let rest = s.strip_prefix("st-").ok_or_else(|| invalid("must start with \"st-\""))?;
+        let invalid = |reason| InvalidId {
+            kind: "bot id",
+            value: s.to_owned(),
+            reason,
+        };
+        let rest = s
+            .strip_prefix("st-")
+            .ok_or_else(|| invalid("must start with \"st-\""))?;
         uuid::Uuid::try_parse(rest).map_err(|_| invalid("must be \"st-\" followed by a UUID"))?;
         Ok(BotId(s.to_owned()))
     }
@@ -166,7 +172,9 @@ mod tests {
     fn bot_id_accepts_the_platform_form_only() {
         let id: BotId = "st-3c0e1947-3392-5f08-9d40-14eebc86ea88".parse().unwrap();
         assert_eq!(id.as_str(), "st-3c0e1947-3392-5f08-9d40-14eebc86ea88");
-        let err = "3c0e1947-3392-5f08-9d40-14eebc86ea88".parse::<BotId>().unwrap_err();
+        let err = "3c0e1947-3392-5f08-9d40-14eebc86ea88"
+            .parse::<BotId>()
+            .unwrap_err();
         assert!(err.to_string().contains("must start with \"st-\""), "{err}");
         assert!("st-not-a-uuid".parse::<BotId>().is_err());
     }

@@ -27,7 +27,10 @@ pub fn kore_exports() -> Option<PathBuf> {
     if std::env::var_os("CI").is_some() {
         panic!("fixtures folder {} is missing and CI is set", dir.display());
     }
-    eprintln!("NOTICE: skipping: real exports not found at {}", dir.display());
+    eprintln!(
+        "NOTICE: skipping: real exports not found at {}",
+        dir.display()
+    );
     None
 }
 
