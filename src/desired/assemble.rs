@@ -106,8 +106,8 @@ pub(crate) fn assemble(
     for entry in entries {
         let file = format!("{label}/{}", entry.name);
         if !is_known(&entry.name) {
-            if repository_bot && !is_ignorable(&entry.name) {
-                problems.push(Problem::in_file(&file, UNEXPECTED_FILE));
+            if repository_bot {
+                problems.extend(unknown_entry_problem(&file, &entry));
             }
             continue;
         }
@@ -146,20 +146,20 @@ pub(crate) fn assemble(
             }
         }
     }
-    let missing = |what: &str| Problem::in_file(format!("{label}/{what}"), "missing");
-    match &definition {
-        Some((kind, _)) => files.definition_name = *kind,
-        None => problems.push(missing("botDefinition.json (or appDefinition.json)")),
-    }
-    if config.is_none() {
-        problems.push(missing(CONFIG_FILE));
-    }
-    if repository_bot
-        && settings.is_none()
-        && !problems.iter().any(|p| p.file.ends_with(SETTINGS_FILE))
-    {
-        problems.push(missing(SETTINGS_FILE));
-    }
+    // A file refused above (a link, say) is not reported missing as well.
+    let mut report_missing = |present: bool, what: &str| {
+        let file = format!("{label}/{what}");
+        if !present && !problems.iter().any(|p| p.file == file) {
+            problems.push(Problem::in_file(file, "missing"));
+        }
+    };
+    let definition_file = definition
+        .as_ref()
+        .map_or(DefinitionName::BotDefinition, |(kind, _)| *kind);
+    files.definition_name = definition_file;
+    report_missing(definition.is_some(), definition_file.file_name());
+    report_missing(config.is_some(), CONFIG_FILE);
+    report_missing(!repository_bot || settings.is_some(), SETTINGS_FILE);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -171,6 +171,26 @@ pub(crate) fn assemble(
 const UNEXPECTED_FILE: &str = "unexpected file: a bot folder holds bot.toml, botDefinition.json (or \
      appDefinition.json), config.json, icon.png, *.js functions, and optionally *.md notes";
 
+/// In a repository bot folder: files with no role are refused (notes aside),
+/// and links, submodules and folders are refused for what they are.
+fn unknown_entry_problem(file: &str, entry: &RawEntry) -> Option<Problem> {
+    match entry.kind {
+        EntryKind::File(_) | EntryKind::Oversized(_) if is_ignorable(&entry.name) => None,
+        EntryKind::File(_) | EntryKind::Oversized(_) => {
+            Some(Problem::in_file(file, UNEXPECTED_FILE))
+        }
+        EntryKind::Symlink => Some(Problem::in_file(file, SYMLINK)),
+        EntryKind::Submodule => Some(Problem::in_file(file, SUBMODULE)),
+        EntryKind::Folder => Some(Problem::in_file(file, NESTED_FOLDER)),
+        EntryKind::Special => Some(Problem::in_file(file, SPECIAL)),
+    }
+}
+
+const SYMLINK: &str = "symbolic links are not allowed in a bot folder";
+const SUBMODULE: &str = "submodules are not allowed in a bot folder";
+const NESTED_FOLDER: &str = "nested folders are not allowed in a bot folder";
+const SPECIAL: &str = "not a regular file";
+
 fn entry_bytes(file: &str, kind: EntryKind) -> Result<Vec<u8>, Problem> {
     let refuse = |message: String| Err(Problem::in_file(file, message));
     match kind {
@@ -181,10 +201,10 @@ fn entry_bytes(file: &str, kind: EntryKind) -> Result<Vec<u8>, Problem> {
                 "file is {size} bytes, over the {cap}-byte limit for this file"
             ))
         }
-        EntryKind::Symlink => refuse("symbolic links are not allowed in a bot folder".into()),
-        EntryKind::Submodule => refuse("submodules are not allowed in a bot folder".into()),
-        EntryKind::Folder => refuse("nested folders are not allowed in a bot folder".into()),
-        EntryKind::Special => refuse("not a regular file".into()),
+        EntryKind::Symlink => refuse(SYMLINK.into()),
+        EntryKind::Submodule => refuse(SUBMODULE.into()),
+        EntryKind::Folder => refuse(NESTED_FOLDER.into()),
+        EntryKind::Special => refuse(SPECIAL.into()),
     }
 }
 
@@ -195,7 +215,12 @@ fn check_json_object(file: &str, bytes: &[u8], problems: &mut Vec<Problem>) {
         return;
     }
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        let message = format!("invalid JSON: {e}");
+        // serde_json appends " at line L column C"; the problem carries those itself.
+        let text = e.to_string();
+        let message = format!(
+            "invalid JSON: {}",
+            text.split(" at line ").next().unwrap_or(&text)
+        );
         problems.push(Problem {
             file: file.into(),
             line: Some(e.line()),
