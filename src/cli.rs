@@ -3,6 +3,7 @@
 //! library, and maps the outcome to an exit code (0 success, 1 failure of the
 //! work, 2 usage or input error, 64 configuration error).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -36,11 +37,33 @@ pub struct Cli {
 pub enum Command {
     /// Run the Kore.ai platform simulator (for tests, demos and trying things out).
     Sim(crate::sim::cli::SimArgs),
+    /// Compare two bots offline (bot folders, export folders or export zips).
+    /// Exit 0 equivalent, 1 different, 2 error.
+    Diff {
+        /// The left side (before).
+        left: PathBuf,
+        /// The right side (after).
+        right: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long, env = "KORE_GITOPS_JSON")]
+        json: bool,
+    },
+    /// Lint a bot repository (or one bot folder) offline: every problem with its file.
+    /// Exit 0 clean, 2 problems.
+    Validate {
+        /// A repository root (with bots/) or a bot folder.
+        path: PathBuf,
+    },
 }
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     match cli.command {
         Command::Sim(args) => crate::sim::cli::run(args),
+        Command::Diff { left, right, json } => {
+            crate::diff::cli::run_diff(&left, &right, json, &mut out, &mut err)
+        }
+        Command::Validate { path } => crate::desired::cli::run_validate(&path, &mut out),
     }
 }

@@ -7,14 +7,20 @@
 //! - [`cli`]: the command line (clap); each command calls into the modules below.
 //! - [`config`]: the TOML file and environment overrides, validated at once.
 //! - [`ids`]: identifiers shared by every module (`BotId`, `CommitId`, `Digest`).
-//! - [`reconcile`]: the work queue (and, next, the per-bot pipeline).
 //! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
+//! - [`desired`]: bot folders of the repository (at a commit, or a plain folder) ->
+//!   `DesiredBot`; repository lint (`validate`).
+//! - [`diff`]: normalise both sides, digest, and describe differences per component
+//!   (pure and synchronous).
+//! - [`reconcile`]: the work queue, the pass decision and the worker loop.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
 //! - [`observe`]: logging (and later metrics and the HTTP endpoints).
 //! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
 
 pub mod cli;
 pub mod config;
+pub mod desired;
+pub mod diff;
 pub mod ids;
 pub mod observe;
 pub mod reconcile;

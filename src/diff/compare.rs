@@ -1,0 +1,33 @@
+//! Comparing two normalised bots component by component.
+
+use super::components::{dialogs, knowledge, language, misc};
+use super::normalise::NormalisedBot;
+use super::report::{Action, BotDiff, Change, Component};
+
+/// Describes how `right` differs from `left` (left = before, right = after:
+/// for the daemon, left is the live bot and right the commit).
+///
+/// The result is empty exactly when the two digests are equal.
+pub fn compare(left: &NormalisedBot, right: &NormalisedBot) -> BotDiff {
+    let (l, r) = (&left.definition, &right.definition);
+    let mut changes = Vec::new();
+    dialogs::compare(l, r, &mut changes);
+    language::compare_utterances(l, r, &mut changes);
+    language::compare_patterns(l, r, &mut changes);
+    knowledge::compare(l, r, &mut changes);
+    misc::compare_small_talk(l, r, &mut changes);
+    misc::compare_bot_events(l, r, &mut changes);
+    misc::compare_settings((l, r), (&left.config, &right.config), &mut changes);
+    misc::compare_variables(&left.config, &right.config, &mut changes);
+    misc::compare_functions(&left.functions, &right.functions, &mut changes);
+    misc::compare_icon(left.icon.as_ref(), right.icon.as_ref(), &mut changes);
+    if changes.is_empty() && (l != r || left.config != right.config) {
+        // Every key has a comparer, so this is a safety net, not a path we expect.
+        changes.push(Change::new(
+            Component::Settings,
+            Action::Changed,
+            "definition",
+        ));
+    }
+    BotDiff::from_changes(changes)
+}

@@ -1,0 +1,115 @@
+//! Per-component comparison of two normalised bots. Each top-level key of the
+//! definition is owned by exactly one comparer, so every difference is reported
+//! once, and each comparer falls back to a plain "changed" when it finds a
+//! difference it cannot name more precisely.
+
+pub(crate) mod dialogs;
+pub(crate) mod knowledge;
+pub(crate) mod language;
+pub(crate) mod misc;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// The elements of a top-level (or nested) array, or none.
+pub(crate) fn array<'a>(object: &'a Map<String, Value>, key: &str) -> &'a [Value] {
+    object
+        .get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The elements of an array member of any value, or none.
+pub(crate) fn nested<'a>(value: &'a Value, key: &str) -> &'a [Value] {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// A string field of an object.
+pub(crate) fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+/// Elements by a key; elements sharing a key get `#2`, `#3`, … so none is lost.
+pub(crate) fn keyed(
+    items: &[Value],
+    key: impl Fn(&Value) -> Option<String>,
+) -> BTreeMap<String, &Value> {
+    let mut map = BTreeMap::new();
+    for (index, item) in items.iter().enumerate() {
+        let base = key(item).unwrap_or_else(|| format!("#{index}"));
+        let mut name = base.clone();
+        let mut n = 1;
+        while map.contains_key(&name) {
+            n += 1;
+            name = format!("{base}#{n}");
+        }
+        map.insert(name, item);
+    }
+    map
+}
+
+/// What two keyed collections have in common and not.
+pub(crate) struct Paired<'a> {
+    pub added: Vec<&'a Value>,
+    pub removed: Vec<&'a Value>,
+    /// `(left, right)` pairs whose values differ.
+    pub changed: Vec<(&'a Value, &'a Value)>,
+}
+
+/// Pairs elements by key and keeps only the differences.
+pub(crate) fn pair<'a>(
+    left: &BTreeMap<String, &'a Value>,
+    right: &BTreeMap<String, &'a Value>,
+) -> Paired<'a> {
+    let removed = left
+        .iter()
+        .filter(|(k, _)| !right.contains_key(*k))
+        .map(|(_, v)| *v)
+        .collect();
+    let added = right
+        .iter()
+        .filter(|(k, _)| !left.contains_key(*k))
+        .map(|(_, v)| *v)
+        .collect();
+    let changed = left
+        .iter()
+        .filter_map(|(k, l)| right.get(k).filter(|r| **r != *l).map(|r| (*l, *r)))
+        .collect();
+    Paired {
+        added,
+        removed,
+        changed,
+    }
+}
+
+/// The keys whose values differ between two objects, except `skip`.
+pub(crate) fn differing_keys(left: &Value, right: &Value, skip: &[&str]) -> Vec<String> {
+    let empty = Map::new();
+    let l = left.as_object().unwrap_or(&empty);
+    let r = right.as_object().unwrap_or(&empty);
+    let mut keys: Vec<String> = l
+        .keys()
+        .chain(r.keys().filter(|k| !l.contains_key(*k)))
+        .filter(|k| !skip.contains(&k.as_str()) && l.get(*k) != r.get(*k))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// A display name from `localeData` (preferring English), else from `fields` in order.
+pub(crate) fn display_name(value: &Value, locale_field: &str, fields: &[&str]) -> String {
+    let locales = value.get("localeData").and_then(Value::as_object);
+    let from_locale = locales.and_then(|l| {
+        let english = l.get("en").and_then(|en| text(en, locale_field));
+        english.or_else(|| l.values().find_map(|v| text(v, locale_field)))
+    });
+    from_locale
+        .or_else(|| fields.iter().find_map(|f| text(value, f)))
+        .map(str::to_owned)
+        .unwrap_or_else(|| "(unnamed)".to_owned())
+}

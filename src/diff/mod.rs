@@ -1,0 +1,42 @@
+//! Does the live bot equal the commit? Normalise both sides (drop the fields the
+//! platform regenerates on every export, sort order-insensitive collections,
+//! decode texts, apply the bot's ignore rules), hash the canonical form, and
+//! describe any difference per component in words people know.
+//!
+//! Everything here except [`cli`] is pure and synchronous: no async, no I/O.
+//! It uses only `desired` types and `ids`.
+
+mod canonical;
+pub mod cli;
+mod compare;
+mod components;
+mod normalise;
+mod pointer;
+mod report;
+mod volatile;
+
+pub use compare::compare;
+pub use normalise::{NormalisedBot, normalise};
+pub use report::{Action, BotDiff, Change, Component};
+
+/// Why a side could not be normalised. Messages name the file and position,
+/// never the content (config values are secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffError {
+    /// The file is not JSON.
+    #[error("{file}: invalid JSON at line {line}, column {column}")]
+    InvalidJson {
+        /// The file name.
+        file: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The file is JSON but not an object.
+    #[error("{file}: the top level must be a JSON object")]
+    NotAnObject {
+        /// The file name.
+        file: &'static str,
+    },
+}

@@ -1,0 +1,172 @@
+//! What the platform changes on every export although nobody changed the bot
+//! (the "Volatile fields" table of platform-api.md), and the collections whose
+//! order carries no meaning. Exactly these are dropped or sorted; anything else
+//! is a real difference.
+
+use serde_json::{Map, Value};
+
+use super::canonical::cmp_value;
+
+/// Top-level fields that describe the export, not the bot.
+const EXPORT_FIELDS: &[&str] = &["encryptedHash", "exportOptions", "environmentVersionInfo"];
+
+/// `(array, fields)`: timestamps the platform rewrites in elements of a top-level array.
+const ARRAY_TIMESTAMPS: &[(&str, &[&str])] = &[
+    ("advancedNLSettings", &["lastModifiedOn"]),
+    ("namespaces", &["createdOn", "lModifiedOn"]),
+    ("traits", &["createdOn", "modifiedOn"]),
+    ("customDashboards", &["createdOn", "lMod", "lModBy"]),
+];
+
+/// Fields of `botEvents.*.msg[]` rewritten on export.
+const BOT_EVENT_MESSAGE_FIELDS: &[&str] = &["lMod", "createdBy", "lModBy"];
+
+/// Top-level arrays whose order is not meaningful: sorted by identity.
+pub(crate) const IDENTITY_ARRAYS: &[&str] = &[
+    "dialogs",
+    "dialogComponents",
+    "scenes",
+    "sceneComponents",
+    "sentences",
+    "patterns",
+    "knowledgeTasks",
+    "traits",
+    "namespaces",
+    "customDashboards",
+    "smallTalk",
+];
+
+/// Removes the volatile fields of a bot definition, in place.
+pub(crate) fn drop_volatile(definition: &mut Map<String, Value>) {
+    for field in EXPORT_FIELDS {
+        definition.remove(*field);
+    }
+    for (array, fields) in ARRAY_TIMESTAMPS {
+        for element in objects_mut(definition.get_mut(*array)) {
+            remove_all(element, fields);
+        }
+    }
+    drop_small_talk_ids(definition.get_mut("smallTalk"));
+    if let Some(Value::Object(events)) = definition.get_mut("botEvents") {
+        for event in events.values_mut() {
+            let messages = event.as_object_mut().and_then(|e| e.get_mut("msg"));
+            for message in objects_mut(messages) {
+                remove_all(message, BOT_EVENT_MESSAGE_FIELDS);
+            }
+        }
+    }
+    for scene in objects_mut(definition.get_mut("scenes")) {
+        scene.remove("_id");
+        for links in ["components", "dialogLinks"] {
+            unkey_scene_components(scene.get_mut(links));
+        }
+    }
+    for component in objects_mut(definition.get_mut("sceneComponents")) {
+        remove_all(component, &["_id", "sceneId"]);
+    }
+    for sentence in objects_mut(definition.get_mut("sentences")) {
+        sentence.remove("_id");
+    }
+    if let Some(Value::Object(locales)) = definition.get_mut("localeData") {
+        for locale in locales.values_mut().filter_map(Value::as_object_mut) {
+            locale.remove("nlMeta");
+        }
+    }
+}
+
+/// Sorts the order-insensitive collections by identity (`refId`, then `_id`, then content).
+pub(crate) fn sort_collections(definition: &mut Map<String, Value>) {
+    for name in IDENTITY_ARRAYS {
+        if let Some(Value::Array(items)) = definition.get_mut(*name) {
+            sort_by_identity(items);
+        }
+    }
+    for task in objects_mut(definition.get_mut("knowledgeTasks")) {
+        let faqs = task
+            .get_mut("faqs")
+            .and_then(Value::as_object_mut)
+            .and_then(|f| f.get_mut("faqs"));
+        if let Some(Value::Array(faqs)) = faqs {
+            sort_by_identity(faqs);
+        }
+    }
+}
+
+/// Sorts `config.json`'s variables by `key`.
+pub(crate) fn sort_config(config: &mut Map<String, Value>) {
+    if let Some(Value::Array(variables)) = config.get_mut("envVariables") {
+        variables.sort_by(|a, b| {
+            key_of(a, "key")
+                .cmp(&key_of(b, "key"))
+                .then_with(|| cmp_value(a, b))
+        });
+    }
+}
+
+/// The identity of a collection element: `refId`, else `_id`; `None` sorts by content.
+pub(crate) fn identity(element: &Value) -> Option<&str> {
+    key_of(element, "refId").or_else(|| key_of(element, "_id"))
+}
+
+fn sort_by_identity(items: &mut [Value]) {
+    items.sort_by(|a, b| identity(a).cmp(&identity(b)).then_with(|| cmp_value(a, b)));
+}
+
+fn key_of<'a>(element: &'a Value, key: &str) -> Option<&'a str> {
+    element.get(key).and_then(Value::as_str)
+}
+
+fn drop_small_talk_ids(small_talk: Option<&mut Value>) {
+    for language in objects_mut(small_talk) {
+        for group in objects_mut(language.get_mut("groups")) {
+            group.remove("groupId");
+            drop_bot_utterance_ids(group);
+        }
+    }
+}
+
+/// Bot utterances sit in nodes (and their children) of a small-talk group.
+fn drop_bot_utterance_ids(object: &mut Map<String, Value>) {
+    for (key, value) in object.iter_mut() {
+        match value {
+            Value::Array(items) if key == "botUtterances" => {
+                items
+                    .iter_mut()
+                    .filter_map(Value::as_object_mut)
+                    .for_each(|u| drop(u.remove("_id")));
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(drop_bot_utterance_ids),
+            Value::Object(inner) => drop_bot_utterance_ids(inner),
+            _ => {}
+        }
+    }
+}
+
+/// `{"snc-…": x, …}` becomes the sorted list `[x, …]`: the keys are regenerated ids.
+fn unkey_scene_components(links: Option<&mut Value>) {
+    let Some(value) = links else { return };
+    let Value::Object(map) = value else { return };
+    if map.is_empty() || !map.keys().all(|k| k.starts_with("snc-")) {
+        return;
+    }
+    let mut items: Vec<Value> = std::mem::take(map).into_iter().map(|(_, v)| v).collect();
+    items.sort_by(cmp_value);
+    *value = Value::Array(items);
+}
+
+fn objects_mut(value: Option<&mut Value>) -> impl Iterator<Item = &mut Map<String, Value>> {
+    let items = match value {
+        Some(Value::Array(items)) => items.as_mut_slice(),
+        _ => &mut [],
+    };
+    items.iter_mut().filter_map(Value::as_object_mut)
+}
+
+fn remove_all(object: &mut Map<String, Value>, fields: &[&str]) {
+    for field in fields {
+        object.remove(*field);
+    }
+}
