@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use crate::desired::DriftPolicy;
+
 use super::Env;
 use super::reader::{Section, unknown_sections};
 
@@ -76,15 +78,6 @@ pub struct PlatformSettings {
     pub connect_timeout: Duration,
     /// Deadline for one asynchronous job.
     pub job_timeout: Duration,
-}
-
-/// What to do when the live bot changed while git did not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriftPolicy {
-    /// Import the commit again (the default: git is the truth).
-    Revert,
-    /// Only report it in the log and the note.
-    Report,
 }
 
 /// How the daemon runs.
