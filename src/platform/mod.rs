@@ -5,3 +5,5 @@
 //! with a deadline, and reads the export zip as untrusted input.
 
 pub mod archive;
+pub mod auth;
+pub mod pacing;
