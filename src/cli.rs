@@ -33,9 +33,14 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Run the Kore.ai platform simulator (for tests, demos and trying things out).
+    Sim(crate::sim::cli::SimArgs),
+}
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Sim(args) => crate::sim::cli::run(args),
+    }
 }

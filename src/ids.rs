@@ -77,9 +77,21 @@ impl CommitId {
         CommitId(bytes)
     }
 
-    /// The raw bytes, for handing back to git.
+    /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8; 20] {
         &self.0
+    }
+
+    /// From a git2 object id.
+    pub fn from_oid(oid: git2::Oid) -> Self {
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(oid.as_bytes());
+        CommitId(bytes)
+    }
+
+    /// As a git2 object id.
+    pub fn to_oid(self) -> git2::Oid {
+        git2::Oid::from_bytes(&self.0).expect("a CommitId is always 20 bytes")
     }
 
     /// The abbreviated form used in human output (12 hex digits).

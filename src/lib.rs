@@ -5,14 +5,22 @@
 //! The modules follow the data as it flows through the daemon:
 //!
 //! - [`cli`]: the command line (clap); each command calls into the modules below.
+//! - [`config`]: the TOML file and environment overrides, validated at once.
 //! - [`ids`]: identifiers shared by every module (`BotId`, `CommitId`, `Digest`).
 //! - [`platform`]: the Kore.ai client: JWT, pacing and retries, asynchronous jobs, and the
 //!   export zip read as untrusted input.
+//! - [`reconcile`]: the work queue (and, next, the per-bot pipeline).
+//! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
 //! - [`observe`]: logging (and later metrics and the HTTP endpoints).
+//! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
 
 pub mod cli;
+pub mod config;
 pub mod ids;
 pub mod observe;
 pub mod platform;
+pub mod reconcile;
+pub mod sim;
+pub mod source;
 pub mod status;

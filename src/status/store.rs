@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use git2::{Oid, Repository, Signature};
+use git2::{Repository, Signature};
 
 use super::NOTES_REF;
 use super::note::{BotStatus, Note, NoteError};
@@ -93,7 +93,7 @@ impl NoteStore {
             let (_, annotated) = entry?;
             let note = self.repo.find_note(Some(notes_ref), annotated)?;
             out.push((
-                commit_id(annotated),
+                CommitId::from_oid(annotated),
                 note.message().unwrap_or_default().to_owned(),
             ));
         }
@@ -145,7 +145,7 @@ impl NoteStore {
     }
 
     fn read_text(&self, notes_ref: &str, commit: CommitId) -> Result<Option<String>, StoreError> {
-        match self.repo.find_note(Some(notes_ref), oid(commit)) {
+        match self.repo.find_note(Some(notes_ref), commit.to_oid()) {
             Ok(note) => Ok(Some(note.message().unwrap_or_default().to_owned())),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
@@ -159,17 +159,7 @@ impl NoteStore {
     fn write_text(&self, commit: CommitId, text: &str) -> Result<(), StoreError> {
         let sig = Signature::now(&self.author.0, &self.author.1)?;
         self.repo
-            .note(&sig, &sig, Some(NOTES_REF), oid(commit), text, true)?;
+            .note(&sig, &sig, Some(NOTES_REF), commit.to_oid(), text, true)?;
         Ok(())
     }
-}
-
-fn oid(commit: CommitId) -> Oid {
-    Oid::from_bytes(commit.as_bytes()).expect("a CommitId is always 20 bytes")
-}
-
-fn commit_id(oid: Oid) -> CommitId {
-    let mut bytes = [0u8; 20];
-    bytes.copy_from_slice(oid.as_bytes());
-    CommitId::from_bytes(bytes)
 }

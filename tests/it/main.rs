@@ -1,5 +1,8 @@
 //! The integration tests: one binary, real sockets on loopback, real git.
 
 mod platform;
+mod readme;
+mod sim;
+mod source;
 mod status;
 mod support;

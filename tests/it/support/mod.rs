@@ -2,3 +2,5 @@
 
 pub mod fixtures;
 pub mod git;
+pub mod process;
+pub mod sim;

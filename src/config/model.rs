@@ -1,0 +1,285 @@
+//! The validated configuration, and how it is built from the raw table.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::Env;
+use super::reader::{Section, unknown_sections};
+
+/// Default interval between two fetches of the repository.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// Default interval after which every bot is reconciled even without a change.
+pub const DEFAULT_RESYNC_INTERVAL: Duration = Duration::from_secs(600);
+/// Default platform request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default platform connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default deadline for one platform job (export, import, training, publish).
+pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The whole, validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// Where the bot definitions come from.
+    pub git: GitConfig,
+    /// The Kore.ai platform.
+    pub platform: PlatformSettings,
+    /// How the daemon runs.
+    pub daemon: DaemonConfig,
+}
+
+/// The bot repository.
+#[derive(Debug)]
+pub struct GitConfig {
+    /// Remote URL (https, ssh, file://) or local path.
+    pub url: String,
+    /// The branch whose head is reconciled.
+    pub branch: String,
+    /// The folder that holds one folder per bot.
+    pub bots_dir: String,
+    /// How often the remote is fetched.
+    pub poll_interval: Duration,
+    /// How to authenticate to the remote.
+    pub auth: GitAuth,
+}
+
+/// Credentials for the git remote.
+#[derive(Debug)]
+pub enum GitAuth {
+    /// None needed (local path, file://, public https).
+    None,
+    /// An https token (sent as the password).
+    Token(SecretString),
+    /// An ssh private key file.
+    SshKey(PathBuf),
+}
+
+/// The platform connection.
+#[derive(Debug)]
+pub struct PlatformSettings {
+    /// e.g. `https://bots.kore.ai`, or the simulator's address.
+    pub host: String,
+    /// `/api/public` unless the host uses `/api/1.1/public`.
+    pub api_prefix: String,
+    /// The app's client id (`cs-…`).
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: SecretString,
+    /// The app enforces JWE-wrapped tokens (not supported; refused clearly).
+    pub jwe: bool,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Deadline for one asynchronous job.
+    pub job_timeout: Duration,
+}
+
+/// What to do when the live bot changed while git did not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftPolicy {
+    /// Import the commit again (the default: git is the truth).
+    Revert,
+    /// Only report it in the log and the note.
+    Report,
+}
+
+/// How the daemon runs.
+#[derive(Debug)]
+pub struct DaemonConfig {
+    /// The mirror, and anything else kept between runs.
+    pub state_dir: PathBuf,
+    /// How many bots are reconciled at once.
+    pub concurrency: usize,
+    /// Every bot is reconciled at least this often.
+    pub resync_interval: Duration,
+    /// The default drift policy (a bot's `bot.toml` may override it).
+    pub drift: DriftPolicy,
+    /// Compute and report, but never import or publish.
+    pub dry_run: bool,
+    /// Address of the HTTP endpoints (health, metrics, webhook), if any.
+    pub listen: Option<SocketAddr>,
+}
+
+/// Builds the configuration, recording every problem.
+pub(super) fn build(
+    root: &toml::Table,
+    origin: &str,
+    env: &Env,
+    problems: &mut Vec<String>,
+) -> Option<Config> {
+    unknown_sections(root, origin, problems);
+    let mut section = Section::new(root, "git", origin, problems);
+    let git = build_git(&mut section, env);
+    section.finish();
+    let mut section = Section::new(root, "platform", origin, problems);
+    let platform = build_platform(&mut section, env);
+    section.finish();
+    let mut section = Section::new(root, "daemon", origin, problems);
+    let daemon = build_daemon(&mut section);
+    section.finish();
+    Some(Config {
+        git: git?,
+        platform: platform?,
+        daemon: daemon?,
+    })
+}
+
+fn build_git(s: &mut Section<'_>, env: &Env) -> Option<GitConfig> {
+    let url = s.required("url");
+    let branch = s.string("branch").unwrap_or_else(|| "main".to_owned());
+    let bots_dir = s.string("bots_dir").unwrap_or_else(|| "bots".to_owned());
+    let poll_interval = s.duration("poll_interval").unwrap_or(DEFAULT_POLL_INTERVAL);
+    let token = secret_from(s, env, "token_env", "token_file", false);
+    let ssh_key = s.string("ssh_key_file").map(PathBuf::from);
+    let auth = match (token, ssh_key) {
+        (Some(Some(token)), None) => GitAuth::Token(token),
+        (Some(None), None) => GitAuth::None,
+        (Some(None), Some(path)) => GitAuth::SshKey(path),
+        (Some(Some(_)), Some(_)) => {
+            s.problem(
+                "ssh_key_file",
+                "give either a token or an ssh key, not both",
+            );
+            return None;
+        }
+        (None, _) => return None,
+    };
+    Some(GitConfig {
+        url: url?,
+        branch,
+        bots_dir,
+        poll_interval,
+        auth,
+    })
+}
+
+fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
+    let host = s.required("host");
+    if let Some(h) = &host {
+        if !(h.starts_with("https://") || h.starts_with("http://")) {
+            s.problem(
+                "host",
+                format!("{h:?} must start with https:// (or http:// for a simulator)"),
+            );
+        }
+    }
+    let api_prefix = s
+        .string("api_prefix")
+        .unwrap_or_else(|| "/api/public".to_owned());
+    let client_id = s.required("client_id");
+    if client_id
+        .as_deref()
+        .is_some_and(|id| !id.starts_with("cs-"))
+    {
+        s.problem("client_id", "must start with \"cs-\" (the app's Client ID)");
+    }
+    let secret = secret_from(s, env, "client_secret_env", "client_secret_file", true);
+    let jwe = s.bool("jwe").unwrap_or(false);
+    let request_timeout = s
+        .duration("request_timeout")
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+    let connect_timeout = s
+        .duration("connect_timeout")
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let job_timeout = s.duration("job_timeout").unwrap_or(DEFAULT_JOB_TIMEOUT);
+    Some(PlatformSettings {
+        host: host?.trim_end_matches('/').to_owned(),
+        api_prefix,
+        client_id: client_id?,
+        client_secret: secret??,
+        jwe,
+        request_timeout,
+        connect_timeout,
+        job_timeout,
+    })
+}
+
+fn build_daemon(s: &mut Section<'_>) -> Option<DaemonConfig> {
+    let state_dir = s
+        .string("state_dir")
+        .map_or_else(|| PathBuf::from(".kore-gitops"), PathBuf::from);
+    let concurrency = s.count("concurrency", 64).unwrap_or(4);
+    let resync_interval = s
+        .duration("resync_interval")
+        .unwrap_or(DEFAULT_RESYNC_INTERVAL);
+    let drift = match s.string("drift").as_deref() {
+        None | Some("revert") => DriftPolicy::Revert,
+        Some("report") => DriftPolicy::Report,
+        Some(other) => {
+            s.problem(
+                "drift",
+                format!("{other:?} is not \"revert\" or \"report\""),
+            );
+            DriftPolicy::Revert
+        }
+    };
+    let dry_run = s.bool("dry_run").unwrap_or(false);
+    let listen = s.string("listen").and_then(|text| match text.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            s.problem(
+                "listen",
+                format!("{text:?} is not an address such as 127.0.0.1:8080"),
+            );
+            None
+        }
+    });
+    Some(DaemonConfig {
+        state_dir,
+        concurrency,
+        resync_interval,
+        drift,
+        dry_run,
+        listen,
+    })
+}
+
+/// A secret named by an environment variable (`env_key`) or a file
+/// (`file_key`). Outer `None`: a problem was recorded. Inner `None`: neither
+/// key given (a problem too when `required`).
+fn secret_from(
+    s: &mut Section<'_>,
+    env: &Env,
+    env_key: &str,
+    file_key: &str,
+    required: bool,
+) -> Option<Option<SecretString>> {
+    match (s.string(env_key), s.string(file_key)) {
+        (Some(_), Some(_)) => {
+            s.problem(
+                env_key,
+                format!("give either {env_key} or {file_key}, not both"),
+            );
+            None
+        }
+        (Some(var), None) => match env.get(&var) {
+            Some(value) if !value.is_empty() => Some(Some(SecretString::from(value.to_owned()))),
+            _ => {
+                s.problem(env_key, format!("environment variable {var} is not set"));
+                None
+            }
+        },
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => {
+                Some(Some(SecretString::from(text.trim().to_owned())))
+            }
+            Ok(_) => {
+                s.problem(file_key, format!("{path} is empty"));
+                None
+            }
+            Err(e) => {
+                s.problem(file_key, format!("cannot read {path}: {e}"));
+                None
+            }
+        },
+        (None, None) if required => {
+            s.problem(env_key, format!("is required (or {file_key})"));
+            None
+        }
+        (None, None) => Some(None),
+    }
+}

@@ -1,0 +1,17 @@
+//! Reconciliation: the one place that ties source, desired, platform, diff and
+//! status together.
+//!
+//! - [`queue`]: the keyed work queue every trigger feeds.
+//! - [`runner`]: the worker loop with bounded concurrency and graceful stop.
+//! - [`plan`]: the decision of a pass, a pure function of digests.
+//! - [`policy`]: what to do after a pass, and the error policy.
+
+pub mod plan;
+pub mod policy;
+pub mod queue;
+pub mod runner;
+
+pub use plan::{Observed, Plan, Steps, decide};
+pub use policy::{Action, Retry, error_policy};
+pub use queue::{Lease, WorkQueue};
+pub use runner::run_workers;

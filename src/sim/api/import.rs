@@ -1,0 +1,150 @@
+//! Import into an existing bot: takes uploaded file ids, replaces the
+//! in-development copy when the job succeeds, and fails the job with a
+//! `statusLogs` entry when the definition is malformed.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::export::unknown_bot;
+use crate::sim::crypto;
+use crate::sim::error::ApiError;
+use crate::sim::jobs::{JobKind, JobStatus, Payload};
+use crate::sim::seed::{self, BotFiles};
+use crate::sim::state::{Shared, State as Model, Upload, lock};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRequest {
+    bot_definition: Option<String>,
+    config_info: Option<String>,
+    #[serde(default)]
+    bot_functions: Vec<String>,
+}
+
+fn uploaded<'a>(state: &'a Model, file_id: &str) -> Result<&'a Upload, ApiError> {
+    state
+        .uploads
+        .get(file_id)
+        .filter(|u| u.expires > Instant::now())
+        .ok_or_else(|| ApiError::bad_request("Invalid file id"))
+}
+
+/// Parses the uploaded files into a bot copy, or names the problem.
+fn assemble(
+    state: &Model,
+    request: &ImportRequest,
+    current: &BotFiles,
+) -> Result<Result<BotFiles, String>, ApiError> {
+    let definition_id = request
+        .bot_definition
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("botDefinition is required"))?;
+    let config_id = request
+        .config_info
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("configInfo is required"))?;
+    let definition = uploaded(state, definition_id)?;
+    let config = uploaded(state, config_id)?;
+    let functions: Vec<&Upload> = request
+        .bot_functions
+        .iter()
+        .map(|id| uploaded(state, id))
+        .collect::<Result<_, _>>()?;
+    let mut entries = if definition.extension == "zip" {
+        match seed::read_zip(&definition.bytes) {
+            Ok(entries) => entries,
+            Err(problem) => return Ok(Err(problem)),
+        }
+    } else {
+        vec![(current.definition_name.clone(), definition.bytes.to_vec())]
+    };
+    entries.retain(|(name, _)| name != "config.json");
+    entries.push(("config.json".to_owned(), config.bytes.to_vec()));
+    if let Some(functions) = functions.first() {
+        let name = current
+            .functions
+            .as_ref()
+            .map_or("botFunctions.js", |(n, _)| n.as_str());
+        entries.push((name.to_owned(), functions.bytes.to_vec()));
+    }
+    Ok(seed::from_entries(entries).map(|mut files| {
+        if files.icon.is_none() {
+            files.icon = current.icon.clone();
+        }
+        files
+    }))
+}
+
+pub async fn start(
+    State(shared): State<Shared>,
+    Path(bot_id): Path<String>,
+    body: Option<Json<ImportRequest>>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(request) = body.ok_or_else(|| ApiError::bad_request("botDefinition is required"))?;
+    let mut state = lock(&shared);
+    state.settle();
+    let bot = state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
+    let current = bot.dev.clone();
+    let files = assemble(&state, &request, &current)?;
+    if state.is_running(JobKind::Import, &bot_id) {
+        return Err(ApiError::conflict(
+            "An import of this bot is already in progress",
+        ));
+    }
+    if let Some(bot) = state.bot_mut(&bot_id) {
+        bot.imports += 1;
+    }
+    let payload = Payload::Import {
+        files,
+        status_logs: Vec::new(),
+    };
+    let index = state.add_job(
+        crypto::prefixed_id("bir"),
+        JobKind::Import,
+        &bot_id,
+        payload,
+    );
+    Ok(Json(describe(&state, index, Some("pending"))))
+}
+
+fn describe(state: &Model, index: usize, status: Option<&str>) -> Value {
+    let job = &state.jobs[index];
+    let stream_ref = state
+        .bot(&job.bot)
+        .and_then(|b| b.dev.definition.get("refId").cloned())
+        .unwrap_or_else(|| job.bot.clone().into());
+    let (job_status, logs) = match (&job.status, &job.payload) {
+        (JobStatus::Pending, _) => ("pending", Vec::new()),
+        (JobStatus::Succeeded, Payload::Import { status_logs, .. }) => {
+            ("success", status_logs.clone())
+        }
+        (_, Payload::Import { status_logs, .. }) => ("failed", status_logs.clone()),
+        _ => ("failed", Vec::new()),
+    };
+    json!({
+        "_id": job.id,
+        "status": status.unwrap_or(job_status),
+        "streamId": job.bot,
+        "streamRefId": stream_ref,
+        "statusLogs": logs,
+        "requestType": "Botimport",
+        "createdOn": job.created_on,
+    })
+}
+
+pub async fn status(
+    State(shared): State<Shared>,
+    Path(request_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut state = lock(&shared);
+    state.settle();
+    let index = state
+        .jobs
+        .iter()
+        .position(|j| j.kind == JobKind::Import && j.id == request_id)
+        .ok_or_else(|| ApiError::not_found(format!("Import request {request_id} not found")))?;
+    Ok(Json(describe(&state, index, None)))
+}

@@ -1,0 +1,139 @@
+//! Simulator configuration: job timing, rate limits, link lifetimes, approval
+//! mode and the apps. Every field is optional in the TOML file so that a test
+//! or a person only writes what they want to change.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How asynchronous jobs (export, import, training, publish) finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobMode {
+    /// A job is finished as soon as it is created.
+    Instant,
+    /// A job finishes after `job_millis`.
+    Timed,
+    /// A job finishes only when a test calls `POST /_sim/jobs/step`.
+    Manual,
+}
+
+/// Rate limits applied to every group of the platform table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// Requests allowed in any rolling 60 s window.
+    pub per_minute: u32,
+    /// Requests allowed in any rolling 3600 s window.
+    pub per_hour: u32,
+    /// Whether a 429 carries a `Retry-After` header (the real platform varies).
+    pub retry_after: bool,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_minute: 60,
+            per_hour: 1800,
+            retry_after: true,
+        }
+    }
+}
+
+/// One API app (a client id and secret) of the simulated account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppConfig {
+    /// The name tests use to find the app in the credentials.
+    pub name: String,
+    /// `admin` (Admin Console) or `builder` (App Builder).
+    pub kind: String,
+    /// API scopes: `bots`, `export`, `upload`, `import`, `train`, `publish`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Whether every token must carry a fresh `jti` and `exp` at most 1 h ahead.
+    #[serde(default)]
+    pub jti_enforced: bool,
+    /// Fixed client id; derived from the name when absent.
+    pub client_id: Option<String>,
+    /// Fixed client secret; derived from the name when absent.
+    pub client_secret: Option<String>,
+}
+
+/// Everything that shapes the simulator's behaviour.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SimConfig {
+    /// How jobs finish.
+    pub job_mode: JobMode,
+    /// How long a job takes in `timed` mode.
+    pub job_millis: u64,
+    /// Rate limits.
+    pub rate_limits: RateLimitConfig,
+    /// Lifetime of a signed download link.
+    pub link_ttl_secs: u64,
+    /// Lifetime of an uploaded file id.
+    pub file_ttl_secs: u64,
+    /// Whether publishes end in `awaitingApproval`.
+    pub approval: bool,
+    /// The apps of the account; the four defaults when absent.
+    pub apps: Vec<AppConfig>,
+    /// Synthetic bots cloned from the first seed (for paging tests).
+    pub extra_bots: usize,
+    /// What exports report in `environmentVersionInfo`.
+    pub platform_version: String,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            job_mode: JobMode::Timed,
+            job_millis: 1500,
+            rate_limits: RateLimitConfig::default(),
+            link_ttl_secs: 300,
+            file_ttl_secs: 4 * 3600,
+            approval: false,
+            apps: default_apps(),
+            extra_bots: 0,
+            platform_version: "9.1.7".to_owned(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// A configuration whose jobs finish at once: what tests usually want.
+    pub fn instant() -> Self {
+        Self {
+            job_mode: JobMode::Instant,
+            ..Self::default()
+        }
+    }
+
+    /// The job duration in `timed` mode.
+    pub fn job_duration(&self) -> Duration {
+        Duration::from_millis(self.job_millis)
+    }
+}
+
+/// Every API scope the simulator knows.
+pub const ALL_SCOPES: &[&str] = &["bots", "export", "upload", "import", "train", "publish"];
+
+fn app(name: &str, kind: &str, scopes: &[&str], jti_enforced: bool) -> AppConfig {
+    AppConfig {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        jti_enforced,
+        client_id: None,
+        client_secret: None,
+    }
+}
+
+/// The default apps: `admin`, `builder`, `jti` and `noscope`.
+pub fn default_apps() -> Vec<AppConfig> {
+    vec![
+        app("admin", "admin", ALL_SCOPES, false),
+        app("builder", "builder", &["export", "upload", "train"], false),
+        app("jti", "admin", ALL_SCOPES, true),
+        app("noscope", "admin", &[], false),
+    ]
+}

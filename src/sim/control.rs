@@ -1,0 +1,349 @@
+//! The test-only control API under `/_sim/...`: scripted faults, job
+//! control, inspection and reset. The real platform has none of this.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::archive::digest;
+use super::config::JobMode;
+use super::error::ApiError;
+use super::faults::{DownloadFault, ENDPOINTS, JOB_KINDS};
+use super::jobs::JobKind;
+use super::seed::BotFiles;
+use super::state::{Bot, Shared, lock};
+
+type Reply = Result<StatusCode, ApiError>;
+
+/// The control routes (nested under `/_sim`).
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/faults", post(faults))
+        .route("/latency", post(latency))
+        .route("/drop", post(drop_connections))
+        .route("/job-failures", post(job_failures))
+        .route("/download-fault", post(download_fault))
+        .route("/expire-links", post(expire_links))
+        .route("/approval", post(approval))
+        .route("/jobs/mode", post(job_mode))
+        .route("/jobs/step", post(step))
+        .route("/rate-limits", post(rate_limits))
+        .route("/requests", get(requests))
+        .route("/stats", get(stats))
+        .route("/reset", post(reset))
+        .route("/bots/{id}", get(bot))
+        .route(
+            "/bots/{id}/definition",
+            get(definition).put(replace_definition),
+        )
+        .route("/bots/{id}/channels", post(channels))
+        .route("/bots/{id}/approve", post(approve))
+}
+
+fn endpoint(name: &str) -> Result<&str, ApiError> {
+    ENDPOINTS.contains(&name).then_some(name).ok_or_else(|| {
+        ApiError::bad_request(format!("unknown endpoint {name:?}; one of {ENDPOINTS:?}"))
+    })
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    endpoint: String,
+    status: u16,
+    #[serde(default = "one")]
+    count: u32,
+    retry_after: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+async fn faults(State(shared): State<Shared>, Json(r): Json<FaultRequest>) -> Reply {
+    let name = endpoint(&r.endpoint)?;
+    lock(&shared)
+        .faults
+        .add_status(name, r.status, r.count, r.retry_after);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct LatencyRequest {
+    endpoint: String,
+    millis: u64,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+async fn latency(State(shared): State<Shared>, Json(r): Json<LatencyRequest>) -> Reply {
+    let name = endpoint(&r.endpoint)?;
+    lock(&shared)
+        .faults
+        .add_latency(name, Duration::from_millis(r.millis), r.count);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct DropRequest {
+    endpoint: String,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+async fn drop_connections(State(shared): State<Shared>, Json(r): Json<DropRequest>) -> Reply {
+    let name = endpoint(&r.endpoint)?;
+    lock(&shared).faults.add_drop(name, r.count);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct JobFailureRequest {
+    kind: String,
+    #[serde(default = "one")]
+    count: u32,
+    message: Option<String>,
+}
+
+async fn job_failures(State(shared): State<Shared>, Json(r): Json<JobFailureRequest>) -> Reply {
+    if !JOB_KINDS.contains(&r.kind.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "unknown job kind {:?}",
+            r.kind
+        )));
+    }
+    let message = r
+        .message
+        .unwrap_or_else(|| format!("Simulated {} failure", r.kind));
+    lock(&shared)
+        .faults
+        .add_job_failure(&r.kind, r.count, message);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct DownloadFaultRequest {
+    mode: DownloadFault,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+async fn download_fault(
+    State(shared): State<Shared>,
+    Json(r): Json<DownloadFaultRequest>,
+) -> Reply {
+    lock(&shared).faults.add_download_fault(r.mode, r.count);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn expire_links(State(shared): State<Shared>) -> Reply {
+    let mut state = lock(&shared);
+    state.links_expired_below = state.links_issued;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ApprovalRequest {
+    enabled: bool,
+}
+
+async fn approval(State(shared): State<Shared>, Json(r): Json<ApprovalRequest>) -> Reply {
+    lock(&shared).config.approval = r.enabled;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ModeRequest {
+    mode: JobMode,
+    millis: Option<u64>,
+}
+
+async fn job_mode(State(shared): State<Shared>, Json(r): Json<ModeRequest>) -> Reply {
+    let mut state = lock(&shared);
+    state.config.job_mode = r.mode;
+    if let Some(millis) = r.millis {
+        state.config.job_millis = millis;
+    }
+    state.reschedule();
+    state.settle();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+struct StepRequest {
+    kind: Option<String>,
+}
+
+async fn step(
+    State(shared): State<Shared>,
+    body: Option<Json<StepRequest>>,
+) -> Result<Json<Value>, ApiError> {
+    let request = body.map(|Json(r)| r).unwrap_or_default();
+    let kind = match request.kind.as_deref() {
+        None => None,
+        Some(name) => Some(
+            JobKind::parse(name)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown job kind {name:?}")))?,
+        ),
+    };
+    let finished = lock(&shared).step(kind);
+    Ok(Json(json!({ "finished": finished })))
+}
+
+#[derive(Deserialize)]
+struct RateLimitRequest {
+    per_minute: Option<u32>,
+    per_hour: Option<u32>,
+    retry_after: Option<bool>,
+}
+
+async fn rate_limits(State(shared): State<Shared>, Json(r): Json<RateLimitRequest>) -> Reply {
+    let mut state = lock(&shared);
+    let limits = &mut state.config.rate_limits;
+    limits.per_minute = r.per_minute.unwrap_or(limits.per_minute);
+    limits.per_hour = r.per_hour.unwrap_or(limits.per_hour);
+    limits.retry_after = r.retry_after.unwrap_or(limits.retry_after);
+    state.limiter.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn requests(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!(lock(&shared).faults.log))
+}
+
+async fn stats(State(shared): State<Shared>) -> Json<Value> {
+    let state = lock(&shared);
+    let f = &state.faults;
+    Json(json!({
+        "requests": f.log.len(),
+        "rate_limited": f.rate_limited,
+        "dropped": f.dropped,
+        "per_endpoint": f.per_endpoint,
+        "per_status": f.per_status,
+        "exports": state.bots.iter().map(|b| b.exports).sum::<u64>(),
+        "imports": state.bots.iter().map(|b| b.imports).sum::<u64>(),
+        "trainings": state.bots.iter().map(|b| b.trainings).sum::<u64>(),
+        "publishes": state.bots.iter().map(|b| b.publishes).sum::<u64>(),
+    }))
+}
+
+async fn reset(State(shared): State<Shared>) -> Reply {
+    let mut state = lock(&shared);
+    state.reset_bots();
+    state.faults = Default::default();
+    state.limiter.clear();
+    state.jti.clear();
+    state.links_expired_below = state.links_issued;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn with_bot<T>(shared: &Shared, id: &str, f: impl FnOnce(&mut Bot) -> T) -> Result<T, ApiError> {
+    let mut state = lock(shared);
+    state.settle();
+    state
+        .bot_mut(id)
+        .map(f)
+        .ok_or_else(|| ApiError::not_found(format!("Bot {id} not found")))
+}
+
+async fn bot(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let view = with_bot(&shared, &id, |bot| {
+        json!({
+            "id": bot.id,
+            "name": bot.dev.bot_name(),
+            "seed_name": bot.seed_name,
+            "dev_digest": digest(&bot.dev),
+            "published_digest": digest(&bot.published),
+            "exports": bot.exports,
+            "imports": bot.imports,
+            "trainings": bot.trainings,
+            "publishes": bot.publishes,
+            "last_version_comment": bot.last_version_comment,
+            "channels_enabled": bot.channels_enabled,
+            "publish_state": bot.publish_state,
+        })
+    })?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize)]
+struct CopyQuery {
+    copy: Option<String>,
+}
+
+async fn definition(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<CopyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let published = match q.copy.as_deref() {
+        None | Some("dev") => false,
+        Some("published") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "copy must be dev or published, not {other:?}"
+            )));
+        }
+    };
+    let files = with_bot(&shared, &id, |bot| {
+        if published {
+            bot.published.clone()
+        } else {
+            bot.dev.clone()
+        }
+    })?;
+    Ok(Json(files.definition.clone()))
+}
+
+async fn replace_definition(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Json(definition): Json<Value>,
+) -> Reply {
+    if !definition.is_object() {
+        return Err(ApiError::bad_request(
+            "the definition must be a JSON object",
+        ));
+    }
+    with_bot(&shared, &id, |bot| {
+        bot.dev = Arc::new(BotFiles {
+            definition,
+            ..bot.dev.as_ref().clone()
+        });
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ChannelsRequest {
+    enabled: bool,
+}
+
+async fn channels(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Json(r): Json<ChannelsRequest>,
+) -> Reply {
+    with_bot(&shared, &id, |bot| bot.channels_enabled = r.enabled)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn approve(State(shared): State<Shared>, Path(id): Path<String>) -> Reply {
+    let approved = with_bot(&shared, &id, |bot| {
+        bot.awaiting_approval.take().map(|copy| {
+            bot.published = copy;
+            bot.publish_state = "published";
+        })
+    })?;
+    approved
+        .map(|()| StatusCode::NO_CONTENT)
+        .ok_or_else(|| ApiError::conflict("No publish is awaiting approval"))
+}

@@ -1,0 +1,157 @@
+//! Scripted faults (fail, delay or drop the next N calls of an endpoint; fail
+//! the next jobs; spoil the next downloads), the request log and counters.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+
+/// The platform endpoints, as named in the control API.
+pub const ENDPOINTS: &[&str] = &[
+    "bots",
+    "export",
+    "export_status",
+    "download",
+    "upload",
+    "import",
+    "import_status",
+    "train",
+    "train_status",
+    "publish",
+    "publish_status",
+];
+
+/// Job kinds, as named in the control API.
+pub const JOB_KINDS: &[&str] = &["export", "import", "train", "publish"];
+
+/// How the next download is spoiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DownloadFault {
+    Truncate,
+    Corrupt,
+}
+
+/// What happens before a platform call reaches its handler.
+#[derive(Debug, Default)]
+pub struct Prelude {
+    pub drop: bool,
+    pub delay: Option<Duration>,
+    pub fault: Option<ApiError>,
+}
+
+#[derive(Debug)]
+struct StatusFault {
+    status: u16,
+    retry_after: Option<u64>,
+}
+
+/// One line of the request log: never a token, secret, body or value.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    pub method: String,
+    pub path: String,
+    pub endpoint: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+}
+
+/// All scripted faults and observations.
+#[derive(Debug, Default)]
+pub struct Faults {
+    status: HashMap<String, VecDeque<StatusFault>>,
+    latency: HashMap<String, VecDeque<Duration>>,
+    drops: HashMap<String, u32>,
+    jobs: HashMap<String, VecDeque<String>>,
+    downloads: VecDeque<DownloadFault>,
+    pub log: Vec<LoggedRequest>,
+    pub per_endpoint: BTreeMap<String, u64>,
+    pub per_status: BTreeMap<u16, u64>,
+    pub rate_limited: u64,
+    pub dropped: u64,
+}
+
+impl Faults {
+    pub fn add_status(
+        &mut self,
+        endpoint: &str,
+        status: u16,
+        count: u32,
+        retry_after: Option<u64>,
+    ) {
+        let queue = self.status.entry(endpoint.to_owned()).or_default();
+        (0..count).for_each(|_| {
+            queue.push_back(StatusFault {
+                status,
+                retry_after,
+            })
+        });
+    }
+
+    pub fn add_latency(&mut self, endpoint: &str, delay: Duration, count: u32) {
+        let queue = self.latency.entry(endpoint.to_owned()).or_default();
+        (0..count).for_each(|_| queue.push_back(delay));
+    }
+
+    pub fn add_drop(&mut self, endpoint: &str, count: u32) {
+        *self.drops.entry(endpoint.to_owned()).or_default() += count;
+    }
+
+    pub fn add_job_failure(&mut self, kind: &str, count: u32, message: String) {
+        let queue = self.jobs.entry(kind.to_owned()).or_default();
+        (0..count).for_each(|_| queue.push_back(message.clone()));
+    }
+
+    pub fn add_download_fault(&mut self, fault: DownloadFault, count: u32) {
+        (0..count).for_each(|_| self.downloads.push_back(fault));
+    }
+
+    /// Takes the faults scripted for the next call of `endpoint`.
+    pub fn prelude(&mut self, endpoint: &str) -> Prelude {
+        if let Some(n) = self.drops.get_mut(endpoint).filter(|n| **n > 0) {
+            *n -= 1;
+            self.dropped += 1;
+            return Prelude {
+                drop: true,
+                ..Prelude::default()
+            };
+        }
+        let delay = self.latency.get_mut(endpoint).and_then(VecDeque::pop_front);
+        let fault = self
+            .status
+            .get_mut(endpoint)
+            .and_then(VecDeque::pop_front)
+            .map(|f| ApiError::fault(f.status, f.retry_after));
+        Prelude {
+            drop: false,
+            delay,
+            fault,
+        }
+    }
+
+    /// The failure message scripted for the next job of `kind`, if any.
+    pub fn take_job_failure(&mut self, kind: &str) -> Option<String> {
+        self.jobs.get_mut(kind).and_then(VecDeque::pop_front)
+    }
+
+    pub fn take_download_fault(&mut self) -> Option<DownloadFault> {
+        self.downloads.pop_front()
+    }
+
+    /// Records a finished platform call.
+    pub fn record(&mut self, mut entry: LoggedRequest) {
+        entry.seq = self.log.len() as u64 + 1;
+        *self.per_endpoint.entry(entry.endpoint.clone()).or_default() += 1;
+        *self.per_status.entry(entry.status).or_default() += 1;
+        if entry.status == 429 {
+            self.rate_limited += 1;
+        }
+        self.log.push(entry);
+    }
+}

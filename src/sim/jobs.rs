@@ -1,0 +1,291 @@
+//! Asynchronous jobs. A job is due at a time set by the job mode (now,
+//! now + duration, or never for manual mode) and is finished lazily: every
+//! request settles the due jobs first, so no background task is needed and
+//! paused tokio time works in tests.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::api::download::issue_link;
+use super::seed::BotFiles;
+use super::state::State;
+
+/// The four kinds of job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Export,
+    Import,
+    Train,
+    Publish,
+}
+
+impl JobKind {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "export" => Self::Export,
+            "import" => Self::Import,
+            "train" => Self::Train,
+            "publish" => Self::Publish,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Export => "export",
+            Self::Import => "import",
+            Self::Train => "train",
+            Self::Publish => "publish",
+        }
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    Pending,
+    Succeeded,
+    Failed(String),
+}
+
+/// What a job carries until it finishes, and what it produced.
+#[derive(Debug)]
+pub enum Payload {
+    Export {
+        export_type: String,
+        archive: Arc<Vec<u8>>,
+        file: Option<(String, String)>,
+    },
+    Import {
+        files: Result<BotFiles, String>,
+        status_logs: Vec<Value>,
+    },
+    Train {
+        language: String,
+        state: String,
+    },
+    Publish {
+        snapshot: Arc<BotFiles>,
+        approval: bool,
+    },
+}
+
+/// One job.
+#[derive(Debug)]
+pub struct Job {
+    pub id: String,
+    pub kind: JobKind,
+    pub bot: String,
+    pub created_on: String,
+    pub due: Option<Instant>,
+    pub status: JobStatus,
+    pub scripted_failure: Option<String>,
+    pub payload: Payload,
+}
+
+impl Job {
+    pub fn is_pending(&self) -> bool {
+        self.status == JobStatus::Pending
+    }
+}
+
+impl State {
+    /// Adds a job, taking a scripted failure for its kind if one is queued.
+    pub fn add_job(&mut self, id: String, kind: JobKind, bot: &str, payload: Payload) -> usize {
+        let now = Instant::now();
+        let job = Job {
+            id,
+            kind,
+            bot: bot.to_owned(),
+            created_on: self.iso_now(),
+            due: self.job_due(now),
+            status: JobStatus::Pending,
+            scripted_failure: self.faults.take_job_failure(kind.name()),
+            payload,
+        };
+        self.jobs.push(job);
+        self.settle();
+        self.jobs.len() - 1
+    }
+
+    /// Finishes every job that is due.
+    pub fn settle(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.jobs.len() {
+            let job = &self.jobs[index];
+            if job.is_pending() && job.due.is_some_and(|due| due <= now) {
+                self.finish(index);
+            }
+        }
+    }
+
+    /// Finishes every pending job (of one kind), whatever the mode; returns how many.
+    pub fn step(&mut self, kind: Option<JobKind>) -> usize {
+        let pending: Vec<usize> = (0..self.jobs.len())
+            .filter(|i| self.jobs[*i].is_pending() && kind.is_none_or(|k| self.jobs[*i].kind == k))
+            .collect();
+        pending.iter().for_each(|i| self.finish(*i));
+        pending.len()
+    }
+
+    /// Gives manual jobs a due time when the mode changes away from manual.
+    pub fn reschedule(&mut self) {
+        let due = self.job_due(Instant::now());
+        for job in self
+            .jobs
+            .iter_mut()
+            .filter(|j| j.is_pending() && j.due.is_none())
+        {
+            job.due = due;
+        }
+    }
+
+    /// The most recent job of a kind for a bot.
+    pub fn latest_job(&self, kind: JobKind, bot: &str) -> Option<&Job> {
+        self.jobs
+            .iter()
+            .rev()
+            .find(|j| j.kind == kind && j.bot == bot)
+    }
+
+    /// Whether a job of this kind is running for the bot.
+    pub fn is_running(&self, kind: JobKind, bot: &str) -> bool {
+        self.jobs
+            .iter()
+            .any(|j| j.kind == kind && j.bot == bot && j.is_pending())
+    }
+
+    fn finish(&mut self, index: usize) {
+        let failure = self.jobs[index].scripted_failure.take();
+        let bot = self.jobs[index].bot.clone();
+        let payload = std::mem::replace(
+            &mut self.jobs[index].payload,
+            Payload::Train {
+                language: String::new(),
+                state: String::new(),
+            },
+        );
+        let (status, payload) = match failure {
+            Some(message) => (
+                JobStatus::Failed(message.clone()),
+                failed_payload(payload, &message),
+            ),
+            None => self.apply(&bot, payload),
+        };
+        self.jobs[index].status = status;
+        self.jobs[index].payload = payload;
+    }
+
+    /// Applies a successful job's effect to the bot.
+    fn apply(&mut self, bot_id: &str, payload: Payload) -> (JobStatus, Payload) {
+        match payload {
+            Payload::Export {
+                export_type,
+                archive,
+                ..
+            } => {
+                let file_id = super::crypto::random_hex(24);
+                self.exports.insert(file_id.clone(), archive.clone());
+                let url = issue_link(self, &file_id);
+                let file = Some((file_id, url));
+                (
+                    JobStatus::Succeeded,
+                    Payload::Export {
+                        export_type,
+                        archive,
+                        file,
+                    },
+                )
+            }
+            Payload::Import {
+                files: Err(problem),
+                status_logs,
+            } => {
+                let payload = failed_payload(
+                    Payload::Import {
+                        files: Err(problem.clone()),
+                        status_logs,
+                    },
+                    &problem,
+                );
+                (JobStatus::Failed(problem), payload)
+            }
+            Payload::Import {
+                files: Ok(files), ..
+            } => {
+                let status_logs = success_logs(&files);
+                if let Some(bot) = self.bot_mut(bot_id) {
+                    bot.ml_in_sync.clear();
+                    for language in files.languages() {
+                        bot.ml_in_sync.insert(language, false);
+                    }
+                    bot.dev = Arc::new(files.clone());
+                }
+                (
+                    JobStatus::Succeeded,
+                    Payload::Import {
+                        files: Ok(files),
+                        status_logs,
+                    },
+                )
+            }
+            Payload::Train { language, state } => {
+                if let Some(bot) = self.bot_mut(bot_id) {
+                    bot.ml_in_sync.insert(language.clone(), true);
+                }
+                (JobStatus::Succeeded, Payload::Train { language, state })
+            }
+            Payload::Publish { snapshot, approval } => {
+                if let Some(bot) = self.bot_mut(bot_id) {
+                    if approval {
+                        bot.awaiting_approval = Some(snapshot.clone());
+                        bot.publish_state = "awaitingApproval";
+                    } else {
+                        bot.published = snapshot.clone();
+                        bot.publish_state = "published";
+                    }
+                }
+                (
+                    JobStatus::Succeeded,
+                    Payload::Publish { snapshot, approval },
+                )
+            }
+        }
+    }
+}
+
+/// A failed import names the problem in a `statusLogs` entry.
+fn failed_payload(payload: Payload, message: &str) -> Payload {
+    match payload {
+        Payload::Import { files, .. } => Payload::Import {
+            files,
+            status_logs: vec![json!({
+                "taskType": "Bot Definition",
+                "taskName": "botDefinition.json",
+                "status": "failed",
+                "message": message,
+            })],
+        },
+        other => other,
+    }
+}
+
+fn success_logs(files: &BotFiles) -> Vec<Value> {
+    let entry = |task_type: &str, name: &str| json!({"taskType": task_type, "taskName": name, "status": "success"});
+    let mut logs = vec![entry("Bot Definition", &files.bot_name())];
+    let dialogs = files.definition.get("dialogs").and_then(Value::as_array);
+    for dialog in dialogs.into_iter().flatten() {
+        let name = dialog
+            .get("lname")
+            .or_else(|| dialog.get("name"))
+            .and_then(Value::as_str);
+        logs.push(entry("Dialog", name.unwrap_or("dialog")));
+    }
+    logs.push(entry("Utterences", "Utterences"));
+    if let Some((name, _)) = &files.functions {
+        logs.push(entry("BotFunctions", name));
+    }
+    logs
+}

@@ -1,0 +1,236 @@
+//! The simulator's model: one account with its apps, bots (each with an
+//! in-development and a published copy), uploaded files, export files,
+//! jobs, faults and counters. Handlers lock it briefly; nothing awaits
+//! while holding the lock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+
+use super::auth::JtiLedger;
+use super::config::{AppConfig, JobMode, SimConfig};
+use super::crypto;
+use super::faults::Faults;
+use super::jobs::Job;
+use super::limits::RateLimiter;
+use super::seed::BotFiles;
+
+/// Admin Console (account-wide) or App Builder (per bot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKind {
+    Admin,
+    Builder,
+}
+
+/// An API app: client id, secret, kind, scopes.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: String,
+    pub kind: AppKind,
+    pub scopes: Vec<String>,
+    pub jti_enforced: bool,
+    pub client_id: String,
+    pub secret: SecretString,
+}
+
+impl App {
+    /// Builds an app from its configuration, deriving missing ids.
+    pub fn from_config(config: &AppConfig) -> Result<Self, String> {
+        let kind = match config.kind.as_str() {
+            "admin" => AppKind::Admin,
+            "builder" => AppKind::Builder,
+            other => return Err(format!("app {:?}: unknown kind {other:?}", config.name)),
+        };
+        Ok(Self {
+            name: config.name.clone(),
+            kind,
+            scopes: config.scopes.clone(),
+            jti_enforced: config.jti_enforced,
+            client_id: config
+                .client_id
+                .clone()
+                .unwrap_or_else(|| crypto::client_id(&config.name)),
+            secret: config
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| crypto::client_secret(&config.name))
+                .into(),
+        })
+    }
+
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.secret.expose_secret().as_bytes()
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            AppKind::Admin => "admin",
+            AppKind::Builder => "builder",
+        }
+    }
+}
+
+/// A seeded bot as it was at start, to reset to.
+#[derive(Debug, Clone)]
+pub struct SeedBot {
+    pub id: String,
+    pub seed_name: String,
+    pub files: Arc<BotFiles>,
+}
+
+/// One bot of the account.
+#[derive(Debug)]
+pub struct Bot {
+    pub id: String,
+    pub seed_name: String,
+    pub dev: Arc<BotFiles>,
+    pub published: Arc<BotFiles>,
+    /// A publish waiting for approval holds the copy it will publish.
+    pub awaiting_approval: Option<Arc<BotFiles>>,
+    pub channels_enabled: bool,
+    pub exports: u64,
+    pub imports: u64,
+    pub trainings: u64,
+    pub publishes: u64,
+    pub last_version_comment: Option<String>,
+    pub publish_state: &'static str,
+    pub ml_in_sync: HashMap<String, bool>,
+    pub created_on: String,
+}
+
+impl Bot {
+    pub fn from_seed(seed: &SeedBot, created_on: &str) -> Self {
+        Self {
+            id: seed.id.clone(),
+            seed_name: seed.seed_name.clone(),
+            dev: seed.files.clone(),
+            published: seed.files.clone(),
+            awaiting_approval: None,
+            channels_enabled: true,
+            exports: 0,
+            imports: 0,
+            trainings: 0,
+            publishes: 0,
+            last_version_comment: None,
+            publish_state: "published",
+            ml_in_sync: HashMap::new(),
+            created_on: created_on.to_owned(),
+        }
+    }
+}
+
+/// An uploaded file.
+#[derive(Debug)]
+pub struct Upload {
+    pub bytes: Arc<Vec<u8>>,
+    pub extension: String,
+    pub expires: Instant,
+}
+
+/// The whole model.
+#[derive(Debug)]
+pub struct State {
+    pub config: SimConfig,
+    pub base_url: String,
+    pub apps: Vec<App>,
+    pub seeds: Vec<SeedBot>,
+    pub bots: Vec<Bot>,
+    pub uploads: HashMap<String, Upload>,
+    /// Export archives by file id.
+    pub exports: HashMap<String, Arc<Vec<u8>>>,
+    pub jobs: Vec<Job>,
+    pub faults: Faults,
+    pub limiter: RateLimiter,
+    pub jti: JtiLedger,
+    /// Download links with a sequence number below this are expired.
+    pub links_expired_below: u64,
+    pub links_issued: u64,
+    /// Signs download links; random per run.
+    pub link_key: [u8; 32],
+    pub started: Instant,
+    pub last_stamp: chrono::DateTime<chrono::Utc>,
+}
+
+/// The state shared by handlers.
+pub type Shared = Arc<Mutex<State>>;
+
+/// Locks the state, recovering it if a handler panicked while holding it.
+pub fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    pub fn new(config: SimConfig, apps: Vec<App>, seeds: Vec<SeedBot>) -> Self {
+        let mut state = Self {
+            config,
+            base_url: String::new(),
+            apps,
+            seeds,
+            bots: Vec::new(),
+            uploads: HashMap::new(),
+            exports: HashMap::new(),
+            jobs: Vec::new(),
+            faults: Faults::default(),
+            limiter: RateLimiter::default(),
+            jti: JtiLedger::default(),
+            links_expired_below: 0,
+            links_issued: 0,
+            link_key: crypto::hmac_sha256(crypto::random_hex(64).as_bytes(), b"links"),
+            started: Instant::now(),
+            last_stamp: chrono::Utc::now(),
+        };
+        state.reset_bots();
+        state
+    }
+
+    /// Back to the seeded bots, with nothing uploaded, exported or running.
+    pub fn reset_bots(&mut self) {
+        let created_on = self.iso_now();
+        self.bots = self
+            .seeds
+            .iter()
+            .map(|seed| Bot::from_seed(seed, &created_on))
+            .collect();
+        self.uploads.clear();
+        self.exports.clear();
+        self.jobs.clear();
+    }
+
+    pub fn bot(&self, id: &str) -> Option<&Bot> {
+        self.bots.iter().find(|b| b.id == id)
+    }
+
+    pub fn bot_mut(&mut self, id: &str) -> Option<&mut Bot> {
+        self.bots.iter_mut().find(|b| b.id == id)
+    }
+
+    /// An export time at least one second after the previous export's, so
+    /// that even second-precision dates (`botEvents` `lMod`) differ between
+    /// two exports; it runs ahead of the clock only under bursts of exports.
+    pub fn next_export_stamp(&mut self) -> chrono::DateTime<chrono::Utc> {
+        let now = chrono::Utc::now();
+        let next = self.last_stamp + chrono::Duration::seconds(1);
+        self.last_stamp = now.max(next);
+        self.last_stamp
+    }
+
+    /// The ISO time the platform puts on documents.
+    pub fn iso_now(&self) -> String {
+        chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    }
+
+    /// When a job created now is due, by the job mode.
+    pub fn job_due(&self, now: Instant) -> Option<Instant> {
+        match self.config.job_mode {
+            JobMode::Instant => Some(now),
+            JobMode::Timed => Some(now + self.config.job_duration()),
+            JobMode::Manual => None,
+        }
+    }
+}

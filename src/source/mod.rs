@@ -1,0 +1,14 @@
+//! Where the bot definitions come from: a git2 mirror of the remote in the
+//! state folder, fetched on every trigger, and for a local repository a
+//! file-system watch on its refs so a commit is seen within a second.
+//!
+//! Bot folders are read straight from the fetched commit's tree (by
+//! `desired`), never from a checkout.
+
+mod auth;
+mod mirror;
+mod watch;
+
+pub use auth::remote_callbacks;
+pub use mirror::{Mirror, SourceError};
+pub use watch::{RefWatch, local_repository};

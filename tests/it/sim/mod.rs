@@ -1,0 +1,7 @@
+//! Black-box tests of the platform simulator over real HTTP.
+
+mod auth;
+mod binary;
+mod control;
+mod flow;
+mod volatile;
