@@ -10,6 +10,8 @@
 //! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
 //! - [`desired`]: bot folders of the repository (at a commit, or a plain folder) ->
 //!   `DesiredBot`; repository lint (`validate`).
+//! - [`platform`]: the Kore.ai client: JWT, pacing and retries, asynchronous jobs, and the
+//!   export zip read as untrusted input.
 //! - [`diff`]: normalise both sides, digest, and describe differences per component
 //!   (pure and synchronous).
 //! - [`reconcile`]: the work queue, the pass decision and the worker loop.
@@ -23,6 +25,7 @@ pub mod desired;
 pub mod diff;
 pub mod ids;
 pub mod observe;
+pub mod platform;
 pub mod reconcile;
 pub mod sim;
 pub mod source;

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, real sockets on loopback, real git.
 
 mod diff;
+mod platform;
 mod readme;
 mod sim;
 mod source;

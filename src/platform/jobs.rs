@@ -1,0 +1,198 @@
+//! Waiting for the platform's asynchronous jobs, with a deadline.
+//!
+//! Every job (export, import, training, publish) is polled through its status
+//! endpoint: the first poll at once, then at a doubling interval up to a bound,
+//! until the job ends or the overall deadline passes — never a hang.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::error::{Context, PlatformError};
+
+/// Where a job stands, read from its status string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobPhase {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// Status strings meaning "still running", compared case-insensitively and with
+/// spaces, `_` and `-` ignored (the documentation and the samples disagree).
+const RUNNING: &[&str] = &[
+    "pending",
+    "inprogress",
+    "queued",
+    "running",
+    "started",
+    "processing",
+    "initiated",
+];
+/// Status strings meaning "done".
+const SUCCEEDED: &[&str] = &[
+    "success",
+    "successful",
+    "succeeded",
+    "finished",
+    "completed",
+    "done",
+];
+
+impl JobPhase {
+    /// Reads a status string; anything neither running nor succeeded is terminal
+    /// failure (the platform documents no other states).
+    pub fn parse(status: &str) -> JobPhase {
+        let folded = fold(status);
+        if RUNNING.contains(&folded.as_str()) {
+            JobPhase::Running
+        } else if SUCCEEDED.contains(&folded.as_str()) {
+            JobPhase::Succeeded
+        } else {
+            JobPhase::Failed
+        }
+    }
+}
+
+/// Lower case with spaces, `_` and `-` removed: `In Progress` → `inprogress`.
+pub fn fold(status: &str) -> String {
+    status
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// One poll's verdict.
+#[derive(Debug)]
+pub enum Poll<T> {
+    Running,
+    Done(T),
+    Failed(String),
+}
+
+/// How often and how long to poll.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    pub interval: Duration,
+    pub max_interval: Duration,
+    pub deadline: Duration,
+}
+
+/// Polls until the job ends; a failed job or the deadline is an error naming `job`.
+pub async fn wait_for<T>(
+    at: &Context,
+    job: &str,
+    patience: Patience,
+    mut poll: impl AsyncFnMut() -> Result<Poll<T>, PlatformError>,
+) -> Result<T, PlatformError> {
+    let started = Instant::now();
+    let deadline = started + patience.deadline;
+    let mut interval = patience.interval;
+    loop {
+        match poll().await? {
+            Poll::Done(value) => return Ok(value),
+            Poll::Failed(message) => {
+                return Err(PlatformError::JobFailed {
+                    at: at.clone(),
+                    job: job.to_owned(),
+                    message,
+                });
+            }
+            Poll::Running => {}
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let waited = now - started;
+            return Err(PlatformError::JobTimedOut {
+                at: at.clone(),
+                job: job.to_owned(),
+                waited,
+            });
+        }
+        tokio::time::sleep(interval.min(deadline - now)).await;
+        interval = (interval * 2).min(patience.max_interval);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::error::Operation;
+
+    #[test]
+    fn status_strings_are_read_as_the_platform_spells_them() {
+        for running in [
+            "pending",
+            "Inprogress",
+            "INPROGRESS",
+            "in progress",
+            "IN_PROGRESS",
+        ] {
+            assert_eq!(JobPhase::parse(running), JobPhase::Running, "{running}");
+        }
+        for done in [
+            "success",
+            "Finished",
+            "SUCCESSFUL",
+            "successful",
+            "Completed",
+        ] {
+            assert_eq!(JobPhase::parse(done), JobPhase::Succeeded, "{done}");
+        }
+        for failed in ["failed", "Failed", "FAILED", "error", "cancelled", ""] {
+            assert_eq!(JobPhase::parse(failed), JobPhase::Failed, "{failed:?}");
+        }
+    }
+
+    fn patience() -> Patience {
+        Patience {
+            interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(4),
+            deadline: Duration::from_secs(30),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_that_never_ends_is_an_error_at_the_deadline() {
+        let at = Context::new(Operation::Import, None);
+        let started = Instant::now();
+        let mut polls = 0;
+        let result: Result<(), _> = wait_for(&at, "bir-1", patience(), async || {
+            polls += 1;
+            Ok(Poll::Running)
+        })
+        .await;
+        let err = result.unwrap_err();
+        assert!(matches!(err, PlatformError::JobTimedOut { .. }), "{err}");
+        assert!(err.to_string().contains("did not finish within"), "{err}");
+        assert_eq!(Instant::now() - started, Duration::from_secs(30));
+        // 0, 1, 3, 7, 11, 15, 19, 23, 27, 30: the interval doubles, then stays at 4 s.
+        assert_eq!(polls, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_ends_with_its_value_or_its_failure() {
+        let at = Context::new(Operation::Train, None);
+        let mut polls = 0;
+        let value = wait_for(&at, "t", patience(), async || {
+            polls += 1;
+            Ok(if polls < 3 {
+                Poll::Running
+            } else {
+                Poll::Done(polls)
+            })
+        })
+        .await;
+        assert_eq!(value.unwrap(), 3);
+        let failed: Result<(), _> = wait_for(&at, "t", patience(), async || {
+            Ok(Poll::Failed("no intents".into()))
+        })
+        .await;
+        let err = failed.unwrap_err();
+        assert!(
+            matches!(err, PlatformError::JobFailed { ref message, .. } if message == "no intents")
+        );
+        assert!(!err.is_retryable());
+    }
+}

@@ -1,0 +1,33 @@
+//! The Kore.ai XO platform client: the only code that talks HTTP to Kore.ai.
+//!
+//! It mints a fresh JWT per request ([`auth`]), paces itself under the
+//! platform's rate limits ([`pacing`]), retries only what is safe to retry
+//! ([`retry`]), waits for the asynchronous jobs with a deadline ([`jobs`]), and
+//! reads the export zip as untrusted input ([`archive`]). Every operation is a
+//! method of [`PlatformClient`] (see [`ops`]); every failure is a
+//! [`PlatformError`] that says what, where, and whether to try again.
+
+pub mod archive;
+pub mod auth;
+mod client;
+pub mod config;
+mod download;
+pub mod error;
+mod http;
+pub mod jobs;
+pub mod ops;
+pub mod pacing;
+pub mod retry;
+
+pub use archive::{ArchiveError, ExportArchive, Limits, read_export_zip};
+pub use auth::{ClientId, Credentials};
+pub use client::{ClientError, PlatformClient};
+pub use config::PlatformConfig;
+pub use error::{Context, Operation, PlatformError, TransportFailure};
+pub use http::AUTH_HEADER;
+pub use ops::bots::BotSummary;
+pub use ops::export::ExportKind;
+pub use ops::import::{ImportOptions, ImportOutcome, ImportRequest, ImportRequestId, StatusLog};
+pub use ops::publish::{PublishOutcome, PublishStatus};
+pub use ops::train::{BotCopy, TrainingStatus};
+pub use ops::upload::{FileId, FileKind};

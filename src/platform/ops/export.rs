@@ -1,0 +1,146 @@
+//! Export: start the job, wait for it, download the zip at once, read it safely.
+//!
+//! The export status has no request id, so exports of one bot never overlap (a
+//! per-bot lock). An expired link or a damaged zip is cured by exporting again,
+//! a bounded number of times.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ids::BotId;
+use crate::platform::PlatformClient;
+use crate::platform::archive::{ExportArchive, read_export_zip};
+use crate::platform::download::Fetched;
+use crate::platform::error::{Context, Operation, PlatformError};
+use crate::platform::http::{Body, error_messages};
+use crate::platform::jobs::{JobPhase, Poll, wait_for};
+
+use super::{design_call, status_call};
+
+/// Which copy of the bot to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The in-development copy (`"latest"`).
+    Latest,
+    /// The published copy.
+    Published,
+}
+
+impl ExportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Latest => "latest",
+            ExportKind::Published => "published",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Started {
+    #[serde(rename = "_id", default)]
+    id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportStatus {
+    #[serde(default)]
+    status: String,
+    #[serde(rename = "downloadURL", alias = "downloadUrl", default)]
+    download_url: Option<String>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+}
+
+/// Why one round of export did not produce an archive.
+enum Round {
+    Done(Box<ExportArchive>),
+    Again(PlatformError),
+}
+
+impl PlatformClient {
+    /// Exports `kind` of `bot` and reads the zip; re-exports (bounded) when the
+    /// link expired or the zip arrived damaged.
+    pub async fn export(
+        &self,
+        bot: &BotId,
+        kind: ExportKind,
+    ) -> Result<ExportArchive, PlatformError> {
+        let lock = self.export_lock(bot);
+        let _one_export_at_a_time = lock.lock().await;
+        let mut last = None;
+        for round in 1..=self.config.export_attempts.max(1) {
+            match self.export_round(bot, kind).await? {
+                Round::Done(archive) => return Ok(*archive),
+                Round::Again(error) => {
+                    tracing::debug!(bot = %bot, round, error = %error, "exporting again");
+                    last = Some(error);
+                }
+            }
+        }
+        Err(last.expect("at least one export round ran"))
+    }
+
+    async fn export_round(&self, bot: &BotId, kind: ExportKind) -> Result<Round, PlatformError> {
+        let mut call = design_call(Operation::Export, bot, Method::POST, "/export");
+        call.body = Body::Json(json!({ "exportType": kind.as_str() }));
+        let started: Started = self.http.json(&call).await?;
+        let job = started.id.unwrap_or_else(|| "export".to_owned());
+        let url = self.wait_for_export(bot, &job).await?;
+        let at = Context::new(Operation::Download, Some(bot));
+        let config = &self.config;
+        let fetched = self
+            .http
+            .download(&at, &url, config.download_limit, config.download_timeout)
+            .await?;
+        let bytes = match fetched {
+            Fetched::Bytes(bytes) => bytes,
+            Fetched::Expired(status) => {
+                return Ok(Round::Again(PlatformError::LinkExpired { at, status }));
+            }
+        };
+        let limits = config.archive_limits;
+        let read = tokio::task::spawn_blocking(move || read_export_zip(&bytes, &limits)).await;
+        match read.map_err(|join| PlatformError::UnexpectedResponse {
+            at: at.clone(),
+            detail: format!("reading the zip stopped: {join}"),
+        })? {
+            Ok(archive) => Ok(Round::Done(Box::new(archive))),
+            Err(source) if source.is_retryable() => {
+                Ok(Round::Again(PlatformError::Archive { at, source }))
+            }
+            Err(source) => Err(PlatformError::Archive { at, source }),
+        }
+    }
+
+    /// Polls the bot's export status until it has a download link.
+    async fn wait_for_export(&self, bot: &BotId, job: &str) -> Result<String, PlatformError> {
+        let call = status_call(Operation::ExportStatus, bot, "/export/status");
+        wait_for(&call.at, job, self.patience(), async || {
+            let status: ExportStatus = self.http.json(&call).await?;
+            Ok(
+                match (JobPhase::parse(&status.status), status.download_url) {
+                    (JobPhase::Running, _) => Poll::Running,
+                    (JobPhase::Succeeded, Some(url)) => Poll::Done(url),
+                    (JobPhase::Succeeded, None) => {
+                        Poll::Failed("finished without a downloadURL".into())
+                    }
+                    (JobPhase::Failed, _) => {
+                        Poll::Failed(failure_message(&status.status, &status.errors))
+                    }
+                },
+            )
+        })
+        .await
+    }
+}
+
+/// `status "failed": msg; msg` from a failed job's status and `errors` list.
+pub(crate) fn failure_message(status: &str, errors: &Option<serde_json::Value>) -> String {
+    let messages = errors.as_ref().map(error_messages).unwrap_or_default();
+    if messages.is_empty() {
+        format!("status {status:?}")
+    } else {
+        format!("status {status:?}: {}", messages.join("; "))
+    }
+}

@@ -1,0 +1,216 @@
+//! Import into an existing bot (its in-development copy), and wait for it.
+
+use std::fmt;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::BotId;
+use crate::platform::PlatformClient;
+use crate::platform::error::{Context, Operation, PlatformError};
+use crate::platform::http::{Body, Call};
+use crate::platform::jobs::{JobPhase, Poll, wait_for};
+use crate::platform::pacing::PaceKey;
+
+use super::design_call;
+use super::export::failure_message;
+use super::upload::FileId;
+
+/// An import request id (`bir-…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImportRequestId(String);
+
+impl ImportRequestId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ImportRequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What to import: uploaded file ids and, optionally, a partial-import selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRequest {
+    pub bot_definition: FileId,
+    pub config_info: FileId,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bot_functions: Vec<FileId>,
+    /// `None` replaces the whole bot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_options: Option<ImportOptions>,
+}
+
+/// A partial import (the platform's `importOptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nlp_data: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<UtteranceOptions>,
+    /// Spelled singular by the platform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_dashboard: Option<bool>,
+}
+
+/// `options.utterances`: append to or replace the bot's utterances.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UtteranceOptions {
+    pub utterances: UtteranceMode,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UtteranceMode {
+    pub append: bool,
+    pub replace: bool,
+}
+
+/// One line of an import's `statusLogs`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusLog {
+    #[serde(default)]
+    pub task_type: String,
+    #[serde(default)]
+    pub task_name: Option<String>,
+    #[serde(default)]
+    pub status: String,
+}
+
+/// A finished import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub request: ImportRequestId,
+    pub logs: Vec<StatusLog>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportStatus {
+    #[serde(rename = "_id")]
+    id: ImportRequestId,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    status_logs: Vec<StatusLog>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+}
+
+impl PlatformClient {
+    /// Imports into `bot`'s in-development copy and waits for the import to end.
+    pub async fn import(
+        &self,
+        bot: &BotId,
+        request: &ImportRequest,
+    ) -> Result<ImportOutcome, PlatformError> {
+        let mut call = design_call(Operation::Import, bot, Method::POST, "/import");
+        call.body = Body::Json(serde_json::to_value(request).map_err(|err| {
+            PlatformError::UnexpectedResponse {
+                at: call.at.clone(),
+                detail: err.to_string(),
+            }
+        })?);
+        let started: ImportStatus = self.http.json(&call).await?;
+        self.wait_for_import(bot, &started.id).await
+    }
+
+    async fn wait_for_import(
+        &self,
+        bot: &BotId,
+        id: &ImportRequestId,
+    ) -> Result<ImportOutcome, PlatformError> {
+        let at = Context::new(Operation::ImportStatus, Some(bot));
+        let path = format!("/bot/import/status/{id}");
+        let call = Call::new(
+            at,
+            Method::GET,
+            path,
+            PaceKey::Status(id.as_str().to_owned()),
+        );
+        wait_for(&call.at, id.as_str(), self.patience(), async || {
+            let status: ImportStatus = self.http.json(&call).await?;
+            Ok(match JobPhase::parse(&status.status) {
+                JobPhase::Running => Poll::Running,
+                JobPhase::Succeeded => Poll::Done(ImportOutcome {
+                    request: status.id,
+                    logs: status.status_logs,
+                }),
+                JobPhase::Failed => Poll::Failed(import_failure(&status)),
+            })
+        })
+        .await
+    }
+}
+
+/// The failure message plus the failed (or all) `statusLogs` entries.
+fn import_failure(status: &ImportStatus) -> String {
+    let mut message = failure_message(&status.status, &status.errors);
+    let failed: Vec<&StatusLog> = status
+        .status_logs
+        .iter()
+        .filter(|log| JobPhase::parse(&log.status) == JobPhase::Failed)
+        .collect();
+    for log in failed {
+        let name = log.task_name.as_deref().unwrap_or("-");
+        message.push_str(&format!("; {} {name}: {}", log.task_type, log.status));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_requests_serialise_as_the_platform_spells_them() {
+        let request = ImportRequest {
+            bot_definition: serde_json::from_str("\"aaa\"").unwrap(),
+            config_info: serde_json::from_str("\"bbb\"").unwrap(),
+            bot_functions: vec![],
+            import_options: Some(ImportOptions {
+                nlp_data: Some(vec!["utterances".into()]),
+                options: Some(UtteranceOptions {
+                    utterances: UtteranceMode {
+                        append: true,
+                        replace: false,
+                    },
+                }),
+                custom_dashboard: Some(true),
+                ..ImportOptions::default()
+            }),
+        };
+        let value = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"botDefinition":"aaa","configInfo":"bbb","importOptions":{
+                "nlpData":["utterances"],"options":{"utterances":{"append":true,"replace":false}},
+                "customDashboard":true}})
+        );
+    }
+
+    #[test]
+    fn a_failed_import_names_its_failed_tasks() {
+        let status: ImportStatus = serde_json::from_value(serde_json::json!({
+            "_id": "bir-1", "status": "failed",
+            "statusLogs": [{"taskType":"Dialog","taskName":"Greet","status":"success"},
+                           {"taskType":"Utterences","status":"failed"}],
+            "errors": [{"msg": "Invalid definition"}]
+        }))
+        .unwrap();
+        assert_eq!(
+            import_failure(&status),
+            "status \"failed\": Invalid definition; Utterences -: failed"
+        );
+    }
+}

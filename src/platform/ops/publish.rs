@@ -1,0 +1,158 @@
+//! Publish (in-development → published), and its status.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ids::BotId;
+use crate::platform::PlatformClient;
+use crate::platform::error::{Operation, PlatformError};
+use crate::platform::http::Body;
+use crate::platform::jobs::{JobPhase, Poll, fold, wait_for};
+
+use super::{design_call, status_call};
+
+/// How a publish ended (a failure is an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Published,
+    /// An administrator must still approve: not a failure, not done either.
+    AwaitingApproval,
+}
+
+/// The bot's latest publish job.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishStatus {
+    #[serde(rename = "_id", default)]
+    pub id: Option<String>,
+    /// `successful`, `failed`, `inprogress` in any case.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub percentage_complete: Option<f64>,
+    #[serde(default)]
+    pub status_summary: Vec<Value>,
+}
+
+impl PublishStatus {
+    pub fn phase(&self) -> JobPhase {
+        if mentions_approval(&Value::String(self.status.clone())) {
+            return JobPhase::Succeeded;
+        }
+        JobPhase::parse(&self.status)
+    }
+
+    /// Whether the job (or its summary) says the publish awaits approval.
+    pub fn awaits_approval(&self) -> bool {
+        mentions_approval(&Value::String(self.status.clone()))
+            || self.status_summary.iter().any(mentions_approval)
+    }
+
+    fn failure(&self) -> String {
+        let messages: Vec<&str> = self
+            .status_summary
+            .iter()
+            .filter_map(|entry| entry["message"].as_str())
+            .collect();
+        if messages.is_empty() {
+            format!("status {:?}", self.status)
+        } else {
+            format!("status {:?}: {}", self.status, messages.join("; "))
+        }
+    }
+}
+
+/// Any `state`/`status` string in `value` (or its `result`) saying "awaiting approval".
+fn mentions_approval(value: &Value) -> bool {
+    let is_approval = |v: &Value| v.as_str().is_some_and(|s| fold(s) == "awaitingapproval");
+    is_approval(value)
+        || ["state", "status"]
+            .iter()
+            .any(|key| is_approval(&value[key]))
+        || is_approval(&value["result"]["state"])
+}
+
+impl PlatformClient {
+    /// Publishes `bot`'s in-development copy and waits for the job.
+    pub async fn publish(
+        &self,
+        bot: &BotId,
+        comment: &str,
+    ) -> Result<PublishOutcome, PlatformError> {
+        let mut call = design_call(Operation::Publish, bot, Method::POST, "/publish");
+        call.body = Body::Json(json!({ "versionComment": comment }));
+        let results: Value = self.http.json(&call).await?;
+        let approval_asked = results
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(mentions_approval));
+        wait_for(&call.at, "publish", self.patience(), async || {
+            let status = self.publish_status(bot).await?;
+            Ok(match status.phase() {
+                JobPhase::Running => Poll::Running,
+                JobPhase::Failed => Poll::Failed(status.failure()),
+                JobPhase::Succeeded if approval_asked || status.awaits_approval() => {
+                    Poll::Done(PublishOutcome::AwaitingApproval)
+                }
+                JobPhase::Succeeded => Poll::Done(PublishOutcome::Published),
+            })
+        })
+        .await
+    }
+
+    /// The status of `bot`'s latest publish.
+    pub async fn publish_status(&self, bot: &BotId) -> Result<PublishStatus, PlatformError> {
+        let call = status_call(Operation::PublishStatus, bot, "/publish/status");
+        self.http.json(&call).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(value: Value) -> PublishStatus {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn statuses_are_compared_case_insensitively() {
+        assert_eq!(
+            status(json!({"status": "SUCCESSFUL"})).phase(),
+            JobPhase::Succeeded
+        );
+        assert_eq!(
+            status(json!({"status": "inprogress"})).phase(),
+            JobPhase::Running
+        );
+        assert_eq!(
+            status(json!({"status": "IN_PROGRESS"})).phase(),
+            JobPhase::Running
+        );
+        assert_eq!(
+            status(json!({"status": "Failed"})).phase(),
+            JobPhase::Failed
+        );
+    }
+
+    #[test]
+    fn approval_is_seen_in_the_status_or_the_summary() {
+        let summary = json!({"status": "successful",
+            "statusSummary": [{"resourceType": "BOT", "state": "awaitingApproval"}]});
+        assert!(status(summary).awaits_approval());
+        let as_status = status(json!({"status": "AWAITING_APPROVAL"}));
+        assert!(as_status.awaits_approval());
+        assert_eq!(as_status.phase(), JobPhase::Succeeded);
+        assert!(!status(json!({"status": "successful", "statusSummary": []})).awaits_approval());
+        assert!(mentions_approval(
+            &json!({"result": {"state": "awaitingApproval"}})
+        ));
+    }
+
+    #[test]
+    fn a_failure_carries_the_summary_messages() {
+        let failed = status(json!({"status": "failed",
+            "statusSummary": [{"status": "FAILED", "message": "No channel enabled"}]}));
+        assert_eq!(failed.failure(), "status \"failed\": No channel enabled");
+    }
+}

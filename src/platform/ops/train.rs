@@ -1,0 +1,100 @@
+//! ML training of one language, and its status.
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use crate::ids::BotId;
+use crate::platform::PlatformClient;
+use crate::platform::error::{Operation, PlatformError};
+use crate::platform::jobs::{JobPhase, Poll, wait_for};
+
+use super::{design_call, status_call};
+
+/// Which copy of the bot a status is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotCopy {
+    /// The in-development copy (`configured`).
+    Configured,
+    Published,
+}
+
+impl BotCopy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BotCopy::Configured => "configured",
+            BotCopy::Published => "published",
+        }
+    }
+}
+
+/// The training status of one language of one copy.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingStatus {
+    /// `Inprogress`, `Finished` or `Failed`, as the platform spells it.
+    #[serde(default)]
+    pub training_status: String,
+    #[serde(default)]
+    pub is_ml_in_sync_with_sentences: Option<bool>,
+    #[serde(rename = "Training_ID", default)]
+    pub training_id: Option<String>,
+}
+
+impl TrainingStatus {
+    pub fn phase(&self) -> JobPhase {
+        JobPhase::parse(&self.training_status)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Queued {
+    #[serde(rename = "Training_ID", default)]
+    training_id: Option<String>,
+}
+
+impl PlatformClient {
+    /// Trains `language` of `bot`'s in-development copy and waits for it.
+    pub async fn train(
+        &self,
+        bot: &BotId,
+        language: &str,
+    ) -> Result<TrainingStatus, PlatformError> {
+        let mut call = design_call(Operation::Train, bot, Method::POST, "/ml/train");
+        call.headers.push(("bot-language", language.to_owned()));
+        let queued: Vec<Queued> = self.http.json(&call).await?;
+        let id = queued.into_iter().find_map(|q| q.training_id);
+        let job = id
+            .clone()
+            .unwrap_or_else(|| format!("training ({language})"));
+        wait_for(&call.at, &job, self.patience(), async || {
+            let status = self
+                .training_status(bot, language, BotCopy::Configured)
+                .await?;
+            // A status about an earlier training says nothing about ours yet.
+            let ours = id.is_none() || status.training_id.is_none() || status.training_id == id;
+            Ok(match (ours, status.phase()) {
+                (false, _) | (true, JobPhase::Running) => Poll::Running,
+                (true, JobPhase::Succeeded) => Poll::Done(status),
+                (true, JobPhase::Failed) => {
+                    Poll::Failed(format!("status {:?}", status.training_status))
+                }
+            })
+        })
+        .await
+    }
+
+    /// The training status of `language` of one copy of `bot`.
+    pub async fn training_status(
+        &self,
+        bot: &BotId,
+        language: &str,
+        copy: BotCopy,
+    ) -> Result<TrainingStatus, PlatformError> {
+        let mut call = status_call(Operation::TrainStatus, bot, "/ml/train/status");
+        call.query = vec![
+            ("language", language.to_owned()),
+            ("state", copy.as_str().to_owned()),
+        ];
+        self.http.json(&call).await
+    }
+}

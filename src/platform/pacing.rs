@@ -1,0 +1,117 @@
+//! Client-side pacing under the platform's rate limits.
+//!
+//! The platform counts calls in rolling windows of a minute and an hour (60 and
+//! 1800 by default) per bot for design-time calls, per request id (or bot) for
+//! status calls, and per account for Get Bots. Rather than spend those budgets
+//! and learn of it from a 429, the client books a slot for every call: a sliding
+//! log of booked times per key, where a call waits until its slot comes. Slots
+//! are handed out in order, so concurrent callers queue fairly. All time is
+//! `tokio::time`, so tests pause the clock and let it jump.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::ids::BotId;
+
+/// The platform's documented rolling windows.
+pub const MINUTE: Duration = Duration::from_secs(60);
+pub const HOUR: Duration = Duration::from_secs(3600);
+
+/// Added to each window so that a call delayed on the wire still lands after the
+/// platform has forgotten the call it replaces.
+pub const WINDOW_MARGIN: Duration = Duration::from_millis(500);
+
+/// Keys are forgotten once this many are held and their calls are an hour old.
+const KEYS_BEFORE_PRUNING: usize = 1024;
+
+/// Calls allowed per window, for every key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub per_minute: u32,
+    pub per_hour: u32,
+}
+
+impl Default for Budget {
+    /// The documented 60 a minute and 1800 an hour.
+    fn default() -> Self {
+        Budget {
+            per_minute: 60,
+            per_hour: 1800,
+        }
+    }
+}
+
+/// What a call is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PaceKey {
+    /// Export, import, train, publish of one bot.
+    DesignTime(BotId),
+    /// Uploads name no bot: they share one account-wide budget.
+    Upload,
+    /// A status call, per request id or (where there is none) per bot.
+    Status(String),
+    /// Get Bots, per account.
+    Admin,
+}
+
+/// Books call slots per key; cheap to clone (shared state).
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    budget: Budget,
+    booked: Arc<Mutex<HashMap<PaceKey, VecDeque<Instant>>>>,
+}
+
+impl Pacer {
+    /// A pacer allowing `budget` calls per key and window.
+    pub fn new(budget: Budget) -> Self {
+        Pacer {
+            budget,
+            booked: Arc::default(),
+        }
+    }
+
+    /// Waits until a call under `key` fits in both windows, and counts it.
+    pub async fn acquire(&self, key: &PaceKey) {
+        let slot = self.book(key, Instant::now());
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Books the earliest slot at or after `now` for `key` and returns it.
+    pub fn book(&self, key: &PaceKey, now: Instant) -> Instant {
+        let mut booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
+        if booked.len() > KEYS_BEFORE_PRUNING {
+            booked.retain(|_, times| times.back().is_some_and(|t| *t + HOUR > now));
+        }
+        let times = booked.entry(key.clone()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| *t + HOUR + WINDOW_MARGIN <= now)
+        {
+            times.pop_front();
+        }
+        let slot = earliest_slot(times, now, self.budget);
+        times.push_back(slot);
+        slot
+    }
+}
+
+/// The earliest time at or after `now` (and after every earlier booking) at which
+/// one more call keeps both windows within `budget`.
+fn earliest_slot(times: &VecDeque<Instant>, now: Instant, budget: Budget) -> Instant {
+    let mut slot = times.back().map_or(now, |last| now.max(*last));
+    let windows = [(budget.per_minute, MINUTE), (budget.per_hour, HOUR)];
+    for (limit, window) in windows {
+        let limit = limit.max(1) as usize;
+        if times.len() >= limit {
+            let oldest_in_window = times[times.len() - limit];
+            slot = slot.max(oldest_in_window + window + WINDOW_MARGIN);
+        }
+    }
+    slot
+}
+
+#[cfg(test)]
+mod tests;

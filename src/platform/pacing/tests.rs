@@ -1,0 +1,92 @@
+//! The pacer under a paused clock.
+
+use super::*;
+
+fn bot() -> BotId {
+    "st-3c0e1947-3392-5f08-9d40-14eebc86ea88".parse().unwrap()
+}
+
+/// The most calls found in any window of length `window`.
+fn busiest(times: &[Instant], window: Duration) -> usize {
+    let mut start = 0;
+    let mut most = 0;
+    for end in 0..times.len() {
+        while times[end].duration_since(times[start]) >= window {
+            start += 1;
+        }
+        most = most.max(end - start + 1);
+    }
+    most
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_bot_stays_within_60_a_minute_and_1800_an_hour() {
+    let pacer = Pacer::new(Budget::default());
+    let key = PaceKey::DesignTime(bot());
+    let start = Instant::now();
+    let mut times = Vec::new();
+    for _ in 0..2000 {
+        pacer.acquire(&key).await;
+        times.push(Instant::now());
+    }
+    assert_eq!(busiest(&times, MINUTE), 60);
+    assert_eq!(busiest(&times, HOUR), 1800);
+    // The first 60 go at once; the 1801st waits for the hour to roll.
+    assert_eq!(times[59], start);
+    assert!(times[1800] >= start + HOUR, "{:?}", times[1800] - start);
+    assert!(times[1799] < start + Duration::from_secs(31 * 60));
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_callers_share_one_budget_per_key() {
+    let pacer = Pacer::new(Budget {
+        per_minute: 5,
+        per_hour: 100,
+    });
+    let key = PaceKey::Status("bir-1".to_owned());
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (pacer, key) = (pacer.clone(), key.clone());
+            tokio::spawn(async move {
+                pacer.acquire(&key).await;
+                Instant::now()
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for task in tasks {
+        times.push(task.await.unwrap());
+    }
+    times.sort();
+    assert_eq!(busiest(&times, MINUTE), 5);
+    assert_eq!(times.len(), 12);
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_do_not_share_budgets() {
+    let pacer = Pacer::new(Budget {
+        per_minute: 1,
+        per_hour: 10,
+    });
+    let start = Instant::now();
+    pacer.acquire(&PaceKey::DesignTime(bot())).await;
+    pacer.acquire(&PaceKey::Admin).await;
+    pacer.acquire(&PaceKey::Upload).await;
+    assert_eq!(Instant::now(), start);
+    pacer.acquire(&PaceKey::Admin).await;
+    assert_eq!(Instant::now(), start + MINUTE + WINDOW_MARGIN);
+}
+
+#[test]
+fn old_calls_roll_out_of_the_window() {
+    let pacer = Pacer::new(Budget {
+        per_minute: 2,
+        per_hour: 10,
+    });
+    let key = PaceKey::Admin;
+    let start = Instant::now();
+    assert_eq!(pacer.book(&key, start), start);
+    assert_eq!(pacer.book(&key, start), start);
+    let later = start + Duration::from_secs(120);
+    assert_eq!(pacer.book(&key, later), later);
+}

@@ -1,0 +1,3 @@
+//! The platform client against real exports and (over real HTTP) the simulator.
+
+mod archive;
