@@ -8,7 +8,6 @@
 //! does not know about the platform, the git mirror or the simulator.
 
 mod assemble;
-pub mod cli;
 mod files;
 mod fs;
 mod git;

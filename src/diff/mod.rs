@@ -3,11 +3,11 @@
 //! decode texts, apply the bot's ignore rules), hash the canonical form, and
 //! describe any difference per component in words people know.
 //!
-//! Everything here except [`cli`] is pure and synchronous: no async, no I/O.
+//! Everything here is pure and synchronous: no async, no I/O (the `diff`
+//! command, which reads files, lives in `cli::diff`).
 //! It uses only `desired` types and `ids`.
 
 mod canonical;
-pub mod cli;
 mod compare;
 mod components;
 mod normalise;

@@ -6,6 +6,7 @@
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
 
+mod convert;
 pub mod plan;
 pub mod policy;
 pub mod queue;

@@ -150,11 +150,39 @@ fn diff_errors_exit_2() {
         &example("travel-desk"),
     ]);
     assert_eq!(zip.status.code(), Some(2), "{}", text(&zip));
-    assert!(
-        text(&zip).contains("export zips need the platform archive reader"),
-        "{}",
-        text(&zip)
-    );
+    assert!(text(&zip).contains("export.zip: "), "{}", text(&zip));
+}
+
+#[test]
+fn an_export_zip_compares_with_its_unpacked_folder() {
+    let Some(export) = crate::support::fixtures::export("demobot-Export_All") else {
+        return;
+    };
+    let output = run(&[Path::new("diff"), &export.join("fullexport.zip"), &export]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let other = export
+        .with_file_name("demobot-Export_BotTasks")
+        .join("fullexport.zip");
+    let output = run(&[Path::new("diff"), &export.join("fullexport.zip"), &other]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+}
+
+#[test]
+fn a_hostile_zip_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for name in ["botDefinition.json", "config.json", "../escape.js"] {
+        zip.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut zip, b"{}").unwrap();
+    }
+    zip.finish().unwrap();
+    let output = run(&[Path::new("diff"), &path, &example("travel-desk")]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("evil.zip: "), "{}", text(&output));
+    assert!(text(&output).contains("../escape.js"), "{}", text(&output));
+    assert!(!dir.path().parent().unwrap().join("escape.js").exists());
 }
 
 #[test]

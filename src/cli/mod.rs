@@ -8,6 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod diff;
+mod validate;
+
+pub use diff::{DiffReport, LoadError, Side, diff_paths, load_side};
+
 use crate::observe::logging::LogFormat;
 
 /// GitOps for Kore.ai XO bots.
@@ -62,8 +67,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Sim(args) => crate::sim::cli::run(args),
         Command::Diff { left, right, json } => {
-            crate::diff::cli::run_diff(&left, &right, json, &mut out, &mut err)
+            diff::run_diff(&left, &right, json, &mut out, &mut err)
         }
-        Command::Validate { path } => crate::desired::cli::run_validate(&path, &mut out),
+        Command::Validate { path } => validate::run_validate(&path, &mut out),
     }
 }

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::{BotDiff, DiffError, compare, normalise};
 use crate::desired::{BotError, BotFiles, IgnoreRules, read_bot_folder};
+use crate::diff::{BotDiff, DiffError, compare, normalise};
 use crate::ids::Digest;
+use crate::platform::{ArchiveError, Limits, read_export_zip};
 
 /// One side of a comparison: its files and the ignore rules its `bot.toml` names (if any).
 #[derive(Debug)]
@@ -23,11 +24,21 @@ pub struct Side {
 /// Why a side could not be loaded or compared.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// Export zips are read by the platform archive reader, which this build does not include yet.
-    #[error("{path}: export zips need the platform archive reader; unzip it and pass the folder")]
-    ZipNeedsArchiveReader {
+    /// The zip could not be read.
+    #[error("{path}: {source}")]
+    ZipRead {
         /// The zip given.
         path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The zip is not a safe, well-formed export archive.
+    #[error("{path}: {source}")]
+    Zip {
+        /// The zip given.
+        path: String,
+        /// What is wrong with it.
+        source: ArchiveError,
     },
     /// Neither a folder nor a zip.
     #[error("{path}: not a bot folder, export folder or export zip")]
@@ -50,7 +61,7 @@ pub fn load_side(path: &Path) -> Result<Side, LoadError> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
     {
-        return Err(LoadError::ZipNeedsArchiveReader { path: shown() });
+        return load_zip(path);
     }
     if !path.is_dir() {
         return Err(LoadError::NotABot { path: shown() });
@@ -59,6 +70,33 @@ pub fn load_side(path: &Path) -> Result<Side, LoadError> {
     Ok(Side {
         files,
         ignore: settings.map(|s| s.ignore).unwrap_or_default(),
+    })
+}
+
+/// Reads an export zip as the untrusted input it is (the platform client's
+/// reader: size caps, no paths outside the root, no links).
+fn load_zip(path: &Path) -> Result<Side, LoadError> {
+    let shown = || path.display().to_string();
+    let limits = Limits::default();
+    let too_big = std::fs::metadata(path).is_ok_and(|m| m.len() > limits.max_total_bytes);
+    let bytes = if too_big {
+        Err(std::io::Error::other(
+            "larger than an export archive may be",
+        ))
+    } else {
+        std::fs::read(path)
+    };
+    let bytes = bytes.map_err(|source| LoadError::ZipRead {
+        path: shown(),
+        source,
+    })?;
+    let archive = read_export_zip(&bytes, &limits).map_err(|source| LoadError::Zip {
+        path: shown(),
+        source,
+    })?;
+    Ok(Side {
+        files: archive.into(),
+        ignore: IgnoreRules::default(),
     })
 }
 
