@@ -85,6 +85,9 @@ pub struct StatusLog {
     pub task_name: Option<String>,
     #[serde(default)]
     pub status: String,
+    /// Why the task failed, when the platform says.
+    #[serde(default, alias = "msg")]
+    pub message: Option<String>,
 }
 
 /// A finished import.
@@ -164,6 +167,9 @@ fn import_failure(status: &ImportStatus) -> String {
     for log in failed {
         let name = log.task_name.as_deref().unwrap_or("-");
         message.push_str(&format!("; {} {name}: {}", log.task_type, log.status));
+        if let Some(detail) = &log.message {
+            message.push_str(&format!(" ({detail})"));
+        }
     }
     message
 }
@@ -204,13 +210,13 @@ mod tests {
         let status: ImportStatus = serde_json::from_value(serde_json::json!({
             "_id": "bir-1", "status": "failed",
             "statusLogs": [{"taskType":"Dialog","taskName":"Greet","status":"success"},
-                           {"taskType":"Utterences","status":"failed"}],
+                           {"taskType":"Utterences","status":"failed","message":"bad"}],
             "errors": [{"msg": "Invalid definition"}]
         }))
         .unwrap();
         assert_eq!(
             import_failure(&status),
-            "status \"failed\": Invalid definition; Utterences -: failed"
+            "status \"failed\": Invalid definition; Utterences -: failed (bad)"
         );
     }
 }

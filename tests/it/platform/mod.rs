@@ -1,3 +1,6 @@
 //! The platform client against real exports and (over real HTTP) the simulator.
 
 mod archive;
+mod faults;
+mod ops;
+mod setup;
