@@ -141,18 +141,22 @@ impl PlatformClient {
             path,
             PaceKey::Status(id.as_str().to_owned()),
         );
-        wait_for(&call.at, id.as_str(), self.patience(), async || {
-            let status: ImportStatus = self.http.json(&call).await?;
-            Ok(match JobPhase::parse(&status.status) {
-                JobPhase::Running => Poll::Running,
-                JobPhase::Succeeded => Poll::Done(ImportOutcome {
-                    request: status.id,
-                    logs: status.status_logs,
-                }),
-                JobPhase::Failed => Poll::Failed(import_failure(&status)),
-            })
+        wait_for(&call.at, id.as_str(), self.patience(), || {
+            self.poll_import(&call)
         })
         .await
+    }
+
+    async fn poll_import(&self, call: &Call) -> Result<Poll<ImportOutcome>, PlatformError> {
+        let status: ImportStatus = self.http.json(call).await?;
+        Ok(match JobPhase::parse(&status.status) {
+            JobPhase::Running => Poll::Running,
+            JobPhase::Failed => Poll::Failed(import_failure(&status)),
+            JobPhase::Succeeded => Poll::Done(ImportOutcome {
+                request: status.id,
+                logs: status.status_logs,
+            }),
+        })
     }
 }
 

@@ -2,5 +2,7 @@
 
 mod archive;
 mod faults;
+mod logs;
 mod ops;
+mod pacing;
 mod setup;
