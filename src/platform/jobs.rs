@@ -4,6 +4,7 @@
 //! endpoint: the first poll at once, then at a doubling interval up to a bound,
 //! until the job ends or the overall deadline passes — never a hang.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -80,12 +81,18 @@ pub struct Patience {
 }
 
 /// Polls until the job ends; a failed job or the deadline is an error naming `job`.
-pub async fn wait_for<T>(
+///
+/// `poll` is a plain closure returning a future (not an async closure) so that
+/// the futures of the operations stay `Send` for `tokio::spawn`.
+pub async fn wait_for<T, F>(
     at: &Context,
     job: &str,
     patience: Patience,
-    mut poll: impl AsyncFnMut() -> Result<Poll<T>, PlatformError>,
-) -> Result<T, PlatformError> {
+    mut poll: impl FnMut() -> F,
+) -> Result<T, PlatformError>
+where
+    F: Future<Output = Result<Poll<T>, PlatformError>>,
+{
     let started = Instant::now();
     let deadline = started + patience.deadline;
     let mut interval = patience.interval;
@@ -158,9 +165,9 @@ mod tests {
         let at = Context::new(Operation::Import, None);
         let started = Instant::now();
         let mut polls = 0;
-        let result: Result<(), _> = wait_for(&at, "bir-1", patience(), async || {
+        let result: Result<(), _> = wait_for(&at, "bir-1", patience(), || {
             polls += 1;
-            Ok(Poll::Running)
+            async { Ok(Poll::Running) }
         })
         .await;
         let err = result.unwrap_err();
@@ -175,17 +182,20 @@ mod tests {
     async fn a_job_ends_with_its_value_or_its_failure() {
         let at = Context::new(Operation::Train, None);
         let mut polls = 0;
-        let value = wait_for(&at, "t", patience(), async || {
+        let value = wait_for(&at, "t", patience(), || {
             polls += 1;
-            Ok(if polls < 3 {
-                Poll::Running
-            } else {
-                Poll::Done(polls)
-            })
+            let seen = polls;
+            async move {
+                Ok(if seen < 3 {
+                    Poll::Running
+                } else {
+                    Poll::Done(seen)
+                })
+            }
         })
         .await;
         assert_eq!(value.unwrap(), 3);
-        let failed: Result<(), _> = wait_for(&at, "t", patience(), async || {
+        let failed: Result<(), _> = wait_for(&at, "t", patience(), || async {
             Ok(Poll::Failed("no intents".into()))
         })
         .await;

@@ -13,7 +13,7 @@ use crate::platform::PlatformClient;
 use crate::platform::archive::{ExportArchive, read_export_zip};
 use crate::platform::download::Fetched;
 use crate::platform::error::{Context, Operation, PlatformError};
-use crate::platform::http::{Body, error_messages};
+use crate::platform::http::{Body, Call, error_messages};
 use crate::platform::jobs::{JobPhase, Poll, wait_for};
 
 use super::{design_call, status_call};
@@ -116,22 +116,23 @@ impl PlatformClient {
     /// Polls the bot's export status until it has a download link.
     async fn wait_for_export(&self, bot: &BotId, job: &str) -> Result<String, PlatformError> {
         let call = status_call(Operation::ExportStatus, bot, "/export/status");
-        wait_for(&call.at, job, self.patience(), async || {
-            let status: ExportStatus = self.http.json(&call).await?;
-            Ok(
-                match (JobPhase::parse(&status.status), status.download_url) {
-                    (JobPhase::Running, _) => Poll::Running,
-                    (JobPhase::Succeeded, Some(url)) => Poll::Done(url),
-                    (JobPhase::Succeeded, None) => {
-                        Poll::Failed("finished without a downloadURL".into())
-                    }
-                    (JobPhase::Failed, _) => {
-                        Poll::Failed(failure_message(&status.status, &status.errors))
-                    }
-                },
-            )
-        })
-        .await
+        wait_for(&call.at, job, self.patience(), || self.poll_export(&call)).await
+    }
+
+    async fn poll_export(&self, call: &Call) -> Result<Poll<String>, PlatformError> {
+        let status: ExportStatus = self.http.json(call).await?;
+        Ok(
+            match (JobPhase::parse(&status.status), status.download_url) {
+                (JobPhase::Running, _) => Poll::Running,
+                (JobPhase::Succeeded, Some(url)) => Poll::Done(url),
+                (JobPhase::Succeeded, None) => {
+                    Poll::Failed("finished without a downloadURL".into())
+                }
+                (JobPhase::Failed, _) => {
+                    Poll::Failed(failure_message(&status.status, &status.errors))
+                }
+            },
+        )
     }
 }
 

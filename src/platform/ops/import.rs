@@ -85,6 +85,9 @@ pub struct StatusLog {
     pub task_name: Option<String>,
     #[serde(default)]
     pub status: String,
+    /// Why the task failed, when the platform says.
+    #[serde(default, alias = "msg")]
+    pub message: Option<String>,
 }
 
 /// A finished import.
@@ -138,18 +141,22 @@ impl PlatformClient {
             path,
             PaceKey::Status(id.as_str().to_owned()),
         );
-        wait_for(&call.at, id.as_str(), self.patience(), async || {
-            let status: ImportStatus = self.http.json(&call).await?;
-            Ok(match JobPhase::parse(&status.status) {
-                JobPhase::Running => Poll::Running,
-                JobPhase::Succeeded => Poll::Done(ImportOutcome {
-                    request: status.id,
-                    logs: status.status_logs,
-                }),
-                JobPhase::Failed => Poll::Failed(import_failure(&status)),
-            })
+        wait_for(&call.at, id.as_str(), self.patience(), || {
+            self.poll_import(&call)
         })
         .await
+    }
+
+    async fn poll_import(&self, call: &Call) -> Result<Poll<ImportOutcome>, PlatformError> {
+        let status: ImportStatus = self.http.json(call).await?;
+        Ok(match JobPhase::parse(&status.status) {
+            JobPhase::Running => Poll::Running,
+            JobPhase::Failed => Poll::Failed(import_failure(&status)),
+            JobPhase::Succeeded => Poll::Done(ImportOutcome {
+                request: status.id,
+                logs: status.status_logs,
+            }),
+        })
     }
 }
 
@@ -164,6 +171,9 @@ fn import_failure(status: &ImportStatus) -> String {
     for log in failed {
         let name = log.task_name.as_deref().unwrap_or("-");
         message.push_str(&format!("; {} {name}: {}", log.task_type, log.status));
+        if let Some(detail) = &log.message {
+            message.push_str(&format!(" ({detail})"));
+        }
     }
     message
 }
@@ -204,13 +214,13 @@ mod tests {
         let status: ImportStatus = serde_json::from_value(serde_json::json!({
             "_id": "bir-1", "status": "failed",
             "statusLogs": [{"taskType":"Dialog","taskName":"Greet","status":"success"},
-                           {"taskType":"Utterences","status":"failed"}],
+                           {"taskType":"Utterences","status":"failed","message":"bad"}],
             "errors": [{"msg": "Invalid definition"}]
         }))
         .unwrap();
         assert_eq!(
             import_failure(&status),
-            "status \"failed\": Invalid definition; Utterences -: failed"
+            "status \"failed\": Invalid definition; Utterences -: failed (bad)"
         );
     }
 }

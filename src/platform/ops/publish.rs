@@ -86,18 +86,24 @@ impl PlatformClient {
         let approval_asked = results
             .as_array()
             .is_some_and(|rs| rs.iter().any(mentions_approval));
-        wait_for(&call.at, "publish", self.patience(), async || {
-            let status = self.publish_status(bot).await?;
-            Ok(match status.phase() {
-                JobPhase::Running => Poll::Running,
-                JobPhase::Failed => Poll::Failed(status.failure()),
-                JobPhase::Succeeded if approval_asked || status.awaits_approval() => {
-                    Poll::Done(PublishOutcome::AwaitingApproval)
-                }
-                JobPhase::Succeeded => Poll::Done(PublishOutcome::Published),
-            })
+        let poll = || self.poll_publish(bot, approval_asked);
+        wait_for(&call.at, "publish", self.patience(), poll).await
+    }
+
+    async fn poll_publish(
+        &self,
+        bot: &BotId,
+        approval_asked: bool,
+    ) -> Result<Poll<PublishOutcome>, PlatformError> {
+        let status = self.publish_status(bot).await?;
+        Ok(match status.phase() {
+            JobPhase::Running => Poll::Running,
+            JobPhase::Failed => Poll::Failed(status.failure()),
+            JobPhase::Succeeded if approval_asked || status.awaits_approval() => {
+                Poll::Done(PublishOutcome::AwaitingApproval)
+            }
+            JobPhase::Succeeded => Poll::Done(PublishOutcome::Published),
         })
-        .await
     }
 
     /// The status of `bot`'s latest publish.

@@ -66,21 +66,31 @@ impl PlatformClient {
         let job = id
             .clone()
             .unwrap_or_else(|| format!("training ({language})"));
-        wait_for(&call.at, &job, self.patience(), async || {
-            let status = self
-                .training_status(bot, language, BotCopy::Configured)
-                .await?;
-            // A status about an earlier training says nothing about ours yet.
-            let ours = id.is_none() || status.training_id.is_none() || status.training_id == id;
-            Ok(match (ours, status.phase()) {
-                (false, _) | (true, JobPhase::Running) => Poll::Running,
-                (true, JobPhase::Succeeded) => Poll::Done(status),
-                (true, JobPhase::Failed) => {
-                    Poll::Failed(format!("status {:?}", status.training_status))
-                }
-            })
+        let poll = || self.poll_training(bot, language, id.as_deref());
+        wait_for(&call.at, &job, self.patience(), poll).await
+    }
+
+    async fn poll_training(
+        &self,
+        bot: &BotId,
+        language: &str,
+        id: Option<&str>,
+    ) -> Result<Poll<TrainingStatus>, PlatformError> {
+        let status = self
+            .training_status(bot, language, BotCopy::Configured)
+            .await?;
+        // A status about an earlier training says nothing about ours yet.
+        let ours = match (id, status.training_id.as_deref()) {
+            (Some(ours), Some(theirs)) => ours == theirs,
+            _ => true,
+        };
+        Ok(match (ours, status.phase()) {
+            (false, _) | (true, JobPhase::Running) => Poll::Running,
+            (true, JobPhase::Succeeded) => Poll::Done(status),
+            (true, JobPhase::Failed) => {
+                Poll::Failed(format!("status {:?}", status.training_status))
+            }
         })
-        .await
     }
 
     /// The training status of `language` of one copy of `bot`.

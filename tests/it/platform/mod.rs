@@ -1,3 +1,8 @@
 //! The platform client against real exports and (over real HTTP) the simulator.
 
 mod archive;
+mod faults;
+mod logs;
+mod ops;
+mod pacing;
+mod setup;

@@ -1,0 +1,98 @@
+//! The client's logs, captured at TRACE through a whole sync, hold no secret.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use kore_gitops::platform::{ExportKind, FileKind, ImportRequest, PublishOutcome};
+use tracing_subscriber::fmt::MakeWriter;
+
+use super::setup::World;
+
+/// The variable value the synthetic bot's `config.json` carries.
+const VARIABLE_VALUE: &str = "sim-variable-value-7f3a";
+
+/// A `MakeWriter` appending everything to one shared buffer.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Buffer {
+    type Writer = Buffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_full_sync_logged_at_trace_shows_no_secret_token_or_variable_value() {
+    let world = World::start().await;
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(buffer.clone())
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    // One retry on the way, so the retry path is logged too.
+    world.fault("import_status", 503, 1).await;
+    sync_once(&world).await;
+    drop(guard);
+
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("platform call"),
+        "the calls were not logged:\n{logs}"
+    );
+    assert!(logs.contains("retrying platform call"), "{logs}");
+    for app in &world.sim.credentials.apps {
+        assert!(
+            !logs.contains(&app.client_secret),
+            "a client secret leaked:\n{logs}"
+        );
+    }
+    assert!(!logs.contains("eyJ"), "a token leaked:\n{logs}");
+    assert!(
+        !logs.contains(VARIABLE_VALUE),
+        "a variable value leaked:\n{logs}"
+    );
+    assert!(
+        !logs.contains("jwtApps") && !logs.contains("clientSecret"),
+        "{logs}"
+    );
+}
+
+async fn sync_once(world: &World) {
+    let client = world.client("admin");
+    assert!(!client.list_bots().await.unwrap().is_empty());
+    let archive = client.export(&world.bot, ExportKind::Latest).await.unwrap();
+    assert!(String::from_utf8_lossy(&archive.config).contains(VARIABLE_VALUE));
+    let request = ImportRequest {
+        bot_definition: client
+            .upload("d.json", archive.definition.into(), FileKind::Json)
+            .await
+            .unwrap(),
+        config_info: client
+            .upload("c.json", archive.config.into(), FileKind::Json)
+            .await
+            .unwrap(),
+        bot_functions: vec![],
+        import_options: None,
+    };
+    client.import(&world.bot, &request).await.unwrap();
+    client.train(&world.bot, "en").await.unwrap();
+    assert_eq!(
+        client.publish(&world.bot, "logged").await.unwrap(),
+        PublishOutcome::Published
+    );
+}

@@ -1,0 +1,97 @@
+//! A platform client wired to an in-process simulator, tuned for fast tests.
+
+use std::time::Duration;
+
+use kore_gitops::ids::BotId;
+use kore_gitops::platform::retry::RetryPolicy;
+use kore_gitops::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
+use kore_gitops::sim::{RunningSim, SimConfig};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::support::sim::{Client, start_sim_with, write_synthetic_bot};
+
+/// A simulator seeded with one synthetic bot, its id, and the tempdir holding the seed.
+pub struct World {
+    pub sim: RunningSim,
+    pub bot: BotId,
+    pub control: Client,
+    _seeds: tempfile::TempDir,
+}
+
+impl World {
+    pub async fn start() -> World {
+        World::start_with(SimConfig::instant()).await
+    }
+
+    pub async fn start_with(config: SimConfig) -> World {
+        let seeds = tempfile::tempdir().unwrap();
+        let seed = write_synthetic_bot(seeds.path(), "travel");
+        let sim = start_sim_with(&[seed], config).await;
+        let bot = sim.credentials.bot("travel").id.parse().unwrap();
+        let control = Client::new(&sim);
+        World {
+            sim,
+            bot,
+            control,
+            _seeds: seeds,
+        }
+    }
+
+    /// The configuration a test client starts from: short waits, quick retries.
+    pub fn config(&self, app: &str) -> PlatformConfig {
+        let app = self.sim.credentials.app(app);
+        let credentials = Credentials {
+            client_id: ClientId::new(app.client_id.clone()).unwrap(),
+            client_secret: SecretString::from(app.client_secret.clone()),
+            jwe: false,
+        };
+        let mut config = PlatformConfig::new(self.sim.base_url.parse().unwrap(), credentials);
+        config.request_timeout = Duration::from_secs(5);
+        config.poll_interval = Duration::from_millis(5);
+        config.max_poll_interval = Duration::from_millis(50);
+        config.job_deadline = Duration::from_secs(5);
+        config.retry = RetryPolicy {
+            max_attempts: 5,
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(100),
+            max_retry_after: Duration::from_secs(5),
+        };
+        config
+    }
+
+    pub fn client(&self, app: &str) -> PlatformClient {
+        PlatformClient::new(self.config(app)).unwrap()
+    }
+
+    /// `POST /_sim{path}` with a JSON body.
+    pub async fn control(&self, path: &str, body: Value) {
+        self.control.control(path, body).await;
+    }
+
+    /// Scripts the next `count` calls of `endpoint` to answer `status`.
+    pub async fn fault(&self, endpoint: &str, status: u16, count: u32) {
+        let body = json!({"endpoint": endpoint, "status": status, "count": count});
+        self.control("/faults", body).await;
+    }
+
+    /// The simulator's counters.
+    pub async fn stats(&self) -> Value {
+        self.control.inspect("/stats").await
+    }
+
+    /// How many calls of `endpoint` the simulator saw.
+    pub async fn calls(&self, endpoint: &str) -> u64 {
+        let log = self.control.inspect("/requests").await;
+        let entries = log.as_array().unwrap();
+        entries
+            .iter()
+            .filter(|entry| entry["endpoint"] == endpoint)
+            .count() as u64
+    }
+
+    /// The simulator's view of the bot.
+    pub async fn bot_view(&self) -> Value {
+        self.control.inspect(&format!("/bots/{}", self.bot)).await
+    }
+}
