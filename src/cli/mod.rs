@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod daemon;
 mod diff;
 mod validate;
 
@@ -40,6 +41,26 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: watch the repository and keep every bot in step with it.
+    Run(daemon::ConfigArg),
+    /// One pass over the bots, then exit: 0 when all are synced, 1 otherwise.
+    Sync {
+        #[command(flatten)]
+        config: daemon::ConfigArg,
+        #[command(flatten)]
+        bots: daemon::BotsArg,
+        /// Compute and report, but never import or publish.
+        #[arg(long, env = "KORE_GITOPS_DRY_RUN")]
+        dry_run: bool,
+    },
+    /// What a pass would do, per bot, with the differences: exit 0 in sync,
+    /// 1 changes, 2 error.
+    Plan {
+        #[command(flatten)]
+        config: daemon::ConfigArg,
+        #[command(flatten)]
+        bots: daemon::BotsArg,
+    },
     /// Run the Kore.ai platform simulator (for tests, demos and trying things out).
     Sim(crate::sim::cli::SimArgs),
     /// Compare two bots offline (bot folders, export folders or export zips).
@@ -65,6 +86,13 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     match cli.command {
+        Command::Run(config) => daemon::run(&config.config),
+        Command::Sync {
+            config,
+            bots,
+            dry_run,
+        } => daemon::sync(&config.config, &bots.bots, dry_run, &mut out),
+        Command::Plan { config, bots } => daemon::plan(&config.config, &bots.bots, &mut out),
         Command::Sim(args) => crate::sim::cli::run(args),
         Command::Diff { left, right, json } => {
             diff::run_diff(&left, &right, json, &mut out, &mut err)

@@ -49,7 +49,7 @@ pub struct GitConfig {
 }
 
 /// Credentials for the git remote.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum GitAuth {
     /// None needed (local path, file://, public https).
     None,

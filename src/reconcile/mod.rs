@@ -6,13 +6,26 @@
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
 
+mod apply;
 mod convert;
+pub mod daemon;
+pub mod error;
+pub mod identity;
+mod live;
+pub mod notes;
+pub mod pass;
 pub mod plan;
 pub mod policy;
 pub mod queue;
 pub mod runner;
+pub mod snapshot;
 
+pub use daemon::Daemon;
+pub use error::PassError;
+pub use notes::Notes;
+pub use pass::{Reconciler, Report};
 pub use plan::{Observed, Plan, Steps, decide};
 pub use policy::{Action, Retry, error_policy};
 pub use queue::{Lease, WorkQueue};
 pub use runner::run_workers;
+pub use snapshot::Snapshot;

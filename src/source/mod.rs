@@ -10,5 +10,5 @@ mod mirror;
 mod watch;
 
 pub use auth::remote_callbacks;
-pub use mirror::{Mirror, SourceError};
+pub use mirror::{Mirror, REMOTE, SourceError};
 pub use watch::{RefWatch, local_repository};

@@ -41,6 +41,9 @@ pub enum Phase {
     Failed,
     /// `suspend = true` in the bot's `bot.toml`: not reconciled.
     Suspended,
+    /// The live bot changed although the commit did not, and the drift policy
+    /// says to report it only.
+    Drifted,
 }
 
 impl fmt::Display for Phase {

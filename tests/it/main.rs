@@ -3,6 +3,7 @@
 mod diff;
 mod platform;
 mod readme;
+mod reconcile;
 mod sim;
 mod source;
 mod status;

@@ -1,0 +1,133 @@
+//! Bringing a bot to the commit: upload → import → train each language →
+//! publish. Each step runs only when the one before it succeeded, so nothing
+//! is ever published after a failed import or training.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use crate::desired::{BotFiles, DesiredBot, UtteranceMode};
+use crate::ids::BotId;
+use crate::platform::jobs::JobPhase;
+use crate::platform::ops::import::{UtteranceMode as UtteranceFlags, UtteranceOptions};
+use crate::platform::{
+    BotCopy, FileId, FileKind, ImportOptions, ImportRequest, PlatformClient, PublishOutcome,
+};
+
+use super::error::PassError;
+
+/// Platform job ids of an apply, by step, for the note.
+pub type Jobs = BTreeMap<String, String>;
+
+/// Uploads the commit's files and imports them into the in-development copy.
+pub async fn import(
+    platform: &PlatformClient,
+    bot: &BotId,
+    desired: &DesiredBot,
+    jobs: &mut Jobs,
+) -> Result<(), PassError> {
+    let files = &desired.files;
+    let json = FileKind::Json;
+    let definition_name = files.definition_name.file_name();
+    let definition = upload(platform, definition_name, &files.definition, json).await?;
+    let config = upload(platform, "config.json", &files.config, json).await?;
+    let mut functions = Vec::new();
+    for (name, body) in &files.functions {
+        functions.push(upload(platform, name, body, FileKind::Js).await?);
+    }
+    let request = ImportRequest {
+        bot_definition: definition,
+        config_info: config,
+        bot_functions: functions,
+        import_options: import_options(desired),
+    };
+    let outcome = platform.import(bot, &request).await?;
+    jobs.insert("import".to_owned(), outcome.request.to_string());
+    Ok(())
+}
+
+async fn upload(
+    platform: &PlatformClient,
+    name: &str,
+    bytes: &[u8],
+    kind: FileKind,
+) -> Result<FileId, PassError> {
+    Ok(platform
+        .upload(name, Bytes::copy_from_slice(bytes), kind)
+        .await?)
+}
+
+/// `None` (a full import, which replaces the whole bot) unless `bot.toml`
+/// asks for utterances to be appended.
+fn import_options(desired: &DesiredBot) -> Option<ImportOptions> {
+    match desired.settings.import.utterances {
+        UtteranceMode::Replace => None,
+        UtteranceMode::Append => Some(ImportOptions {
+            options: Some(UtteranceOptions {
+                utterances: UtteranceFlags {
+                    append: true,
+                    replace: false,
+                },
+            }),
+            ..ImportOptions::default()
+        }),
+    }
+}
+
+/// Trains every language. With `only_if_needed`, a language whose model is
+/// already trained on the current utterances is skipped (resuming a pass that
+/// stopped after training).
+pub async fn train(
+    platform: &PlatformClient,
+    bot: &BotId,
+    languages: &[String],
+    only_if_needed: bool,
+    jobs: &mut Jobs,
+) -> Result<(), PassError> {
+    for language in languages {
+        if only_if_needed {
+            let status = platform
+                .training_status(bot, language, BotCopy::Configured)
+                .await?;
+            let trained = status.phase() == JobPhase::Succeeded
+                && status.is_ml_in_sync_with_sentences != Some(false);
+            if trained {
+                continue;
+            }
+        }
+        let status = platform.train(bot, language).await?;
+        if let Some(id) = status.training_id {
+            jobs.insert(format!("train.{language}"), id);
+        }
+    }
+    Ok(())
+}
+
+/// Publishes the in-development copy.
+pub async fn publish(
+    platform: &PlatformClient,
+    bot: &BotId,
+    comment: &str,
+) -> Result<PublishOutcome, PassError> {
+    Ok(platform.publish(bot, comment).await?)
+}
+
+/// The languages to train: `bot.toml`'s list, else the definition's default
+/// language, else English.
+pub fn languages(desired: &DesiredBot) -> Vec<String> {
+    if !desired.settings.languages.is_empty() {
+        return desired.settings.languages.clone();
+    }
+    vec![default_language(&desired.files).unwrap_or_else(|| "en".to_owned())]
+}
+
+fn default_language(files: &BotFiles) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "defaultLanguage")]
+        default_language: Option<String>,
+    }
+    serde_json::from_slice::<Head>(&files.definition)
+        .ok()?
+        .default_language
+}

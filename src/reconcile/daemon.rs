@@ -1,0 +1,235 @@
+//! Wiring: the configuration becomes a mirror, a platform client and a
+//! reconciler; triggers (start, poll, local watch, resync) feed the queue; the
+//! workers run passes. `sync` and `plan` reuse the same pieces for one pass.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::config::{Config, GitConfig};
+use crate::ids::CommitId;
+use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
+use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository};
+
+use super::notes::Notes;
+use super::pass::{Reconciler, Report};
+use super::policy::backoff;
+use super::queue::WorkQueue;
+use super::runner::run_workers;
+use super::snapshot::Snapshot;
+
+/// How long passes in flight may take to finish after a stop signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The platform settings do not make a client.
+    #[error("platform: {0}")]
+    Platform(String),
+    /// The mirror could not be opened.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A blocking task died.
+    #[error("internal: {0}")]
+    Internal(#[from] tokio::task::JoinError),
+}
+
+/// The pieces of a running kore-gitops.
+#[derive(Debug)]
+pub struct Daemon {
+    git: Arc<GitConfig>,
+    state_dir: PathBuf,
+    mirror: PathBuf,
+    reconciler: Arc<Reconciler>,
+    concurrency: usize,
+    resync: Duration,
+}
+
+impl Daemon {
+    /// Opens the mirror and builds the client; `dry_run` forces a dry run.
+    pub async fn start(config: Config, dry_run: bool) -> Result<Daemon, StartError> {
+        let platform = PlatformClient::new(platform_config(&config)?)
+            .map_err(|e| StartError::Platform(e.to_string()))?;
+        let state_dir = config.daemon.state_dir.clone();
+        let (dir, url) = (state_dir.clone(), config.git.url.clone());
+        let mirror = tokio::task::spawn_blocking(move || {
+            Mirror::open(&dir, &url).map(|m| m.path().to_owned())
+        })
+        .await??;
+        let git = Arc::new(config.git);
+        let auth = Arc::new(git.auth.clone());
+        let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
+        let dry_run = dry_run || config.daemon.dry_run;
+        let reconciler = Arc::new(Reconciler::new(
+            platform,
+            notes,
+            config.daemon.drift,
+            dry_run,
+        ));
+        Ok(Daemon {
+            git,
+            state_dir,
+            mirror,
+            reconciler,
+            concurrency: config.daemon.concurrency,
+            resync: config.daemon.resync_interval,
+        })
+    }
+
+    /// Fetches the branch; on a new head, reads it and pulls the notes.
+    /// Returns the snapshot when the head changed.
+    pub async fn refresh(&self) -> Result<Option<Arc<Snapshot>>, RefreshError> {
+        let (state_dir, git) = (self.state_dir.clone(), self.git.clone());
+        let head: CommitId =
+            tokio::task::spawn_blocking(move || Mirror::open(&state_dir, &git.url)?.fetch(&git))
+                .await??;
+        if self.reconciler.snapshot().is_some_and(|s| s.commit == head) {
+            return Ok(None);
+        }
+        let (mirror, bots_dir) = (self.mirror.clone(), self.git.bots_dir.clone());
+        let snapshot = Arc::new(
+            tokio::task::spawn_blocking(move || Snapshot::read(&mirror, head, &bots_dir)).await??,
+        );
+        if let Err(e) = self.reconciler.notes().pull().await {
+            tracing::warn!(error = %e, "could not fetch the remote's status notes");
+        }
+        tracing::info!(commit = %head, bots = snapshot.bots.len(), "new commit");
+        self.reconciler.set_snapshot(snapshot.clone());
+        Ok(Some(snapshot))
+    }
+
+    /// One pass over `only` (every bot when empty), at most `concurrency` at
+    /// once; the reports in bot order.
+    pub async fn pass_all(&self, only: &[String]) -> Vec<Report> {
+        let Some(snapshot) = self.reconciler.snapshot() else {
+            return Vec::new();
+        };
+        let bots: Vec<String> = snapshot
+            .names()
+            .filter(|name| only.is_empty() || only.iter().any(|o| o == name))
+            .map(str::to_owned)
+            .collect();
+        let reconciler = self.reconciler.clone();
+        let mut reports: Vec<Report> = futures_util::stream::iter(bots)
+            .map(|bot| {
+                let reconciler = reconciler.clone();
+                async move { reconciler.reconcile(&bot).await }
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        reports.sort_by(|a, b| a.bot.cmp(&b.bot));
+        reports
+    }
+
+    /// Runs until `stop` is notified: fetches on start, on every poll, on a
+    /// local commit and on `refresh` (the webhook); reconciles every bot on a
+    /// new commit and at every resync. Returns the passes abandoned at stop.
+    pub async fn run(self, stop: Arc<Notify>, refresh: Arc<Notify>) -> usize {
+        let queue = WorkQueue::new();
+        let watch = self.watch_local(refresh.clone());
+        let reconciler = self.reconciler.clone();
+        let workers = tokio::spawn(run_workers(
+            queue.clone(),
+            self.concurrency,
+            SHUTDOWN_GRACE,
+            move |bot| {
+                let reconciler = reconciler.clone();
+                async move { reconciler.reconcile(&bot).await.action }
+            },
+        ));
+        let stopped = stop.notified();
+        tokio::pin!(stopped);
+        let mut failures = 0u32;
+        let mut next_resync = Instant::now() + self.resync;
+        loop {
+            let delay = match self.refresh().await {
+                Ok(Some(snapshot)) => {
+                    failures = 0;
+                    snapshot
+                        .names()
+                        .for_each(|bot| queue.schedule_now(bot.to_owned()));
+                    self.git.poll_interval
+                }
+                Ok(None) => {
+                    failures = 0;
+                    self.git.poll_interval
+                }
+                Err(e) => {
+                    failures += 1;
+                    let delay = backoff(failures).min(self.git.poll_interval.max(backoff(1)));
+                    tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "git fetch failed; the last good commit stays in force");
+                    delay
+                }
+            };
+            if Instant::now() >= next_resync {
+                next_resync = Instant::now() + self.resync;
+                if let Some(snapshot) = self.reconciler.snapshot() {
+                    snapshot
+                        .names()
+                        .for_each(|bot| queue.schedule_now(bot.to_owned()));
+                }
+            }
+            tokio::select! {
+                () = &mut stopped => break,
+                () = refresh.notified() => {}
+                () = tokio::time::sleep(delay.min(next_resync.saturating_duration_since(Instant::now()))) => {}
+            }
+        }
+        drop(watch);
+        tracing::info!("stopping: no new passes; waiting for passes in flight");
+        queue.close();
+        workers.await.unwrap_or(0)
+    }
+
+    fn watch_local(&self, refresh: Arc<Notify>) -> Option<RefWatch> {
+        let git_dir = local_repository(&self.git.url)?;
+        match RefWatch::start(&git_dir, refresh) {
+            Ok(watch) => Some(watch),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the local repository; polling only");
+                None
+            }
+        }
+    }
+}
+
+/// A failed refresh: the last good commit stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// Fetching failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The commit could not be read as a bot repository.
+    #[error("reading the new commit: {0}")]
+    Repository(#[from] crate::desired::RepoError),
+    /// A blocking task died.
+    #[error("internal: {0}")]
+    Internal(#[from] tokio::task::JoinError),
+}
+
+fn platform_config(config: &Config) -> Result<PlatformConfig, StartError> {
+    let settings = &config.platform;
+    let invalid = |what: String| StartError::Platform(what);
+    let url = settings
+        .host
+        .parse()
+        .map_err(|e| invalid(format!("host {:?}: {e}", settings.host)))?;
+    let credentials = Credentials {
+        client_id: ClientId::new(settings.client_id.clone()).map_err(|e| invalid(e.to_string()))?,
+        client_secret: settings.client_secret.expose_secret().to_owned().into(),
+        jwe: settings.jwe,
+    };
+    let mut platform = PlatformConfig::new(url, credentials);
+    platform.api_prefix = settings.api_prefix.clone();
+    platform.request_timeout = settings.request_timeout;
+    platform.connect_timeout = settings.connect_timeout;
+    platform.job_deadline = settings.job_timeout;
+    Ok(platform)
+}

@@ -1,0 +1,80 @@
+//! What can go wrong in a pass, and whether trying again can help.
+
+use crate::desired::{BotError, RepoError};
+use crate::diff::DiffError;
+use crate::platform::{Operation, PlatformError};
+use crate::status::{StoreError, SyncError};
+
+use super::identity::IdentityError;
+use super::policy::Retry;
+
+/// A failed pass for one bot. Messages say what, where and why; none carries a
+/// secret (platform errors carry the platform's message, never the token).
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// The bot folder at the commit is not valid.
+    #[error(transparent)]
+    Definition(#[from] BotError),
+    /// The repository at the commit could not be read.
+    #[error("reading the commit: {0}")]
+    Repository(#[from] RepoError),
+    /// The folder names no live bot, or an ambiguous one.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The commit's definition does not normalise (e.g. a JSON pointer that
+    /// cannot apply, a malformed `config.json`).
+    #[error("the committed definition: {0}")]
+    Desired(DiffError),
+    /// The live bot's export does not normalise.
+    #[error("the live bot's {copy} export: {source}")]
+    Live {
+        /// `in-development` or `published`.
+        copy: &'static str,
+        /// The cause.
+        source: DiffError,
+    },
+    /// A platform call or job failed.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// Writing the status note failed.
+    #[error("writing the status note: {0}")]
+    Notes(#[from] StoreError),
+    /// Pushing the status notes failed.
+    #[error(transparent)]
+    NotesPush(#[from] SyncError),
+    /// A blocking task died (a bug): retried.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl PassError {
+    /// Transient failures are retried with backoff; permanent ones wait for a
+    /// new commit. A failed import job means the platform refused the
+    /// definition (permanent); a failed training or publish job is the
+    /// platform's own trouble and is retried.
+    pub fn retry(&self) -> Retry {
+        match self {
+            PassError::Platform(e) if e.is_retryable() => Retry::Transient,
+            PassError::Platform(PlatformError::JobFailed { at, .. })
+                if matches!(at.op, Operation::Train | Operation::Publish) =>
+            {
+                Retry::Transient
+            }
+            PassError::Definition(_)
+            | PassError::Desired(_)
+            | PassError::Identity(_)
+            | PassError::Platform(_) => Retry::Permanent,
+            PassError::Repository(_)
+            | PassError::Live { .. }
+            | PassError::Notes(_)
+            | PassError::NotesPush(_)
+            | PassError::Internal(_) => Retry::Transient,
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for PassError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        PassError::Internal(format!("a blocking task failed: {e}"))
+    }
+}

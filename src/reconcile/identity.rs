@@ -1,0 +1,109 @@
+//! Which live bot a folder means: its `bot_id`, checked against Get Bots, or
+//! its `bot_name`, resolved through Get Bots.
+
+use crate::desired::BotTarget;
+use crate::ids::BotId;
+use crate::platform::BotSummary;
+
+/// A folder that names no live bot, or more than one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    /// No bot of the account has this id.
+    #[error("bot.toml: bot_id {0} is not a bot of this account (Get Bots does not list it)")]
+    UnknownId(BotId),
+    /// No bot has this name.
+    #[error("bot.toml: no bot of this account is named {0:?}")]
+    UnknownName(String),
+    /// Several bots have this name.
+    #[error(
+        "bot.toml: {count} bots of this account are named {name:?} ({ids}); use bot_id instead"
+    )]
+    AmbiguousName {
+        /// The name.
+        name: String,
+        /// How many bots carry it.
+        count: usize,
+        /// Their ids, comma-separated.
+        ids: String,
+    },
+}
+
+/// Resolves `target` against the account's bots.
+pub fn resolve(target: &BotTarget, bots: &[BotSummary]) -> Result<BotId, IdentityError> {
+    match target {
+        BotTarget::Id(id) => match bots.iter().any(|b| &b.id == id) {
+            true => Ok(id.clone()),
+            false => Err(IdentityError::UnknownId(id.clone())),
+        },
+        BotTarget::Name(name) => {
+            let matches: Vec<&BotSummary> = bots.iter().filter(|b| &b.name == name).collect();
+            match matches.as_slice() {
+                [one] => Ok(one.id.clone()),
+                [] => Err(IdentityError::UnknownName(name.clone())),
+                many => Err(IdentityError::AmbiguousName {
+                    name: name.clone(),
+                    count: many.len(),
+                    ids: many
+                        .iter()
+                        .map(|b| b.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bot(id: &str, name: &str) -> BotSummary {
+        BotSummary {
+            id: id.parse().unwrap(),
+            name: name.to_owned(),
+            status: None,
+            default_language: None,
+        }
+    }
+
+    const A: &str = "st-00000000-0000-0000-0000-00000000000a";
+    const B: &str = "st-00000000-0000-0000-0000-00000000000b";
+    const C: &str = "st-00000000-0000-0000-0000-00000000000c";
+
+    #[test]
+    fn ids_are_checked_and_names_resolved() {
+        let bots = [
+            bot(A, "Travel Desk"),
+            bot(B, "Helpdesk"),
+            bot(C, "Helpdesk"),
+        ];
+        assert_eq!(
+            resolve(&BotTarget::Id(A.parse().unwrap()), &bots),
+            Ok(A.parse().unwrap())
+        );
+        assert_eq!(
+            resolve(&BotTarget::Name("Travel Desk".into()), &bots),
+            Ok(A.parse().unwrap())
+        );
+        let unknown: BotId = "st-00000000-0000-0000-0000-0000000000ff".parse().unwrap();
+        assert_eq!(
+            resolve(&BotTarget::Id(unknown.clone()), &bots),
+            Err(IdentityError::UnknownId(unknown))
+        );
+        let err = resolve(&BotTarget::Name("Helpdesk".into()), &bots).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("2 bots of this account are named \"Helpdesk\""),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains(B) && err.to_string().contains(C),
+            "{err}"
+        );
+        assert_eq!(
+            resolve(&BotTarget::Name("Nope".into()), &bots),
+            Err(IdentityError::UnknownName("Nope".into()))
+        );
+    }
+}

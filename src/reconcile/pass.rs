@@ -1,0 +1,388 @@
+//! One pass for one bot: read the commit, look at the live bot, decide, act,
+//! and report. Level-triggered: a pass is never told what changed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use tokio::time::Instant;
+
+use crate::desired::{BotEntry, DesiredBot, DriftPolicy};
+use crate::diff::{NormalisedBot, compare};
+use crate::ids::{BotId, CommitId};
+use crate::platform::{BotSummary, PlatformClient, PublishOutcome};
+use crate::status::{BotStatus, Phase};
+
+use super::apply::{self, Jobs};
+use super::error::PassError;
+use super::identity::resolve;
+use super::live::{comparable, observe};
+use super::notes::Notes;
+use super::plan::{Observed, Plan, Steps, decide};
+use super::policy::{Action, Retry, error_policy};
+use super::snapshot::Snapshot;
+
+/// What a pass ended with.
+#[derive(Debug)]
+pub struct Report {
+    /// The bot folder.
+    pub bot: String,
+    /// The commit it was reconciled against.
+    pub commit: CommitId,
+    /// The outcome, as written in the note (`None`: the folder is gone).
+    pub status: Option<BotStatus>,
+    /// What the pass decided (absent when it failed before deciding).
+    pub plan: Option<Plan>,
+    /// The difference between the live in-development copy and the commit.
+    pub detail: Option<String>,
+    /// What the queue should do next.
+    pub action: Action,
+}
+
+/// Everything passes share.
+#[derive(Debug)]
+pub struct Reconciler {
+    platform: PlatformClient,
+    notes: Notes,
+    default_drift: DriftPolicy,
+    dry_run: bool,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    snapshot: Option<Arc<Snapshot>>,
+    live_bots: Option<(CommitId, Arc<Vec<BotSummary>>)>,
+    attempts: HashMap<String, u32>,
+    /// Bots whose last failure at this commit was permanent.
+    blocked: HashMap<String, CommitId>,
+}
+
+/// What a successful pass found, for the report.
+struct Outcome {
+    status: BotStatus,
+    plan: Plan,
+    detail: String,
+}
+
+impl Reconciler {
+    /// A reconciler acting on `platform` and writing `notes`.
+    pub fn new(
+        platform: PlatformClient,
+        notes: Notes,
+        default_drift: DriftPolicy,
+        dry_run: bool,
+    ) -> Self {
+        Reconciler {
+            platform,
+            notes,
+            default_drift,
+            dry_run,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The notes sink.
+    pub fn notes(&self) -> &Notes {
+        &self.notes
+    }
+
+    /// Makes `snapshot` the commit every following pass works from.
+    pub fn set_snapshot(&self, snapshot: Arc<Snapshot>) {
+        let mut state = self.lock();
+        state.blocked.retain(|_, commit| *commit == snapshot.commit);
+        state.attempts.clear();
+        state.snapshot = Some(snapshot);
+    }
+
+    /// The commit passes currently work from.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.lock().snapshot.clone()
+    }
+
+    /// Runs one pass for the bot in folder `bot`.
+    pub async fn reconcile(&self, bot: &str) -> Report {
+        let started = Instant::now();
+        let Some(snapshot) = self.snapshot() else {
+            return self.unscheduled(bot, CommitId::from_bytes([0; 20]));
+        };
+        let commit = snapshot.commit;
+        let report = match snapshot.bots.get(bot) {
+            None => self.removed(bot, commit),
+            Some(_) if self.is_blocked(bot, commit) => self.unscheduled(bot, commit),
+            Some(entry) => self.run(bot, commit, entry).await,
+        };
+        log_report(&report, started.elapsed());
+        report
+    }
+
+    async fn run(&self, bot: &str, commit: CommitId, entry: &BotEntry) -> Report {
+        let started = Utc::now();
+        let result = match entry {
+            Ok(desired) => self.converge(commit, desired).await,
+            Err(problems) => Err(PassError::Definition(problems.clone())),
+        };
+        let (status, plan, detail, action) = match result {
+            Ok(outcome) => {
+                self.lock().attempts.remove(bot);
+                (
+                    outcome.status,
+                    Some(outcome.plan),
+                    Some(outcome.detail),
+                    Action::AwaitChange,
+                )
+            }
+            Err(error) => {
+                let (action, status) = self.failed(bot, commit, &error);
+                (status, None, None, action)
+            }
+        };
+        let status = BotStatus {
+            started: Some(started),
+            finished: Some(Utc::now()),
+            ..status
+        };
+        if !self.dry_run {
+            if let Err(e) = self.notes.record(commit, bot, &status).await {
+                tracing::warn!(bot, %commit, error = %e, "could not write the status note");
+            }
+        }
+        Report {
+            bot: bot.to_owned(),
+            commit,
+            status: Some(status),
+            plan,
+            detail,
+            action,
+        }
+    }
+
+    async fn converge(&self, commit: CommitId, desired: &DesiredBot) -> Result<Outcome, PassError> {
+        let bot = &desired.name.as_str().to_owned();
+        if desired.settings.suspend {
+            let status = status(
+                Phase::Suspended,
+                "suspend = true in bot.toml: not reconciled",
+            );
+            return Ok(Outcome {
+                status,
+                plan: Plan::Synced,
+                detail: String::new(),
+            });
+        }
+        let id = self.bot_id(commit, desired).await?;
+        let wanted = comparable(&desired.files, &desired.settings.ignore).await?;
+        let live = observe(&self.platform, &id, &desired.settings.ignore).await?;
+        let diff = compare(&live.dev, &wanted);
+        let observed = self
+            .observed(bot, commit, &id, &wanted, &live.dev, &live.published)
+            .await?;
+        let revert = desired.settings.drift == DriftPolicy::Revert
+            && self.default_drift == DriftPolicy::Revert;
+        let plan = decide(&observed, revert);
+        let mut status = BotStatus {
+            bot_id: Some(id.clone()),
+            desired: Some(observed.desired),
+            live: Some(observed.dev),
+            ..status(Phase::Synced, &diff.summary())
+        };
+        match plan {
+            Plan::Synced => status.summary = "in sync".to_owned(),
+            Plan::AwaitingApproval => status.phase = Phase::AwaitingApproval,
+            Plan::ReportDrift => status.phase = Phase::Drifted,
+            Plan::Apply(_) if self.dry_run => {}
+            Plan::Apply(steps) => {
+                self.apply(commit, desired, &id, steps, &diff.summary(), &mut status)
+                    .await?
+            }
+        }
+        Ok(Outcome {
+            status,
+            plan,
+            detail: diff.detailed(),
+        })
+    }
+
+    async fn apply(
+        &self,
+        commit: CommitId,
+        desired: &DesiredBot,
+        id: &BotId,
+        steps: Steps,
+        summary: &str,
+        status: &mut BotStatus,
+    ) -> Result<(), PassError> {
+        let bot = desired.name.as_str();
+        let mut jobs = Jobs::new();
+        if steps.import {
+            phase(bot, Phase::Importing);
+            apply::import(&self.platform, id, desired, &mut jobs).await?;
+        }
+        phase(bot, Phase::Training);
+        let languages = apply::languages(desired);
+        apply::train(&self.platform, id, &languages, !steps.import, &mut jobs).await?;
+        phase(bot, Phase::Publishing);
+        let comment = version_comment(desired, commit, summary);
+        let outcome = apply::publish(&self.platform, id, &comment).await?;
+        status.phase = match outcome {
+            PublishOutcome::Published => Phase::Synced,
+            PublishOutcome::AwaitingApproval => Phase::AwaitingApproval,
+        };
+        status.live = status.desired;
+        status.jobs = jobs;
+        if steps.reverts_drift {
+            status.summary = format!("reverted drift: {summary}");
+        } else if !steps.import {
+            status.summary = "published the imported definition".to_owned();
+        }
+        Ok(())
+    }
+
+    async fn observed(
+        &self,
+        bot: &str,
+        commit: CommitId,
+        id: &BotId,
+        wanted: &NormalisedBot,
+        dev: &NormalisedBot,
+        published: &NormalisedBot,
+    ) -> Result<Observed, PassError> {
+        let (desired, dev, published) = (wanted.digest(), dev.digest(), published.digest());
+        // Only this case needs the publish status: it is a call saved otherwise.
+        let awaiting_approval = if dev == desired && published != desired {
+            self.platform.publish_status(id).await?.awaits_approval()
+        } else {
+            false
+        };
+        let last_synced = self
+            .notes
+            .read(commit)
+            .await?
+            .and_then(|note| note.bots.get(bot).cloned())
+            .filter(|s| s.phase == Phase::Synced || s.phase == Phase::Drifted)
+            .and_then(|s| s.desired);
+        Ok(Observed {
+            desired,
+            dev,
+            published,
+            awaiting_approval,
+            last_synced,
+        })
+    }
+
+    /// The live bot the folder names, checked against Get Bots (read once per
+    /// commit).
+    async fn bot_id(&self, commit: CommitId, desired: &DesiredBot) -> Result<BotId, PassError> {
+        let cached = self
+            .lock()
+            .live_bots
+            .clone()
+            .filter(|(at, _)| *at == commit);
+        let bots = match cached {
+            Some((_, bots)) => bots,
+            None => {
+                let bots = Arc::new(self.platform.list_bots().await?);
+                self.lock().live_bots = Some((commit, bots.clone()));
+                bots
+            }
+        };
+        Ok(resolve(&desired.settings.target, &bots)?)
+    }
+
+    fn failed(&self, bot: &str, commit: CommitId, error: &PassError) -> (Action, BotStatus) {
+        let retry = error.retry();
+        let mut state = self.lock();
+        let attempt = {
+            let n = state.attempts.entry(bot.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if retry == Retry::Permanent {
+            state.blocked.insert(bot.to_owned(), commit);
+        }
+        let action = error_policy(retry, attempt);
+        let next = match action {
+            Action::Requeue(delay) => format!("retrying in {}s", delay.as_secs()),
+            Action::AwaitChange => "waiting for a new commit".to_owned(),
+        };
+        let mut status = status(Phase::Failed, &format!("failed: {next}"));
+        status.error = Some(format!("{error} ({next})"));
+        (action, status)
+    }
+
+    fn is_blocked(&self, bot: &str, commit: CommitId) -> bool {
+        self.lock().blocked.get(bot) == Some(&commit)
+    }
+
+    fn removed(&self, bot: &str, commit: CommitId) -> Report {
+        tracing::warn!(bot, %commit, "the bot's folder is gone from the commit; the live bot is left alone");
+        self.unscheduled(bot, commit)
+    }
+
+    fn unscheduled(&self, bot: &str, commit: CommitId) -> Report {
+        Report {
+            bot: bot.to_owned(),
+            commit,
+            status: None,
+            plan: None,
+            detail: None,
+            action: Action::AwaitChange,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn status(phase: Phase, summary: &str) -> BotStatus {
+    BotStatus {
+        bot_id: None,
+        phase,
+        summary: summary.to_owned(),
+        desired: None,
+        live: None,
+        jobs: Jobs::new(),
+        started: None,
+        finished: None,
+        error: None,
+        updated: Utc::now(),
+    }
+}
+
+/// The publish comment: the bot's own, or a default, naming the commit.
+fn version_comment(desired: &DesiredBot, commit: CommitId, summary: &str) -> String {
+    let base = desired
+        .settings
+        .publish_comment
+        .as_deref()
+        .unwrap_or("kore-gitops");
+    let comment = format!("{base} (commit {}): {summary}", commit.short());
+    comment.chars().take(250).collect()
+}
+
+fn phase(bot: &str, phase: Phase) {
+    tracing::info!(bot, %phase, "phase");
+}
+
+/// One final line per bot per pass.
+fn log_report(report: &Report, elapsed: std::time::Duration) {
+    let next = match report.action {
+        Action::Requeue(delay) => format!("in {}s", delay.as_secs()),
+        Action::AwaitChange => "on change".to_owned(),
+    };
+    let duration_ms = elapsed.as_millis() as u64;
+    match &report.status {
+        Some(s) if s.phase == Phase::Failed => tracing::warn!(
+            bot = %report.bot, commit = %report.commit, phase = %s.phase,
+            error = s.error.as_deref().unwrap_or_default(), duration_ms, next, "reconciled"
+        ),
+        Some(s) => tracing::info!(
+            bot = %report.bot, commit = %report.commit, phase = %s.phase,
+            summary = %s.summary, duration_ms, next, "reconciled"
+        ),
+        None => tracing::debug!(bot = %report.bot, commit = %report.commit, next, "not reconciled"),
+    }
+}

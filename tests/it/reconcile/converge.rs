@@ -1,0 +1,85 @@
+use kore_gitops::status::Phase;
+use serde_json::Value;
+
+use super::world::World;
+
+fn phases(reports: &[kore_gitops::reconcile::Report]) -> Vec<(String, Phase)> {
+    reports
+        .iter()
+        .map(|r| (r.bot.clone(), r.status.as_ref().expect("a status").phase))
+        .collect()
+}
+
+fn counters(bot: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| bot[k].as_u64().unwrap_or_else(|| panic!("{k} in {bot}"));
+    (n("imports"), n("trainings"), n("publishes"))
+}
+
+#[tokio::test]
+async fn an_unchanged_repository_is_synced_without_touching_the_platform() {
+    let world = World::start().await;
+    let reports = world.sync().await;
+    let expected = [
+        ("it-helpdesk".to_owned(), Phase::Synced),
+        ("travel-desk".to_owned(), Phase::Synced),
+    ];
+    assert_eq!(phases(&reports), expected, "{reports:#?}");
+    for bot in ["it-helpdesk", "travel-desk"] {
+        assert_eq!(counters(&world.bot(bot).await), (0, 0, 0), "{bot}");
+    }
+    let note = world.head_note();
+    assert!(
+        note.starts_with("# kore-gitops: it-helpdesk Synced · travel-desk Synced"),
+        "{note}"
+    );
+}
+
+#[tokio::test]
+async fn one_changed_utterance_is_imported_trained_and_published_once() {
+    let world = World::start().await;
+    world.sync().await;
+    world.commit_definition("travel-desk", "travel-desk: one more utterance", |d| {
+        let sentences = d["sentences"].as_array_mut().unwrap();
+        let first = sentences
+            .iter_mut()
+            .find(|s| s["taskName"] == "Book Flight")
+            .unwrap();
+        first["sentence"] = "book me a flight to Lisbon".into();
+    });
+
+    let reports = world.sync().await;
+    let travel = reports.iter().find(|r| r.bot == "travel-desk").unwrap();
+    let status = travel.status.as_ref().unwrap();
+    assert_eq!(status.phase, Phase::Synced, "{status:#?}");
+    assert!(status.summary.contains("Book Flight"), "{}", status.summary);
+    assert!(status.jobs.contains_key("import"), "{status:#?}");
+    assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
+    assert_eq!(
+        counters(&world.bot("it-helpdesk").await),
+        (0, 0, 0),
+        "the other bot is untouched"
+    );
+    let sim = world.bot("travel-desk").await;
+    assert_eq!(sim["dev_digest"], sim["published_digest"], "{sim}");
+    assert!(
+        sim["last_version_comment"]
+            .as_str()
+            .unwrap()
+            .contains("commit"),
+        "the version comment names the commit: {sim}"
+    );
+    let note = world.head_note();
+    assert!(note.contains("[bots.travel-desk]"), "{note}");
+    assert!(note.contains("phase = \"Synced\""), "{note}");
+    assert!(note.contains("Book Flight"), "{note}");
+
+    // Level-triggered and idempotent: the next passes do nothing.
+    for _ in 0..2 {
+        let reports = world.sync().await;
+        assert!(
+            phases(&reports).iter().all(|(_, p)| *p == Phase::Synced),
+            "{reports:#?}"
+        );
+    }
+    assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
+}

@@ -1,0 +1,4 @@
+//! End to end: the simulator, real git repositories, and kore-gitops passes.
+
+mod converge;
+mod world;

@@ -1,0 +1,136 @@
+//! A whole world for end-to-end tests: the simulator seeded with the example
+//! bots, a bare "remote" holding the example repository, a user's clone that
+//! commits and pushes with the git command line, and a kore-gitops
+//! configuration pointing at both.
+
+use std::path::{Path, PathBuf};
+
+use kore_gitops::config::{Config, Env};
+use kore_gitops::reconcile::{Daemon, Report};
+use kore_gitops::sim::{RunningSim, SimConfig};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::git::{git, remote_with_clone};
+use crate::support::sim::{Client, start_sim_with};
+
+/// The example bots every world starts with.
+pub const BOTS: &[&str] = &["it-helpdesk", "travel-desk"];
+
+pub struct World {
+    pub sim: RunningSim,
+    pub control: Client,
+    pub work: PathBuf,
+    pub config: PathBuf,
+    /// Holds every folder of the world; removed when the test ends.
+    _root: TempDir,
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bots")
+}
+
+impl World {
+    pub async fn start() -> World {
+        let root = tempfile::tempdir().unwrap();
+        let seeds: Vec<PathBuf> = BOTS.iter().map(|b| examples().join(b)).collect();
+        let sim = start_sim_with(&seeds, SimConfig::instant()).await;
+        let repo = remote_with_clone(root.path());
+        copy_dir(&examples(), &repo.work.join("bots"));
+        git(&repo.work, &["add", "."]);
+        git(
+            &repo.work,
+            &["commit", "--quiet", "-m", "add the example bots"],
+        );
+        git(&repo.work, &["push", "--quiet", "origin", "main"]);
+        let config = write_config(root.path(), &repo.remote, &sim);
+        let control = Client::new(&sim);
+        World {
+            sim,
+            control,
+            work: repo.work,
+            config,
+            _root: root,
+        }
+    }
+
+    /// The loaded configuration (what `--config` would give).
+    pub fn load_config(&self) -> Config {
+        Config::load(&self.config, &Env::default()).expect("the test configuration is valid")
+    }
+
+    /// One `sync` pass through the library, as `kore-gitops sync` runs it.
+    pub async fn sync(&self) -> Vec<Report> {
+        let daemon = Daemon::start(self.load_config(), false)
+            .await
+            .expect("daemon starts");
+        daemon.refresh().await.expect("refresh");
+        daemon.pass_all(&[]).await
+    }
+
+    /// Edits a bot's definition in the user's clone, commits and pushes.
+    pub fn commit_definition(&self, bot: &str, message: &str, edit: impl FnOnce(&mut Value)) {
+        let path = self.work.join("bots").join(bot).join("botDefinition.json");
+        let mut definition: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut definition);
+        std::fs::write(&path, serde_json::to_vec_pretty(&definition).unwrap()).unwrap();
+        self.commit_all(message);
+    }
+
+    /// Commits everything in the clone and pushes it.
+    pub fn commit_all(&self, message: &str) {
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "--quiet", "-m", message]);
+        git(&self.work, &["push", "--quiet", "origin", "main"]);
+    }
+
+    /// The simulator's view of a seeded bot (counters, digests).
+    pub async fn bot(&self, name: &str) -> Value {
+        let id = &self.sim.credentials.bot(name).id;
+        self.control.inspect(&format!("/bots/{id}")).await
+    }
+
+    /// The notes on the clone's head, as `git log --notes` shows them.
+    pub fn head_note(&self) -> String {
+        git(
+            &self.work,
+            &["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"],
+        );
+        git(
+            &self.work,
+            &["log", "-1", "--notes=kore-gitops", "--format=%N"],
+        )
+    }
+}
+
+fn write_config(root: &Path, remote: &Path, sim: &RunningSim) -> PathBuf {
+    let admin = sim.credentials.app("admin");
+    let secret = root.join("client-secret");
+    std::fs::write(&secret, &admin.client_secret).unwrap();
+    let config = root.join("kore-gitops.toml");
+    let text = format!(
+        "[git]\nurl = {remote:?}\n\n[platform]\nhost = {host:?}\nclient_id = {id:?}\n\
+         client_secret_file = {secret:?}\nrequest_timeout = \"5s\"\njob_timeout = \"10s\"\n\n\
+         [daemon]\nstate_dir = {state:?}\nconcurrency = 2\n",
+        remote = remote.to_str().unwrap(),
+        host = sim.base_url,
+        id = admin.client_id,
+        secret = secret.to_str().unwrap(),
+        state = root.join("state").to_str().unwrap(),
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
