@@ -3,4 +3,5 @@
 mod converge;
 mod faults;
 mod policy;
+mod secrets;
 mod world;
