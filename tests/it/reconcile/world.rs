@@ -62,11 +62,19 @@ impl World {
 
     /// One `sync` pass through the library, as `kore-gitops sync` runs it.
     pub async fn sync(&self) -> Vec<Report> {
-        let daemon = Daemon::start(self.load_config(), false)
-            .await
-            .expect("daemon starts");
+        self.sync_from(None, &[]).await
+    }
+
+    /// A `sync` of `bots` (all when empty) by a kore-gitops with its own state
+    /// folder (mirror) when one is given.
+    pub async fn sync_from(&self, state_dir: Option<&Path>, bots: &[String]) -> Vec<Report> {
+        let mut config = self.load_config();
+        if let Some(dir) = state_dir {
+            config.daemon.state_dir = dir.to_owned();
+        }
+        let daemon = Daemon::start(config, false).await.expect("daemon starts");
         daemon.refresh().await.expect("refresh");
-        daemon.pass_all(&[]).await
+        daemon.pass_all(bots).await
     }
 
     /// Edits a bot's definition in the user's clone, commits and pushes.
