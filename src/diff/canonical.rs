@@ -9,7 +9,9 @@ use std::cmp::Ordering;
 use std::io::{self, BufWriter, Write};
 
 use percent_encoding::percent_decode_str;
-use serde_json::{Number, Value};
+use serde_json::Number;
+
+use super::tree::Value;
 use sha2::{Digest as _, Sha256};
 
 /// Largest integer an `f64` holds exactly; integral floats below it are written as integers.
@@ -28,13 +30,13 @@ pub(crate) fn canonicalise_leaves(value: &mut Value) {
     }
 }
 
-fn decode_percent(text: &mut String) {
+fn decode_percent(text: &mut Box<str>) {
     if !text.as_bytes().contains(&b'%') {
         return;
     }
     // Texts that are not valid percent-encoded UTF-8 keep their literal meaning.
     if let Ok(std::borrow::Cow::Owned(decoded)) = percent_decode_str(text).decode_utf8() {
-        *text = decoded;
+        *text = decoded.into_boxed_str();
     }
 }
 
@@ -62,7 +64,7 @@ pub(crate) fn cmp_value(a: &Value, b: &Value) -> Ordering {
             .unwrap_or_else(|| x.len().cmp(&y.len())),
         (Value::Object(x), Value::Object(y)) => x
             .iter()
-            .zip(y)
+            .zip(y.iter())
             .map(|((kp, vp), (kq, vq))| kp.cmp(kq).then_with(|| cmp_value(vp, vq)))
             .find(|o| o.is_ne())
             .unwrap_or_else(|| x.len().cmp(&y.len())),
@@ -144,7 +146,7 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::diff::tree::json;
 
     use super::*;
 
@@ -178,7 +180,7 @@ mod tests {
         ];
         for (i, a) in values.iter().enumerate() {
             for (j, b) in values.iter().enumerate() {
-                assert_eq!(cmp_value(a, b), i.cmp(&j), "{a} vs {b}");
+                assert_eq!(cmp_value(a, b), i.cmp(&j), "{a:?} vs {b:?}");
             }
         }
     }

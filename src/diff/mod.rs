@@ -13,6 +13,7 @@ mod components;
 mod normalise;
 mod pointer;
 mod report;
+mod tree;
 mod volatile;
 
 pub use compare::compare;

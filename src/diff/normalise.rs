@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use super::tree::{Map, Value};
 
 use super::DiffError;
 use super::canonical::{Hasher, canonicalise_leaves, sha256};
@@ -22,8 +22,8 @@ const DIGEST_FORMAT: &str = "kore-gitops normalised bot v1\n";
 ///
 /// `Debug` prints only the digest: the config holds variable values.
 pub struct NormalisedBot {
-    pub(crate) definition: Map<String, Value>,
-    pub(crate) config: Map<String, Value>,
+    pub(crate) definition: Map,
+    pub(crate) config: Map,
     pub(crate) icon: Option<[u8; 32]>,
     /// Function file name → sha256 of its content.
     pub(crate) functions: BTreeMap<String, [u8; 32]>,
@@ -92,7 +92,7 @@ pub fn normalise(files: &BotFiles, ignore: &IgnoreRules) -> Result<NormalisedBot
     })
 }
 
-fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map<String, Value>, DiffError> {
+fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
     match serde_json::from_slice(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DiffError::NotAnObject { file }),
@@ -104,14 +104,11 @@ fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map<String, Value>, 
     }
 }
 
-fn canonicalise_object(map: &mut Map<String, Value>) {
+fn canonicalise_object(map: &mut Map) {
     map.values_mut().for_each(canonicalise_leaves);
 }
 
-fn apply_ignore(
-    map: Map<String, Value>,
-    pointers: &[crate::desired::JsonPointer],
-) -> Map<String, Value> {
+fn apply_ignore(map: Map, pointers: &[crate::desired::JsonPointer]) -> Map {
     if pointers.is_empty() {
         return map;
     }

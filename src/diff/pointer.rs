@@ -1,6 +1,6 @@
 //! Applying the user's ignore rules (JSON pointers, `*` for "every member").
 
-use serde_json::Value;
+use crate::diff::tree::Value;
 
 use crate::desired::{JsonPointer, Segment};
 
@@ -53,7 +53,7 @@ fn remove_child(value: &mut Value, segment: &Segment) {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::diff::tree::json;
 
     use super::*;
 

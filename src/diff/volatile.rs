@@ -3,7 +3,7 @@
 //! order carries no meaning. Exactly these are dropped or sorted; anything else
 //! is a real difference.
 
-use serde_json::{Map, Value};
+use super::tree::{Map, Value};
 
 use super::canonical::cmp_value;
 
@@ -37,12 +37,12 @@ pub(crate) const IDENTITY_ARRAYS: &[&str] = &[
 ];
 
 /// Removes the volatile fields of a bot definition, in place.
-pub(crate) fn drop_volatile(definition: &mut Map<String, Value>) {
+pub(crate) fn drop_volatile(definition: &mut Map) {
     for field in EXPORT_FIELDS {
-        definition.remove(*field);
+        definition.remove(field);
     }
     for (array, fields) in ARRAY_TIMESTAMPS {
-        for element in objects_mut(definition.get_mut(*array)) {
+        for element in objects_mut(definition.get_mut(array)) {
             remove_all(element, fields);
         }
     }
@@ -75,9 +75,9 @@ pub(crate) fn drop_volatile(definition: &mut Map<String, Value>) {
 }
 
 /// Sorts the order-insensitive collections by identity (`refId`, then `_id`, then content).
-pub(crate) fn sort_collections(definition: &mut Map<String, Value>) {
+pub(crate) fn sort_collections(definition: &mut Map) {
     for name in IDENTITY_ARRAYS {
-        if let Some(Value::Array(items)) = definition.get_mut(*name) {
+        if let Some(Value::Array(items)) = definition.get_mut(name) {
             sort_by_identity(items);
         }
     }
@@ -93,7 +93,7 @@ pub(crate) fn sort_collections(definition: &mut Map<String, Value>) {
 }
 
 /// Sorts `config.json`'s variables by `key`.
-pub(crate) fn sort_config(config: &mut Map<String, Value>) {
+pub(crate) fn sort_config(config: &mut Map) {
     if let Some(Value::Array(variables)) = config.get_mut("envVariables") {
         variables.sort_by(|a, b| {
             key_of(a, "key")
@@ -126,7 +126,7 @@ fn drop_small_talk_ids(small_talk: Option<&mut Value>) {
 }
 
 /// Bot utterances sit in nodes (and their children) of a small-talk group.
-fn drop_bot_utterance_ids(object: &mut Map<String, Value>) {
+fn drop_bot_utterance_ids(object: &mut Map) {
     for (key, value) in object.iter_mut() {
         match value {
             Value::Array(items) if key == "botUtterances" => {
@@ -152,12 +152,12 @@ fn unkey_scene_components(links: Option<&mut Value>) {
     if map.is_empty() || !map.keys().all(|k| k.starts_with("snc-")) {
         return;
     }
-    let mut items: Vec<Value> = std::mem::take(map).into_iter().map(|(_, v)| v).collect();
+    let mut items: Vec<Value> = std::mem::take(map).into_values().collect();
     items.sort_by(cmp_value);
     *value = Value::Array(items);
 }
 
-fn objects_mut(value: Option<&mut Value>) -> impl Iterator<Item = &mut Map<String, Value>> {
+fn objects_mut(value: Option<&mut Value>) -> impl Iterator<Item = &mut Map> {
     let items = match value {
         Some(Value::Array(items)) => items.as_mut_slice(),
         _ => &mut [],
@@ -165,8 +165,8 @@ fn objects_mut(value: Option<&mut Value>) -> impl Iterator<Item = &mut Map<Strin
     items.iter_mut().filter_map(Value::as_object_mut)
 }
 
-fn remove_all(object: &mut Map<String, Value>, fields: &[&str]) {
+fn remove_all(object: &mut Map, fields: &[&str]) {
     for field in fields {
-        object.remove(*field);
+        object.remove(field);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use crate::diff::tree::{Map, Value};
 
 use super::{array, differing_keys, display_name, keyed, pair, text};
 use crate::diff::report::{Action, Change, Component};
@@ -14,11 +14,7 @@ use crate::diff::volatile::identity;
 type NodeChanges = BTreeMap<String, Vec<String>>;
 
 /// Compares `dialogs` and `dialogComponents`.
-pub(crate) fn compare(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let node_changes = compare_components(left, right, out);
     compare_dialogs(left, right, node_changes, out);
 }
@@ -27,11 +23,7 @@ fn by_identity(items: &[Value]) -> BTreeMap<String, &Value> {
     keyed(items, |v| identity(v).map(str::to_owned))
 }
 
-fn compare_components(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) -> NodeChanges {
+fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeChanges {
     let l = by_identity(array(left, "dialogComponents"));
     let r = by_identity(array(right, "dialogComponents"));
     let paired = pair(&l, &r);
@@ -98,7 +90,7 @@ fn action_word(action: Action) -> &'static str {
 }
 
 /// Component `_id` → identities of the dialogs whose nodes use it.
-fn dialogs_using_components(definition: &Map<String, Value>) -> BTreeMap<String, Vec<String>> {
+fn dialogs_using_components(definition: &Map) -> BTreeMap<String, Vec<String>> {
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for dialog in array(definition, "dialogs") {
         let Some(dialog_id) = identity(dialog) else {
@@ -132,12 +124,7 @@ fn dialog_name(dialog: &Value) -> String {
     display_name(dialog, "name", &["lname", "refId"])
 }
 
-fn compare_dialogs(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    mut node_changes: NodeChanges,
-    out: &mut Vec<Change>,
-) {
+fn compare_dialogs(left: &Map, right: &Map, mut node_changes: NodeChanges, out: &mut Vec<Change>) {
     let l = by_identity(array(left, "dialogs"));
     let r = by_identity(array(right, "dialogs"));
     for (key, right_dialog) in &r {

@@ -1,18 +1,14 @@
 //! Knowledge graphs: FAQs (by identity, named by their question) and taxonomy
 //! terms (by node id, named by label).
 
-use serde_json::{Map, Value};
+use crate::diff::tree::{Map, Value};
 
 use super::{array, differing_keys, keyed, nested, pair, text};
 use crate::diff::report::{Action, Change, Component};
 use crate::diff::volatile::identity;
 
 /// Compares `knowledgeTasks`.
-pub(crate) fn compare(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let by_id = |v: &Value| identity(v).map(str::to_owned);
     let (l, r) = (
         keyed(array(left, "knowledgeTasks"), by_id),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use crate::diff::tree::{Map, Value};
 
 use super::{array, differing_keys, keyed, pair, text};
 use crate::diff::report::{Action, Change, Component};
@@ -11,11 +11,7 @@ use crate::diff::report::{Action, Change, Component};
 type Groups<'a> = BTreeMap<(String, String), Vec<&'a Value>>;
 
 /// Compares `sentences`: utterances added and removed per intent and language.
-pub(crate) fn compare_utterances(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare_utterances(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let (l, r) = (
         group(array(left, "sentences")),
         group(array(right, "sentences")),
@@ -79,11 +75,7 @@ fn minus(from: &[String], take: &[String]) -> Vec<String> {
 }
 
 /// Compares `patterns`, per intent.
-pub(crate) fn compare_patterns(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare_patterns(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let name = |v: &Value| text(v, "refId").map(str::to_owned);
     let (l, r) = (
         keyed(array(left, "patterns"), name),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use crate::diff::tree::{Map, Value};
 
 use super::{array, differing_keys, keyed, nested, pair, text};
 use crate::diff::report::{Action, Change, Component};
@@ -22,11 +22,7 @@ const OWNED_KEYS: &[&str] = &[
 type Members<'a> = BTreeMap<String, &'a Value>;
 
 /// Compares `smallTalk`: groups per language.
-pub(crate) fn compare_small_talk(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare_small_talk(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let by_language = |v: &Value| text(v, "language").map(str::to_owned);
     let (l, r) = (
         keyed(array(left, "smallTalk"), by_language),
@@ -70,19 +66,15 @@ pub(crate) fn compare_small_talk(
 }
 
 /// Compares `botEvents`, per event.
-pub(crate) fn compare_bot_events(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare_bot_events(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let (l, r) = (bot_events(left), bot_events(right));
     compare_members(Component::BotEvents, &l, &r, out);
 }
 
 /// Compares every top-level key without a comparer of its own, and `config.json` apart from its variables.
 pub(crate) fn compare_settings(
-    (left, right): (&Map<String, Value>, &Map<String, Value>),
-    (left_config, right_config): (&Map<String, Value>, &Map<String, Value>),
+    (left, right): (&Map, &Map),
+    (left_config, right_config): (&Map, &Map),
     out: &mut Vec<Change>,
 ) {
     compare_members(Component::Settings, &unowned(left), &unowned(right), out);
@@ -94,22 +86,22 @@ pub(crate) fn compare_settings(
     );
 }
 
-fn bot_events(definition: &Map<String, Value>) -> Members<'_> {
+fn bot_events(definition: &Map) -> Members<'_> {
     let events = definition.get("botEvents").and_then(Value::as_object);
     events.map_or_else(Members::new, |e| {
-        e.iter().map(|(k, v)| (k.clone(), v)).collect()
+        e.iter().map(|(k, v)| (k.to_owned(), v)).collect()
     })
 }
 
-fn unowned(definition: &Map<String, Value>) -> Members<'_> {
+fn unowned(definition: &Map) -> Members<'_> {
     definition
         .iter()
-        .filter(|(k, _)| !OWNED_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v))
+        .filter(|(k, _)| !OWNED_KEYS.contains(k))
+        .map(|(k, v)| (k.to_owned(), v))
         .collect()
 }
 
-fn config_settings(config: &Map<String, Value>) -> Members<'_> {
+fn config_settings(config: &Map) -> Members<'_> {
     config
         .iter()
         .filter(|(k, _)| *k != "envVariables")
@@ -118,11 +110,7 @@ fn config_settings(config: &Map<String, Value>) -> Members<'_> {
 }
 
 /// Compares `config.json` variables by key. Values are reported as "value", never shown.
-pub(crate) fn compare_variables(
-    left: &Map<String, Value>,
-    right: &Map<String, Value>,
-    out: &mut Vec<Change>,
-) {
+pub(crate) fn compare_variables(left: &Map, right: &Map, out: &mut Vec<Change>) {
     let by_key = |v: &Value| text(v, "key").map(str::to_owned);
     let (l, r) = (
         keyed(array(left, "envVariables"), by_key),

@@ -10,10 +10,10 @@ pub(crate) mod misc;
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use crate::diff::tree::{Map, Value};
 
 /// The elements of a top-level (or nested) array, or none.
-pub(crate) fn array<'a>(object: &'a Map<String, Value>, key: &str) -> &'a [Value] {
+pub(crate) fn array<'a>(object: &'a Map, key: &str) -> &'a [Value] {
     object
         .get(key)
         .and_then(Value::as_array)
@@ -93,9 +93,9 @@ pub(crate) fn differing_keys(left: &Value, right: &Value, skip: &[&str]) -> Vec<
     let r = right.as_object().unwrap_or(&empty);
     let mut keys: Vec<String> = l
         .keys()
-        .chain(r.keys().filter(|k| !l.contains_key(*k)))
-        .filter(|k| !skip.contains(&k.as_str()) && l.get(*k) != r.get(*k))
-        .cloned()
+        .chain(r.keys().filter(|k| !l.contains_key(k)))
+        .filter(|k| !skip.contains(k) && l.get(k) != r.get(k))
+        .map(str::to_owned)
         .collect();
     keys.sort();
     keys
