@@ -10,7 +10,8 @@
 //! - [`reconcile`]: the work queue (and, next, the per-bot pipeline).
 //! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
-//! - [`observe`]: logging (and later metrics and the HTTP endpoints).
+//! - [`observe`]: logging, metrics, and the HTTP endpoints (health, readiness,
+//!   metrics, status, push webhooks, manual triggers).
 //! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
 
 pub mod cli;

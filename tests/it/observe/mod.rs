@@ -2,6 +2,7 @@
 //! hosts, health and readiness, status, manual triggers, metrics, secrets kept
 //! out of logs, and the deployment manifests.
 
+mod deploy;
 mod endpoints;
 mod harness;
 mod metrics;
