@@ -18,6 +18,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+pub use super::outcomes::{CallStatus, FetchResult, PassResult, PushResult, WebhookOutcome};
 use crate::status::Phase;
 
 /// The `Content-Type` of [`Metrics::render`]'s output.
@@ -27,103 +28,6 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// since a pass ranges from a no-change export to a long training job.
 fn duration_buckets() -> impl Iterator<Item = f64> {
     exponential_buckets(0.1, 2.0, 15)
-}
-
-/// How a reconcile pass ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PassResult {
-    /// The live bot already matched the commit: nothing was done.
-    Unchanged,
-    /// The commit was imported (and trained and published as needed).
-    Applied,
-    /// A difference was found but only reported (dry run, drift policy "report").
-    Reported,
-    /// The bot is suspended in its `bot.toml`.
-    Skipped,
-    /// The pass failed.
-    Failed,
-}
-
-impl PassResult {
-    fn label(self) -> &'static str {
-        match self {
-            PassResult::Unchanged => "unchanged",
-            PassResult::Applied => "applied",
-            PassResult::Reported => "reported",
-            PassResult::Skipped => "skipped",
-            PassResult::Failed => "failed",
-        }
-    }
-}
-
-/// How a call to the platform ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallStatus {
-    /// The platform answered with this HTTP status.
-    Http(u16),
-    /// No answer: connection refused, reset, timed out.
-    Transport,
-}
-
-impl CallStatus {
-    fn label(self) -> String {
-        match self {
-            CallStatus::Http(code) => code.to_string(),
-            CallStatus::Transport => "transport_error".to_owned(),
-        }
-    }
-}
-
-/// How a fetch of the bot repository ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FetchResult {
-    /// The branch moved.
-    Updated,
-    /// The branch was where it was.
-    Unchanged,
-    /// The fetch failed.
-    Failed,
-}
-
-/// How a push of the status notes ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushResult {
-    /// Accepted at the first attempt.
-    Pushed,
-    /// Rejected by another writer's notes, merged and pushed again.
-    Merged,
-    /// Not pushed.
-    Failed,
-}
-
-/// What the webhook endpoint did with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookOutcome {
-    /// A push for the watched repository and branch: a refresh was requested.
-    Triggered,
-    /// Verified, but not a push of the watched branch: acknowledged only.
-    Ignored,
-    /// Missing or wrong signature or token.
-    Unauthorized,
-    /// Body larger than the cap.
-    TooLarge,
-    /// Not JSON, not a known host, or without the fields a push carries.
-    Malformed,
-    /// Verified, but the daemon no longer takes triggers (shutting down).
-    Unavailable,
-}
-
-impl WebhookOutcome {
-    fn label(self) -> &'static str {
-        match self {
-            WebhookOutcome::Triggered => "triggered",
-            WebhookOutcome::Ignored => "ignored",
-            WebhookOutcome::Unauthorized => "unauthorized",
-            WebhookOutcome::TooLarge => "too_large",
-            WebhookOutcome::Malformed => "malformed",
-            WebhookOutcome::Unavailable => "unavailable",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -209,6 +113,8 @@ impl Metrics {
             last_successful_sync: Family::default(),
             webhook_requests: Family::default(),
         };
+        // The registry holds clones of the families (they share their
+        // values), so it is filled from the finished struct, then moved in.
         metrics.register(&mut registry, version);
         Metrics {
             registry,
@@ -331,22 +237,16 @@ impl Metrics {
 
     /// A fetch of the bot repository ended.
     pub fn git_fetch(&self, result: FetchResult) {
-        let result = match result {
-            FetchResult::Updated => "updated",
-            FetchResult::Unchanged => "unchanged",
-            FetchResult::Failed => "failed",
-        };
-        self.git_fetches.get_or_create(&result_label(result)).inc();
+        self.git_fetches
+            .get_or_create(&result_label(result.label()))
+            .inc();
     }
 
     /// A push of the status notes ended.
     pub fn notes_push(&self, result: PushResult) {
-        let result = match result {
-            PushResult::Pushed => "pushed",
-            PushResult::Merged => "merged",
-            PushResult::Failed => "failed",
-        };
-        self.notes_pushes.get_or_create(&result_label(result)).inc();
+        self.notes_pushes
+            .get_or_create(&result_label(result.label()))
+            .inc();
     }
 
     /// The work queue now holds `depth` bots.

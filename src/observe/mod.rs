@@ -9,6 +9,7 @@
 mod auth;
 pub mod logging;
 pub mod metrics;
+mod outcomes;
 pub mod server;
 pub mod state;
 mod trigger;
