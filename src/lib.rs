@@ -16,7 +16,8 @@
 //!   (pure and synchronous).
 //! - [`reconcile`]: the work queue, the pass decision and the worker loop.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
-//! - [`observe`]: logging (and later metrics and the HTTP endpoints).
+//! - [`observe`]: logging, metrics, and the HTTP endpoints (health, readiness,
+//!   metrics, status, push webhooks, manual triggers).
 //! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
 
 pub mod cli;

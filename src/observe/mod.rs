@@ -1,3 +1,21 @@
-//! What an operator sees: structured logs (and, later, metrics and endpoints).
+//! What an operator sees and how the outside reaches the daemon: structured
+//! logs, Prometheus metrics, and the HTTP endpoints (health, readiness,
+//! metrics, status, push webhooks, manual triggers).
+//!
+//! The daemon builds a [`Metrics`] and an [`ObserveState`], hands a clone of
+//! the state to [`serve`], keeps the other to update readiness and bot reports,
+//! and reads [`Trigger`]s from the channel the state was given.
 
+mod auth;
 pub mod logging;
+pub mod metrics;
+mod outcomes;
+pub mod server;
+pub mod state;
+mod trigger;
+pub mod webhook;
+
+pub use metrics::{CallStatus, FetchResult, Metrics, PassResult, PushResult, WebhookOutcome};
+pub use server::{router, serve};
+pub use state::{BotReport, ObserveState, Readiness, Secured, Trigger, WebhookSettings};
+pub use webhook::{BODY_READ_TIMEOUT, MAX_WEBHOOK_BODY};

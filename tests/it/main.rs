@@ -2,6 +2,7 @@
 
 mod diff;
 mod platform;
+mod observe;
 mod readme;
 mod reconcile;
 mod sim;

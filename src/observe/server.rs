@@ -1,0 +1,88 @@
+//! The daemon's HTTP face on one port: health, readiness, metrics, status,
+//! push webhooks and manual triggers. [`router`] builds it; [`serve`] runs it
+//! until shutdown.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use super::metrics::CONTENT_TYPE;
+use super::state::ObserveState;
+use super::trigger::trigger_bot;
+use super::webhook::{self, MAX_WEBHOOK_BODY};
+
+/// Largest body any other route reads (none needs one).
+const MAX_OTHER_BODY: usize = 4 * 1024;
+
+/// Every route, over `state`.
+pub fn router(state: ObserveState) -> Router {
+    let webhooks = Router::new()
+        .route("/webhook", post(webhook::detect_host))
+        .route("/webhook/{host}", post(webhook::named_host))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/status", get(status))
+        .route("/trigger/{bot}", post(trigger_bot))
+        .layer(DefaultBodyLimit::max(MAX_OTHER_BODY))
+        .merge(webhooks)
+        .with_state(state)
+}
+
+/// Serves the endpoints on `listener` until `shutdown` completes, then lets
+/// requests in flight finish.
+pub async fn serve<F>(
+    listener: TcpListener,
+    state: ObserveState,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "HTTP endpoints listening");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A JSON error body: `{"error": message}`.
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+/// Alive as long as the process answers.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// 200 once the configuration is loaded, the mirror fetched and the platform
+/// reachable; 503 naming what is missing otherwise.
+async fn readyz(State(state): State<ObserveState>) -> Response {
+    let missing = state.readiness().missing();
+    if missing.is_empty() {
+        (StatusCode::OK, axum::Json(json!({"ready": true}))).into_response()
+    } else {
+        let body = json!({"ready": false, "missing": missing});
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+    }
+}
+
+async fn metrics(State(state): State<ObserveState>) -> Response {
+    let text = state.metrics().render();
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
+}
+
+/// Every bot's last result, sorted by bot name.
+async fn status(State(state): State<ObserveState>) -> Response {
+    axum::Json(json!({"bots": state.reports()})).into_response()
+}

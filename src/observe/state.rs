@@ -1,0 +1,233 @@
+//! What the HTTP endpoints read and the daemon writes: readiness flags, the
+//! last result of every bot, the trigger channel, and the endpoint secrets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::metrics::Metrics;
+use crate::ids::CommitId;
+use crate::status::Phase;
+
+/// A request for work, sent to the daemon by the webhook and trigger endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// Fetch the repository now and reconcile whatever it says.
+    Refresh,
+    /// Reconcile this bot (by folder name) now.
+    Bot(String),
+}
+
+/// Which webhook deliveries are accepted and which of them mean "refresh".
+pub struct WebhookSettings {
+    /// The shared secret (HMAC key, or GitLab's token).
+    pub secret: SecretString,
+    /// The watched repository: its URL (https, ssh, scp-like) or `owner/name`.
+    pub repository: String,
+    /// The watched branch, without `refs/heads/`.
+    pub branch: String,
+}
+
+impl fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("secret", &"[redacted]")
+            .field("repository", &self.repository)
+            .field("branch", &self.branch)
+            .finish()
+    }
+}
+
+/// The three conditions `/readyz` waits for. Each may be set and unset.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    config_loaded: AtomicBool,
+    mirror_fetched: AtomicBool,
+    platform_reachable: AtomicBool,
+}
+
+impl Readiness {
+    /// The configuration was loaded and validated.
+    pub fn set_config_loaded(&self, value: bool) {
+        self.config_loaded.store(value, Ordering::Relaxed);
+    }
+
+    /// The mirror holds at least one successful fetch.
+    pub fn set_mirror_fetched(&self, value: bool) {
+        self.mirror_fetched.store(value, Ordering::Relaxed);
+    }
+
+    /// The platform answered the last time it was asked.
+    pub fn set_platform_reachable(&self, value: bool) {
+        self.platform_reachable.store(value, Ordering::Relaxed);
+    }
+
+    /// The names of the conditions not met yet; empty when ready.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("config", &self.config_loaded),
+            ("mirror", &self.mirror_fetched),
+            ("platform", &self.platform_reachable),
+        ]
+        .into_iter()
+        .filter(|(_, flag)| !flag.load(Ordering::Relaxed))
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
+/// One bot's last result as `/status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BotReport {
+    /// The bot's folder name.
+    pub bot: String,
+    /// Where it stands.
+    pub phase: Phase,
+    /// The commit the last pass reconciled, once known (40 hex digits).
+    #[serde(serialize_with = "commit_hex")]
+    pub commit: Option<CommitId>,
+    /// One line saying what changed.
+    pub summary: String,
+    /// On failure, why (never a secret: the daemon's errors do not carry any).
+    pub error: Option<String>,
+    /// When this report was written.
+    pub updated: DateTime<Utc>,
+    /// When the bot will be reconciled again, if scheduled.
+    pub next_attempt: Option<DateTime<Utc>>,
+}
+
+/// `CommitId` has no serde form of its own; `/status` shows it as git does.
+fn commit_hex<S: serde::Serializer>(commit: &Option<CommitId>, s: S) -> Result<S::Ok, S::Error> {
+    match commit {
+        Some(commit) => s.collect_str(commit),
+        None => s.serialize_none(),
+    }
+}
+
+/// The shared state behind the endpoints. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ObserveState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    metrics: Arc<Metrics>,
+    readiness: Readiness,
+    reports: RwLock<BTreeMap<String, BotReport>>,
+    known_bots: RwLock<Option<BTreeSet<String>>>,
+    triggers: mpsc::Sender<Trigger>,
+    webhook: Option<WebhookSettings>,
+    trigger_token: Option<SecretString>,
+}
+
+/// What happened to a trigger handed to the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// Queued (or collapsed into one already queued: the channel was full).
+    Accepted,
+    /// The daemon no longer listens (shutting down).
+    Closed,
+}
+
+/// The endpoints that need a secret; each is off (404) while absent.
+#[derive(Debug, Default)]
+pub struct Secured {
+    /// Push webhooks, verified with the shared secret.
+    pub webhook: Option<WebhookSettings>,
+    /// `POST /trigger/{bot}`, with `Authorization: Bearer <token>`.
+    pub trigger_token: Option<SecretString>,
+}
+
+impl ObserveState {
+    /// The state the router serves; the daemon keeps a clone to update it.
+    pub fn new(
+        metrics: Arc<Metrics>,
+        triggers: mpsc::Sender<Trigger>,
+        secured: Secured,
+    ) -> ObserveState {
+        let inner = Inner {
+            metrics,
+            readiness: Readiness::default(),
+            reports: RwLock::default(),
+            known_bots: RwLock::default(),
+            triggers,
+            webhook: secured.webhook,
+            trigger_token: secured.trigger_token,
+        };
+        ObserveState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The metrics the endpoints record into and `/metrics` renders.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The readiness flags behind `/readyz`.
+    pub fn readiness(&self) -> &Readiness {
+        &self.inner.readiness
+    }
+
+    /// Names the bots the daemon manages, so `/trigger` can answer 404 for others.
+    pub fn set_known_bots<I: IntoIterator<Item = String>>(&self, bots: I) {
+        let bots = bots.into_iter().collect();
+        *write(&self.inner.known_bots) = Some(bots);
+    }
+
+    /// Records `report` as its bot's last result.
+    pub fn update_report(&self, report: BotReport) {
+        write(&self.inner.reports).insert(report.bot.clone(), report);
+    }
+
+    /// Forgets a bot that left the repository.
+    pub fn remove_report(&self, bot: &str) {
+        write(&self.inner.reports).remove(bot);
+    }
+
+    /// Every bot's last result, by name.
+    pub fn reports(&self) -> Vec<BotReport> {
+        read(&self.inner.reports).values().cloned().collect()
+    }
+
+    /// `Some(known)` when the bot list is known.
+    pub(crate) fn is_known_bot(&self, bot: &str) -> Option<bool> {
+        read(&self.inner.known_bots)
+            .as_ref()
+            .map(|bots| bots.contains(bot))
+    }
+
+    pub(crate) fn webhook(&self) -> Option<&WebhookSettings> {
+        self.inner.webhook.as_ref()
+    }
+
+    pub(crate) fn trigger_token(&self) -> Option<&SecretString> {
+        self.inner.trigger_token.as_ref()
+    }
+
+    /// Hands `trigger` to the daemon without waiting: a full channel means a
+    /// trigger is already pending, and triggers collapse downstream.
+    pub(crate) fn send(&self, trigger: Trigger) -> Sent {
+        match self.inner.triggers.try_send(trigger) {
+            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => Sent::Accepted,
+            Err(mpsc::error::TrySendError::Closed(_)) => Sent::Closed,
+        }
+    }
+}
+
+/// Locks are held for a map operation only; a panic elsewhere cannot leave the
+/// maps half-written, so a poisoned lock is still usable.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}

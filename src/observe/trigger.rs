@@ -1,0 +1,69 @@
+//! `POST /trigger/{bot}`: reconcile one bot now, for an operator holding the
+//! trigger token (`Authorization: Bearer <token>`).
+//!
+//! Answers 202 once the trigger is handed to the daemon, 401 without the right
+//! token (checked before anything else, so the bot list does not leak), 404 for
+//! a bot the daemon does not manage (when it has told the state its bots) or
+//! when no token is configured, 400 for a name no bot folder could have.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::auth::token_matches;
+use super::server::json_error;
+use super::state::{ObserveState, Sent, Trigger};
+
+/// Longest bot name accepted (a folder name; file systems stop at 255 bytes).
+const MAX_BOT_NAME: usize = 255;
+
+pub(crate) async fn trigger_bot(
+    State(state): State<ObserveState>,
+    Path(bot): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = state.trigger_token() else {
+        return json_error(StatusCode::NOT_FOUND, "manual triggers are not configured");
+    };
+    if !bearer_matches(&headers, token) {
+        tracing::warn!("manual trigger refused: missing or wrong bearer token");
+        let mut response = json_error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    if bot.is_empty() || bot.len() > MAX_BOT_NAME || bot.chars().any(char::is_control) {
+        return json_error(StatusCode::BAD_REQUEST, "not a bot folder name");
+    }
+    if state.is_known_bot(&bot) == Some(false) {
+        return json_error(StatusCode::NOT_FOUND, &format!("no bot named {bot:?}"));
+    }
+    match state.send(Trigger::Bot(bot.clone())) {
+        Sent::Accepted => {
+            tracing::info!(bot = %bot, "manual trigger accepted");
+            let body = json!({"triggered": true, "bot": bot});
+            (StatusCode::ACCEPTED, axum::Json(body)).into_response()
+        }
+        Sent::Closed => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the daemon is shutting down",
+        ),
+    }
+}
+
+/// True when the request carries `Authorization: Bearer <token>` (the scheme in
+/// any case, as RFC 9110 allows).
+fn bearer_matches(headers: &HeaderMap, token: &SecretString) -> bool {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let scheme = b"bearer ";
+    if value.len() <= scheme.len() || !value[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        return false;
+    }
+    token_matches(token, value[scheme.len()..].trim_ascii())
+}

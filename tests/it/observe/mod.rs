@@ -1,0 +1,11 @@
+//! The daemon's HTTP face over real loopback HTTP: push webhooks of the four
+//! hosts, health and readiness, status, manual triggers, metrics, secrets kept
+//! out of logs, and the deployment manifests.
+
+mod deploy;
+mod endpoints;
+mod harness;
+mod metrics;
+mod payloads;
+mod secrets;
+mod webhooks;
