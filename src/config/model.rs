@@ -19,6 +19,8 @@ pub const DEFAULT_RESYNC_INTERVAL: Duration = Duration::from_secs(600);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default platform connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default first wait between two polls of a job's status.
+pub const DEFAULT_JOB_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Default deadline for one platform job (export, import, training, publish).
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -78,6 +80,8 @@ pub struct PlatformSettings {
     pub connect_timeout: Duration,
     /// Deadline for one asynchronous job.
     pub job_timeout: Duration,
+    /// First wait between two polls of a job's status (it doubles from there).
+    pub job_poll_interval: Duration,
 }
 
 /// How the daemon runs.
@@ -95,6 +99,10 @@ pub struct DaemonConfig {
     pub dry_run: bool,
     /// Address of the HTTP endpoints (health, metrics, webhook), if any.
     pub listen: Option<SocketAddr>,
+    /// The push-webhook secret; the webhook is refused without one.
+    pub webhook_secret: Option<SecretString>,
+    /// The bearer token of `POST /trigger/{bot}`; refused without one.
+    pub trigger_token: Option<SecretString>,
 }
 
 /// Builds the configuration, recording every problem.
@@ -112,7 +120,7 @@ pub(super) fn build(
     let platform = build_platform(&mut section, env);
     section.finish();
     let mut section = Section::new(root, "daemon", origin, problems);
-    let daemon = build_daemon(&mut section);
+    let daemon = build_daemon(&mut section, env);
     section.finish();
     Some(Config {
         git: git?,
@@ -179,6 +187,9 @@ fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
         .duration("connect_timeout")
         .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let job_timeout = s.duration("job_timeout").unwrap_or(DEFAULT_JOB_TIMEOUT);
+    let job_poll_interval = s
+        .duration_at_least("job_poll_interval", Duration::from_millis(10))
+        .unwrap_or(DEFAULT_JOB_POLL_INTERVAL);
     Some(PlatformSettings {
         host: host?.trim_end_matches('/').to_owned(),
         api_prefix,
@@ -188,10 +199,11 @@ fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
         request_timeout,
         connect_timeout,
         job_timeout,
+        job_poll_interval,
     })
 }
 
-fn build_daemon(s: &mut Section<'_>) -> Option<DaemonConfig> {
+fn build_daemon(s: &mut Section<'_>, env: &Env) -> Option<DaemonConfig> {
     let state_dir = s
         .string("state_dir")
         .map_or_else(|| PathBuf::from(".kore-gitops"), PathBuf::from);
@@ -211,6 +223,8 @@ fn build_daemon(s: &mut Section<'_>) -> Option<DaemonConfig> {
         }
     };
     let dry_run = s.bool("dry_run").unwrap_or(false);
+    let webhook_secret = secret_from(s, env, "webhook_secret_env", "webhook_secret_file", false)?;
+    let trigger_token = secret_from(s, env, "trigger_token_env", "trigger_token_file", false)?;
     let listen = s.string("listen").and_then(|text| match text.parse() {
         Ok(addr) => Some(addr),
         Err(_) => {
@@ -228,6 +242,8 @@ fn build_daemon(s: &mut Section<'_>) -> Option<DaemonConfig> {
         drift,
         dry_run,
         listen,
+        webhook_secret,
+        trigger_token,
     })
 }
 

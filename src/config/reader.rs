@@ -31,6 +31,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "request_timeout",
             "connect_timeout",
             "job_timeout",
+            "job_poll_interval",
         ],
     ),
     (
@@ -42,6 +43,10 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "drift",
             "dry_run",
             "listen",
+            "webhook_secret_env",
+            "webhook_secret_file",
+            "trigger_token_env",
+            "trigger_token_file",
         ],
     ),
 ];
@@ -183,13 +188,21 @@ impl<'a> Section<'a> {
 
     /// An optional duration such as `"30s"` or `"10m"` (at least one second).
     pub(super) fn duration(&mut self, key: &str) -> Option<Duration> {
+        self.duration_at_least(key, Duration::from_secs(1))
+    }
+
+    /// An optional duration of at least `min`.
+    pub(super) fn duration_at_least(&mut self, key: &str, min: Duration) -> Option<Duration> {
         let text = self.typed(key, "a duration such as \"30s\"", |v| {
             v.as_str().map(str::to_owned)
         })?;
         match humantime::parse_duration(&text) {
-            Ok(d) if d >= Duration::from_secs(1) => Some(d),
+            Ok(d) if d >= min => Some(d),
             Ok(_) => {
-                self.problem(key, "must be at least 1s");
+                self.problem(
+                    key,
+                    format!("must be at least {}", humantime::format_duration(min)),
+                );
                 None
             }
             Err(e) => {

@@ -232,5 +232,6 @@ fn platform_config(config: &Config) -> Result<PlatformConfig, StartError> {
     platform.request_timeout = settings.request_timeout;
     platform.connect_timeout = settings.connect_timeout;
     platform.job_deadline = settings.job_timeout;
+    platform.poll_interval = settings.job_poll_interval;
     Ok(platform)
 }

@@ -151,7 +151,7 @@ fn write_config(root: &Path, remote: &Path, sim: &RunningSim) -> PathBuf {
     let config = root.join("kore-gitops.toml");
     let text = format!(
         "[git]\nurl = {remote:?}\n\n[platform]\nhost = {host:?}\nclient_id = {id:?}\n\
-         client_secret_file = {secret:?}\nrequest_timeout = \"5s\"\njob_timeout = \"10s\"\n\n\
+         client_secret_file = {secret:?}\nrequest_timeout = \"5s\"\njob_timeout = \"10s\"\njob_poll_interval = \"20ms\"\n\n\
          [daemon]\nstate_dir = {state:?}\nconcurrency = 2\n",
         remote = remote.to_str().unwrap(),
         host = sim.base_url,
