@@ -10,6 +10,7 @@ use clap::Args;
 use tokio::sync::Notify;
 
 use crate::config::{Config, Env};
+use crate::observe::ObserveState;
 use crate::reconcile::{Daemon, Plan, Report};
 use crate::status::Phase;
 
@@ -36,11 +37,41 @@ pub struct BotsArg {
 
 const EXIT_CONFIG: u8 = 64;
 
-/// `kore-gitops run`: the daemon, until SIGTERM or SIGINT.
+/// `kore-gitops run`: the daemon, until SIGTERM or SIGINT, with the HTTP
+/// endpoints when `[daemon] listen` is set.
 pub fn run(config: &Path) -> ExitCode {
-    with_daemon(config, false, |daemon| async move {
-        let (stop, refresh) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        tokio::spawn(stop_on_signals(stop.clone()));
+    let config = match load(config) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    block_on(async move {
+        let (stop, server_stop, refresh) = (
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+        );
+        tokio::spawn(stop_on_signals(vec![stop.clone(), server_stop.clone()]));
+        let listen = config.daemon.listen;
+        let (observe, triggers) = ObserveState::for_config(&config, env!("CARGO_PKG_VERSION"));
+        let daemon =
+            match Daemon::start_observed(config, false, Some((observe.clone(), triggers))).await {
+                Ok(daemon) => daemon,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start");
+                    return ExitCode::FAILURE;
+                }
+            };
+        if let Some(address) = listen {
+            let listener = match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    tracing::error!(%address, error = %e, "cannot listen");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let shutdown = async move { server_stop.notified().await };
+            tokio::spawn(crate::observe::serve(listener, observe, shutdown));
+        }
         let abandoned = daemon.run(stop, refresh).await;
         if abandoned > 0 {
             tracing::warn!(
@@ -137,28 +168,18 @@ fn one_pass(config: &Path, bots: &[String], dry_run: bool) -> Result<Vec<Report>
     reports.map_err(|_| code)
 }
 
-/// Loads the configuration (exit 64 with every problem), starts a runtime and
-/// the daemon's pieces, and runs `body`.
+/// Loads the configuration (exit 64 with every problem), starts the daemon's
+/// pieces, and runs `body`.
 fn with_daemon<F, Fut>(config: &Path, dry_run: bool, body: F) -> ExitCode
 where
     F: FnOnce(Daemon) -> Fut,
     Fut: std::future::Future<Output = ExitCode>,
 {
-    let config = match Config::load(config, &Env::from_process()) {
+    let config = match load(config) {
         Ok(config) => config,
-        Err(e) => {
-            eprint!("{e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async move {
+    block_on(async move {
         match Daemon::start(config, dry_run).await {
             Ok(daemon) => body(daemon).await,
             Err(e) => {
@@ -169,9 +190,28 @@ where
     })
 }
 
+/// The configuration, or exit 64 after printing every problem.
+fn load(path: &Path) -> Result<Config, ExitCode> {
+    Config::load(path, &Env::from_process()).map_err(|e| {
+        eprint!("{e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+/// Runs `body` on a new multi-threaded runtime.
+fn block_on(body: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(body),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The first SIGTERM or SIGINT asks for a graceful stop; a second one ends the
 /// process at once.
-async fn stop_on_signals(stop: Arc<Notify>) {
+async fn stop_on_signals(stops: Vec<Arc<Notify>>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
@@ -189,7 +229,7 @@ async fn stop_on_signals(stop: Arc<Notify>) {
             tracing::info!(
                 "stop signal: finishing passes in flight (a second signal exits at once)"
             );
-            stop.notify_one();
+            stops.iter().for_each(|stop| stop.notify_one());
         }
     }
     tracing::warn!("second stop signal: exiting now");

@@ -12,8 +12,12 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::metrics::Metrics;
+use crate::config::Config;
 use crate::ids::CommitId;
 use crate::status::Phase;
+
+/// Triggers beyond this many waiting collapse (each means "look now").
+const TRIGGER_QUEUE: usize = 64;
 
 /// A request for work, sent to the daemon by the webhook and trigger endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +168,28 @@ impl ObserveState {
         ObserveState {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The state for a configuration: the webhook watches `git.url` and
+    /// `git.branch` with `[daemon] webhook_secret`, `/trigger` takes
+    /// `[daemon] trigger_token`. Also returns the channel triggers arrive on.
+    pub fn for_config(config: &Config, version: &str) -> (ObserveState, mpsc::Receiver<Trigger>) {
+        let metrics = Arc::new(Metrics::new(version));
+        let (sender, receiver) = mpsc::channel(TRIGGER_QUEUE);
+        let webhook = config
+            .daemon
+            .webhook_secret
+            .clone()
+            .map(|secret| WebhookSettings {
+                secret,
+                repository: config.git.url.clone(),
+                branch: config.git.branch.clone(),
+            });
+        let secured = Secured {
+            webhook,
+            trigger_token: config.daemon.trigger_token.clone(),
+        };
+        (ObserveState::new(metrics, sender, secured), receiver)
     }
 
     /// The metrics the endpoints record into and `/metrics` renders.

@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::archive::Limits;
 use super::auth::Credentials;
+use super::observer::CallObserver;
 use super::pacing::Budget;
 use super::retry::RetryPolicy;
 
@@ -45,6 +48,8 @@ pub struct PlatformConfig {
     pub max_poll_interval: Duration,
     pub job_deadline: Duration,
     pub export_attempts: u32,
+    /// Told about every call, retry and pacing wait (metrics), when set.
+    pub observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl PlatformConfig {
@@ -65,6 +70,7 @@ impl PlatformConfig {
             max_poll_interval: MAX_POLL_INTERVAL,
             job_deadline: JOB_DEADLINE,
             export_attempts: EXPORT_ATTEMPTS,
+            observer: None,
         }
     }
 

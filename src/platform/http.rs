@@ -2,6 +2,7 @@
 //! retries of what is safe to retry. Nothing here logs a token or a body.
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use tokio::time::Instant;
 use super::auth::TokenMinter;
 use super::config::PlatformConfig;
 use super::error::{Context, PlatformError, TransportFailure};
+use super::observer::CallObserver;
 use super::pacing::{PaceKey, Pacer};
 use super::retry::{RetryPolicy, is_transient_status, retry_after};
 
@@ -75,6 +77,7 @@ pub(crate) struct Http {
     pacer: Pacer,
     pub retry: RetryPolicy,
     request_timeout: Duration,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl Http {
@@ -90,6 +93,7 @@ impl Http {
             pacer: Pacer::new(config.budget),
             retry: config.retry,
             request_timeout: config.request_timeout,
+            observer: config.observer.clone(),
         })
     }
 
@@ -104,7 +108,14 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let queued = Instant::now();
             self.pacer.acquire(&call.pace).await;
+            if let Some(observer) = &self.observer {
+                let waited = queued.elapsed();
+                if waited >= PACING_REPORTED_FROM {
+                    observer.paced(waited);
+                }
+            }
             let (error, wait_hint) = match self.attempt(call, attempt).await {
                 Ok(body) => return Ok(body),
                 Err(Failure::Final(error)) => return Err(error),
@@ -118,6 +129,9 @@ impl Http {
             };
             tracing::debug!(op = %call.at.op, attempt, wait_ms = wait.as_millis() as u64,
                 error = %error, "retrying platform call");
+            if let Some(observer) = &self.observer {
+                observer.retry(call.at.op);
+            }
             tokio::time::sleep(wait).await;
         }
     }
@@ -149,7 +163,10 @@ impl Http {
         request = attach_body(request, &call.body);
         let started = Instant::now();
         let outcome = read_answer(&call.at, request.send().await).await;
-        log_call(call, attempt, started, &outcome);
+        let status = log_call(call, attempt, started, &outcome);
+        if let Some(observer) = &self.observer {
+            observer.call(call.at.op, (status != 0).then_some(status));
+        }
         outcome.into_result()
     }
 }
@@ -219,7 +236,8 @@ async fn read_answer(at: &Context, sent: Result<Response, reqwest::Error>) -> An
     Answer::Failed(status, failure)
 }
 
-fn log_call(call: &Call, attempt: u32, started: Instant, answer: &Answer) {
+/// Logs one attempt; returns its HTTP status (0: no answer).
+fn log_call(call: &Call, attempt: u32, started: Instant, answer: &Answer) -> u16 {
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let status = match answer {
         Answer::Body(status, _) | Answer::Failed(status, _) => status.as_u16(),
@@ -228,7 +246,12 @@ fn log_call(call: &Call, attempt: u32, started: Instant, answer: &Answer) {
     let bot = call.at.bot.as_ref().map(|bot| bot.as_str()).unwrap_or("-");
     tracing::debug!(op = %call.at.op, method = %call.method, path = %call.path, status,
         elapsed_ms, bot, attempt, "platform call");
+    status
 }
+
+/// Pacing waits shorter than this are not worth reporting (they are the
+/// scheduler's noise, not the rate limit).
+const PACING_REPORTED_FROM: Duration = Duration::from_millis(5);
 
 /// A request that got no (complete) answer: always worth another attempt.
 pub(crate) fn transport(at: &Context, error: &reqwest::Error) -> Failure {

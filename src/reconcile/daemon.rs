@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use crate::config::{Config, GitConfig};
@@ -22,6 +22,8 @@ use super::policy::backoff;
 use super::queue::WorkQueue;
 use super::runner::run_workers;
 use super::snapshot::Snapshot;
+use super::telemetry::MetricsObserver;
+use crate::observe::{FetchResult, ObserveState, Trigger};
 
 /// How long passes in flight may take to finish after a stop signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -49,12 +51,32 @@ pub struct Daemon {
     reconciler: Arc<Reconciler>,
     concurrency: usize,
     resync: Duration,
+    observe: Option<ObserveState>,
+    /// Taken by [`Daemon::run`].
+    triggers: std::sync::Mutex<Option<mpsc::Receiver<Trigger>>>,
 }
 
 impl Daemon {
     /// Opens the mirror and builds the client; `dry_run` forces a dry run.
     pub async fn start(config: Config, dry_run: bool) -> Result<Daemon, StartError> {
-        let platform = PlatformClient::new(platform_config(&config)?)
+        Daemon::start_observed(config, dry_run, None).await
+    }
+
+    /// Like [`Daemon::start`], reporting to `observe` (metrics, `/status`,
+    /// readiness) and taking its triggers (webhook, manual) when given.
+    pub async fn start_observed(
+        config: Config,
+        dry_run: bool,
+        observe: Option<(ObserveState, mpsc::Receiver<Trigger>)>,
+    ) -> Result<Daemon, StartError> {
+        let (observe, triggers) = observe.unzip();
+        let mut platform_config = platform_config(&config)?;
+        if let Some(observe) = &observe {
+            observe.readiness().set_config_loaded(true);
+            let metrics = observe.metrics().clone();
+            platform_config.observer = Some(Arc::new(MetricsObserver(metrics)));
+        }
+        let platform = PlatformClient::new(platform_config)
             .map_err(|e| StartError::Platform(e.to_string()))?;
         let state_dir = config.daemon.state_dir.clone();
         let (dir, url) = (state_dir.clone(), config.git.url.clone());
@@ -66,12 +88,11 @@ impl Daemon {
         let auth = Arc::new(git.auth.clone());
         let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
         let dry_run = dry_run || config.daemon.dry_run;
-        let reconciler = Arc::new(Reconciler::new(
-            platform,
-            notes,
-            config.daemon.drift,
-            dry_run,
-        ));
+        let mut reconciler = Reconciler::new(platform, notes, config.daemon.drift, dry_run);
+        if let Some(observe) = &observe {
+            reconciler = reconciler.with_observe(observe.clone());
+        }
+        let reconciler = Arc::new(reconciler);
         Ok(Daemon {
             git,
             state_dir,
@@ -79,6 +100,8 @@ impl Daemon {
             reconciler,
             concurrency: config.daemon.concurrency,
             resync: config.daemon.resync_interval,
+            observe,
+            triggers: std::sync::Mutex::new(triggers),
         })
     }
 
@@ -134,6 +157,9 @@ impl Daemon {
     pub async fn run(self, stop: Arc<Notify>, refresh: Arc<Notify>) -> usize {
         let queue = WorkQueue::new();
         let watch = self.watch_local(refresh.clone());
+        if let Some(triggers) = self.triggers.lock().ok().and_then(|mut t| t.take()) {
+            tokio::spawn(forward_triggers(triggers, queue.clone(), refresh.clone()));
+        }
         let reconciler = self.reconciler.clone();
         let workers = tokio::spawn(run_workers(
             queue.clone(),
@@ -144,21 +170,20 @@ impl Daemon {
                 async move { reconciler.reconcile(&bot).await.action }
             },
         ));
+        if self.observe.is_some() {
+            self.reconciler.ping().await;
+        }
         let stopped = stop.notified();
         tokio::pin!(stopped);
         let mut failures = 0u32;
         let mut next_resync = Instant::now() + self.resync;
         loop {
-            let delay = match self.refresh().await {
-                Ok(Some(snapshot)) => {
+            let delay = match self.refresh_observed().await {
+                Ok(snapshot) => {
                     failures = 0;
-                    snapshot
-                        .names()
-                        .for_each(|bot| queue.schedule_now(bot.to_owned()));
-                    self.git.poll_interval
-                }
-                Ok(None) => {
-                    failures = 0;
+                    if let Some(snapshot) = snapshot {
+                        self.schedule_all(&queue, &snapshot);
+                    }
                     self.git.poll_interval
                 }
                 Err(e) => {
@@ -172,21 +197,48 @@ impl Daemon {
                 next_resync = Instant::now() + self.resync;
                 self.reconciler.resync();
                 if let Some(snapshot) = self.reconciler.snapshot() {
-                    snapshot
-                        .names()
-                        .for_each(|bot| queue.schedule_now(bot.to_owned()));
+                    self.schedule_all(&queue, &snapshot);
                 }
             }
+            if let Some(observe) = &self.observe {
+                observe.metrics().set_queue_depth(queue.len());
+            }
+            let wait = delay.min(next_resync.saturating_duration_since(Instant::now()));
             tokio::select! {
                 () = &mut stopped => break,
                 () = refresh.notified() => {}
-                () = tokio::time::sleep(delay.min(next_resync.saturating_duration_since(Instant::now()))) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
         drop(watch);
         tracing::info!("stopping: no new passes; waiting for passes in flight");
         queue.close();
         workers.await.unwrap_or(0)
+    }
+
+    /// [`Daemon::refresh`], counted in the metrics and readiness.
+    async fn refresh_observed(&self) -> Result<Option<Arc<Snapshot>>, RefreshError> {
+        let result = self.refresh().await;
+        if let Some(observe) = &self.observe {
+            let fetch = match &result {
+                Ok(Some(_)) => FetchResult::Updated,
+                Ok(None) => FetchResult::Unchanged,
+                Err(_) => FetchResult::Failed,
+            };
+            observe.metrics().git_fetch(fetch);
+            if result.is_ok() {
+                observe.readiness().set_mirror_fetched(true);
+            }
+        }
+        result
+    }
+
+    fn schedule_all(&self, queue: &WorkQueue<String>, snapshot: &Snapshot) {
+        let names: Vec<String> = snapshot.names().map(str::to_owned).collect();
+        if let Some(observe) = &self.observe {
+            observe.set_known_bots(names.iter().cloned());
+        }
+        names.into_iter().for_each(|bot| queue.schedule_now(bot));
     }
 
     fn watch_local(&self, refresh: Arc<Notify>) -> Option<RefWatch> {
@@ -197,6 +249,21 @@ impl Daemon {
                 tracing::warn!(error = %e, "cannot watch the local repository; polling only");
                 None
             }
+        }
+    }
+}
+
+/// Webhook and manual triggers: a refresh wakes the fetch loop, a bot is
+/// scheduled now.
+async fn forward_triggers(
+    mut triggers: mpsc::Receiver<Trigger>,
+    queue: Arc<WorkQueue<String>>,
+    refresh: Arc<Notify>,
+) {
+    while let Some(trigger) = triggers.recv().await {
+        match trigger {
+            Trigger::Refresh => refresh.notify_one(),
+            Trigger::Bot(bot) => queue.schedule_now(bot),
         }
     }
 }

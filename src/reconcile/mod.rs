@@ -19,6 +19,7 @@ pub mod policy;
 pub mod queue;
 pub mod runner;
 pub mod snapshot;
+pub mod telemetry;
 
 pub use daemon::Daemon;
 pub use error::PassError;

@@ -44,13 +44,13 @@ impl Notes {
     }
 
     /// Records `status` as `bot`'s section on `commit` and pushes when it
-    /// changed. Returns whether a note was written.
+    /// changed. Returns the push's fetch-merge rounds (`None`: nothing pushed).
     pub async fn record(
         &self,
         commit: CommitId,
         bot: &str,
         status: &BotStatus,
-    ) -> Result<bool, PassError> {
+    ) -> Result<Option<usize>, PassError> {
         let _one_writer = self.lock.lock().await;
         let (repo, bot, status, remote) = (
             self.repo.clone(),
@@ -58,15 +58,17 @@ impl Notes {
             status.clone(),
             self.remote.clone(),
         );
-        tokio::task::spawn_blocking(move || -> Result<bool, PassError> {
+        tokio::task::spawn_blocking(move || -> Result<Option<usize>, PassError> {
             let store = NoteStore::open(&repo)?;
             if !store.upsert(commit, &bot, &status)? {
-                return Ok(false);
+                return Ok(None);
             }
-            if let Some((name, auth)) = remote {
-                push_notes(&store, &name, &|| remote_callbacks(&auth))?;
-            }
-            Ok(true)
+            let Some((name, auth)) = remote else {
+                return Ok(None);
+            };
+            Ok(Some(push_notes(&store, &name, &|| {
+                remote_callbacks(&auth)
+            })?))
         })
         .await?
     }

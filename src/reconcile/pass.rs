@@ -21,6 +21,8 @@ use super::notes::Notes;
 use super::plan::{Observed, Plan, Steps, decide};
 use super::policy::{Action, Retry, error_policy};
 use super::snapshot::Snapshot;
+use super::telemetry;
+use crate::observe::ObserveState;
 
 /// What a pass ended with.
 #[derive(Debug)]
@@ -37,6 +39,8 @@ pub struct Report {
     pub detail: Option<String>,
     /// What the queue should do next.
     pub action: Action,
+    /// On failure, whether it is worth retrying.
+    pub retry: Option<Retry>,
 }
 
 /// Everything passes share.
@@ -46,6 +50,7 @@ pub struct Reconciler {
     notes: Notes,
     default_drift: DriftPolicy,
     dry_run: bool,
+    observe: Option<ObserveState>,
     state: Mutex<State>,
 }
 
@@ -78,8 +83,24 @@ impl Reconciler {
             notes,
             default_drift,
             dry_run,
+            observe: None,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Reports every pass to `observe` (metrics, `/status`, readiness).
+    pub fn with_observe(mut self, observe: ObserveState) -> Self {
+        self.observe = Some(observe);
+        self
+    }
+
+    /// Whether the platform answers (Get Bots), for readiness at start.
+    pub async fn ping(&self) -> bool {
+        let reachable = self.platform.list_bots().await.is_ok();
+        if let Some(observe) = &self.observe {
+            observe.readiness().set_platform_reachable(reachable);
+        }
+        reachable
     }
 
     /// The notes sink.
@@ -119,6 +140,9 @@ impl Reconciler {
             Some(entry) => self.run(bot, commit, entry).await,
         };
         log_report(&report, started.elapsed());
+        if let Some(observe) = &self.observe {
+            telemetry::record_pass(observe, &report, started.elapsed(), self.dry_run);
+        }
         report
     }
 
@@ -128,19 +152,15 @@ impl Reconciler {
             Ok(desired) => self.converge(commit, desired).await,
             Err(problems) => Err(PassError::Definition(problems.clone())),
         };
-        let (status, plan, detail, action) = match result {
+        let (status, plan, detail, action, retry) = match result {
             Ok(outcome) => {
                 self.lock().attempts.remove(bot);
-                (
-                    outcome.status,
-                    Some(outcome.plan),
-                    Some(outcome.detail),
-                    Action::AwaitChange,
-                )
+                let (plan, detail) = (Some(outcome.plan), Some(outcome.detail));
+                (outcome.status, plan, detail, Action::AwaitChange, None)
             }
             Err(error) => {
                 let (action, status) = self.failed(bot, commit, &error);
-                (status, None, None, action)
+                (status, None, None, action, Some(error.retry()))
             }
         };
         let status = BotStatus {
@@ -149,17 +169,28 @@ impl Reconciler {
             ..status
         };
         if !self.dry_run {
-            if let Err(e) = self.notes.record(commit, bot, &status).await {
-                tracing::warn!(bot, %commit, error = %e, "could not write the status note");
-            }
+            self.record_note(commit, bot, &status).await;
         }
+        let status = Some(status);
         Report {
             bot: bot.to_owned(),
             commit,
-            status: Some(status),
+            status,
             plan,
             detail,
             action,
+            retry,
+        }
+    }
+
+    async fn record_note(&self, commit: CommitId, bot: &str, status: &BotStatus) {
+        match self.notes.record(commit, bot, status).await {
+            Ok(None) => {}
+            Ok(Some(rounds)) => telemetry::record_push(self.observe.as_ref(), Some(rounds)),
+            Err(e) => {
+                tracing::warn!(bot, %commit, error = %e, "could not write or push the status note");
+                telemetry::record_push(self.observe.as_ref(), None);
+            }
         }
     }
 
@@ -221,13 +252,13 @@ impl Reconciler {
         let bot = desired.name.as_str();
         let mut jobs = Jobs::new();
         if steps.import {
-            phase(bot, Phase::Importing);
+            self.phase(bot, Phase::Importing);
             apply::import(&self.platform, id, desired, &mut jobs).await?;
         }
-        phase(bot, Phase::Training);
+        self.phase(bot, Phase::Training);
         let languages = apply::languages(desired);
         apply::train(&self.platform, id, &languages, !steps.import, &mut jobs).await?;
-        phase(bot, Phase::Publishing);
+        self.phase(bot, Phase::Publishing);
         let comment = version_comment(desired, commit, summary);
         let outcome = apply::publish(&self.platform, id, &comment).await?;
         status.phase = match outcome {
@@ -340,6 +371,7 @@ impl Reconciler {
             plan: None,
             detail: None,
             action: Action::AwaitChange,
+            retry: None,
         }
     }
 
@@ -376,8 +408,11 @@ fn version_comment(desired: &DesiredBot, commit: CommitId, summary: &str) -> Str
     comment.chars().take(250).collect()
 }
 
-fn phase(bot: &str, phase: Phase) {
-    tracing::info!(bot, %phase, "phase");
+impl Reconciler {
+    fn phase(&self, bot: &str, phase: Phase) {
+        tracing::info!(bot, %phase, "phase");
+        telemetry::record_phase(self.observe.as_ref(), bot, phase);
+    }
 }
 
 /// One final line per bot per pass.

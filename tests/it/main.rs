@@ -1,8 +1,8 @@
 //! The integration tests: one binary, real sockets on loopback, real git.
 
 mod diff;
-mod platform;
 mod observe;
+mod platform;
 mod readme;
 mod reconcile;
 mod sim;

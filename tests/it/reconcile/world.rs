@@ -15,6 +15,9 @@ use tempfile::TempDir;
 use crate::support::git::{git, remote_with_clone};
 use crate::support::sim::{Client, start_sim_with};
 
+/// The bearer token of `POST /trigger/{bot}` in every world's configuration.
+pub const TRIGGER_TOKEN: &str = "trigger-token-for-tests-81c2";
+
 /// The example bots every world starts with.
 pub const BOTS: &[&str] = &["it-helpdesk", "travel-desk"];
 
@@ -148,16 +151,19 @@ fn write_config(root: &Path, remote: &Path, sim: &RunningSim) -> PathBuf {
     let admin = sim.credentials.app("admin");
     let secret = root.join("client-secret");
     std::fs::write(&secret, &admin.client_secret).unwrap();
+    let token = root.join("trigger-token");
+    std::fs::write(&token, TRIGGER_TOKEN).unwrap();
     let config = root.join("kore-gitops.toml");
     let text = format!(
         "[git]\nurl = {remote:?}\n\n[platform]\nhost = {host:?}\nclient_id = {id:?}\n\
          client_secret_file = {secret:?}\nrequest_timeout = \"5s\"\njob_timeout = \"10s\"\njob_poll_interval = \"20ms\"\n\n\
-         [daemon]\nstate_dir = {state:?}\nconcurrency = 2\n",
+         [daemon]\nstate_dir = {state:?}\nconcurrency = 2\ntrigger_token_file = {token:?}\n",
         remote = remote.to_str().unwrap(),
         host = sim.base_url,
         id = admin.client_id,
         secret = secret.to_str().unwrap(),
         state = root.join("state").to_str().unwrap(),
+        token = token.to_str().unwrap(),
     );
     std::fs::write(&config, text).unwrap();
     config

@@ -1,0 +1,201 @@
+//! The daemon as it runs in a cluster: triggered by commits (local watch) and
+//! by hand (`/trigger`), reporting on `/status`, `/readyz` and `/metrics`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kore_gitops::observe::{ObserveState, serve};
+use kore_gitops::reconcile::Daemon;
+use prometheus_parse::{Scrape, Value as Sample};
+use serde_json::Value;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::world::{TRIGGER_TOKEN, World};
+
+struct Running {
+    base: String,
+    http: reqwest::Client,
+    stop: Arc<Notify>,
+    done: tokio::task::JoinHandle<usize>,
+}
+
+async fn start(world: &World) -> Running {
+    let config = world.load_config();
+    let (observe, triggers) = ObserveState::for_config(&config, "test");
+    let daemon = Daemon::start_observed(config, false, Some((observe.clone(), triggers)))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let stop = Arc::new(Notify::new());
+    tokio::spawn(serve(listener, observe, std::future::pending()));
+    let done = tokio::spawn(daemon.run(stop.clone(), Arc::new(Notify::new())));
+    Running {
+        base,
+        http: reqwest::Client::new(),
+        stop,
+        done,
+    }
+}
+
+impl Running {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Waits until `/status` satisfies `check` (at most 20 s).
+    async fn until_status(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, body) = self.get("/status").await;
+            let status: Value = serde_json::from_str(&body).unwrap();
+            if check(&status) {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "never {what}: {status}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn sample(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let sample = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .unwrap_or_else(|| panic!("no sample {name}{labels:?}"));
+        match sample.value {
+            Sample::Counter(v) | Sample::Gauge(v) | Sample::Untyped(v) => v,
+            ref other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    async fn scrape(&self) -> Scrape {
+        let (code, text) = self.get("/metrics").await;
+        assert_eq!(code, 200);
+        Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("the exposition parses")
+    }
+}
+
+fn phase_of<'a>(status: &'a Value, bot: &str) -> Option<&'a str> {
+    status["bots"]
+        .as_array()?
+        .iter()
+        .find(|b| b["bot"] == bot)?["phase"]
+        .as_str()
+}
+
+#[tokio::test]
+async fn a_push_is_reconciled_and_reported_on_status_readyz_and_metrics() {
+    let world = World::start().await;
+    let daemon = start(&world).await;
+    daemon
+        .until_status("both synced", |s| {
+            phase_of(s, "travel-desk") == Some("Synced")
+                && phase_of(s, "it-helpdesk") == Some("Synced")
+        })
+        .await;
+    assert_eq!(daemon.get("/readyz").await.0, 200);
+
+    world.commit_definition("travel-desk", "a pushed change", |d| {
+        d["sentences"][0]["sentence"] = "pushed while the daemon runs".into();
+    });
+    let pushed = Instant::now();
+    let status = daemon
+        .until_status("the change applied", |s| {
+            s["bots"].as_array().unwrap().iter().any(|b| {
+                b["bot"] == "travel-desk"
+                    && b["summary"].as_str().unwrap_or("").contains("Book Flight")
+            })
+        })
+        .await;
+    assert_eq!(phase_of(&status, "travel-desk"), Some("Synced"), "{status}");
+    assert!(pushed.elapsed() < Duration::from_secs(20));
+    let bot = world.bot("travel-desk").await;
+    assert_eq!(
+        (&bot["imports"], &bot["publishes"]),
+        (&1.into(), &1.into()),
+        "{bot}"
+    );
+
+    // By hand: refused without the token, one more pass with it.
+    let url = format!("{}/trigger/travel-desk", daemon.base);
+    let refused = daemon.http.post(&url).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let before = Running::sample(
+        &daemon.scrape().await,
+        "kore_gitops_reconcile_passes_total",
+        &[("bot", "travel-desk"), ("result", "unchanged")],
+    );
+    let accepted = daemon
+        .http
+        .post(&url)
+        .bearer_auth(TRIGGER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let scrape = loop {
+        let scrape = daemon.scrape().await;
+        let passes = Running::sample(
+            &scrape,
+            "kore_gitops_reconcile_passes_total",
+            &[("bot", "travel-desk"), ("result", "unchanged")],
+        );
+        if passes > before {
+            break scrape;
+        }
+        assert!(Instant::now() < deadline, "the manual trigger ran no pass");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    let s = |name, labels: &[(&str, &str)]| Running::sample(&scrape, name, labels);
+    assert_eq!(
+        s(
+            "kore_gitops_reconcile_passes_total",
+            &[("bot", "travel-desk"), ("result", "applied")]
+        ),
+        1.0
+    );
+    assert!(
+        s(
+            "kore_gitops_platform_requests_total",
+            &[("operation", "import"), ("status", "200")]
+        ) >= 1.0
+    );
+    assert!(
+        s(
+            "kore_gitops_platform_requests_total",
+            &[("operation", "export"), ("status", "200")]
+        ) >= 4.0
+    );
+    assert!(s("kore_gitops_git_fetches_total", &[("result", "updated")]) >= 2.0);
+    assert!(s("kore_gitops_notes_pushes_total", &[("result", "pushed")]) >= 1.0);
+    assert!(
+        s(
+            "kore_gitops_phase_transitions_total",
+            &[("bot", "travel-desk"), ("phase", "Publishing")]
+        ) >= 1.0
+    );
+    assert!(
+        s(
+            "kore_gitops_last_successful_sync_timestamp_seconds",
+            &[("bot", "it-helpdesk")]
+        ) > 1.7e9
+    );
+    assert_eq!(s("kore_gitops_build_info", &[("version", "test")]), 1.0);
+
+    daemon.stop.notify_one();
+    assert_eq!(
+        daemon.done.await.unwrap(),
+        0,
+        "a clean stop leaves no pass behind"
+    );
+}
