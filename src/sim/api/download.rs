@@ -53,7 +53,7 @@ pub async fn download(
     if !crypto::equal(expected.as_bytes(), link.sig.as_bytes()) {
         return Err(ApiError::forbidden("Invalid download link signature"));
     }
-    if link.n < state.links_expired_below || elapsed_ms(&state) > link.e {
+    if link.n < state.links_expired_below || elapsed_ms(&state) >= link.e {
         return Err(ApiError::new(
             410,
             "The download link has expired; export the bot again",
