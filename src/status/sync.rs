@@ -55,7 +55,12 @@ pub fn push_notes(
         source,
     };
     for round in 1..=PUSH_ATTEMPTS {
-        if try_push(store, remote, callbacks).map_err(git_err)? {
+        // A push another writer overwrote at the same instant (a transport
+        // without compare-and-swap, such as a local path) is caught by reading
+        // the remote ref back: it must be exactly ours.
+        if try_push(store, remote, callbacks).map_err(git_err)?
+            && remote_has_ours(store, remote, callbacks)?
+        {
             return Ok(round);
         }
         pull_notes(store, remote, callbacks)?;
@@ -89,6 +94,32 @@ pub fn pull_notes(
     }
     store.rebase_onto(REMOTE_NOTES_REF)?;
     Ok(())
+}
+
+/// Whether the remote's notes ref now points where ours does.
+fn remote_has_ours(
+    store: &NoteStore,
+    remote: &str,
+    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+) -> Result<bool, SyncError> {
+    let git_err = |source| SyncError::Git {
+        remote: remote.to_owned(),
+        source,
+    };
+    let repo = store.repo();
+    let Ok(ours) = repo.refname_to_id(NOTES_REF) else {
+        return Ok(true);
+    };
+    let mut handle = repo.find_remote(remote).map_err(git_err)?;
+    let refspec = format!("+{NOTES_REF}:{REMOTE_NOTES_REF}");
+    let mut options = FetchOptions::new();
+    options.remote_callbacks(callbacks());
+    handle
+        .fetch(&[refspec.as_str()], Some(&mut options), None)
+        .map_err(git_err)?;
+    Ok(repo
+        .refname_to_id(REMOTE_NOTES_REF)
+        .is_ok_and(|theirs| theirs == ours))
 }
 
 /// One push attempt: Ok(true) when the remote took it, Ok(false) when it was
