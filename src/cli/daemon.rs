@@ -137,6 +137,15 @@ fn one_pass(config: &Path, bots: &[String], dry_run: bool) -> Result<Vec<Report>
     reports.map_err(|_| code)
 }
 
+/// Loads the configuration with the process environment; on failure prints
+/// every problem and returns the exit code (64).
+pub(super) fn load_config(path: &Path) -> Result<Config, ExitCode> {
+    Config::load(path, &Env::from_process()).map_err(|e| {
+        eprint!("{e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
 /// Loads the configuration (exit 64 with every problem), starts a runtime and
 /// the daemon's pieces, and runs `body`.
 fn with_daemon<F, Fut>(config: &Path, dry_run: bool, body: F) -> ExitCode
@@ -144,12 +153,9 @@ where
     F: FnOnce(Daemon) -> Fut,
     Fut: std::future::Future<Output = ExitCode>,
 {
-    let config = match Config::load(config, &Env::from_process()) {
+    let config = match load_config(config) {
         Ok(config) => config,
-        Err(e) => {
-            eprint!("{e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        Err(code) => return code,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
