@@ -170,6 +170,7 @@ impl Daemon {
             };
             if Instant::now() >= next_resync {
                 next_resync = Instant::now() + self.resync;
+                self.reconciler.resync();
                 if let Some(snapshot) = self.reconciler.snapshot() {
                     snapshot
                         .names()

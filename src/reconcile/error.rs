@@ -49,14 +49,14 @@ pub enum PassError {
 
 impl PassError {
     /// Transient failures are retried with backoff; permanent ones wait for a
-    /// new commit. A failed import job means the platform refused the
-    /// definition (permanent); a failed training or publish job is the
-    /// platform's own trouble and is retried.
+    /// new commit (or the periodic resync). A failed import job means the
+    /// platform refused the definition (permanent); a failed export, training
+    /// or publish job is the platform's own trouble and is retried.
     pub fn retry(&self) -> Retry {
         match self {
             PassError::Platform(e) if e.is_retryable() => Retry::Transient,
             PassError::Platform(PlatformError::JobFailed { at, .. })
-                if matches!(at.op, Operation::Train | Operation::Publish) =>
+                if !matches!(at.op, Operation::Import | Operation::ImportStatus) =>
             {
                 Retry::Transient
             }

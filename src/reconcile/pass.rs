@@ -95,6 +95,12 @@ impl Reconciler {
         state.snapshot = Some(snapshot);
     }
 
+    /// The periodic resync: bots blocked by a permanent failure get one more
+    /// try at the same commit (a platform-side refusal may have cleared).
+    pub fn resync(&self) {
+        self.lock().blocked.clear();
+    }
+
     /// The commit passes currently work from.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
         self.lock().snapshot.clone()
@@ -249,11 +255,8 @@ impl Reconciler {
     ) -> Result<Observed, PassError> {
         let (desired, dev, published) = (wanted.digest(), dev.digest(), published.digest());
         // Only this case needs the publish status: it is a call saved otherwise.
-        let awaiting_approval = if dev == desired && published != desired {
-            self.platform.publish_status(id).await?.awaits_approval()
-        } else {
-            false
-        };
+        let awaiting_approval =
+            dev == desired && published != desired && self.awaits_approval(id).await?;
         let last_synced = self
             .notes
             .read(commit)
@@ -268,6 +271,16 @@ impl Reconciler {
             awaiting_approval,
             last_synced,
         })
+    }
+
+    /// Whether the bot's latest publish waits for an administrator. A bot that
+    /// was never published has no publish status (404): nothing waits.
+    async fn awaits_approval(&self, id: &BotId) -> Result<bool, PassError> {
+        match self.platform.publish_status(id).await {
+            Ok(status) => Ok(status.awaits_approval()),
+            Err(e) if e.status() == Some(404) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The live bot the folder names, checked against Get Bots (read once per

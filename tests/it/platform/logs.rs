@@ -1,55 +1,23 @@
 //! The client's logs, captured at TRACE through a whole sync, hold no secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use kore_gitops::platform::{ExportKind, FileKind, ImportRequest, PublishOutcome};
-use tracing_subscriber::fmt::MakeWriter;
 
 use super::setup::World;
+use crate::support::logs::capture;
 
 /// The variable value the synthetic bot's `config.json` carries.
 const VARIABLE_VALUE: &str = "sim-variable-value-7f3a";
 
-/// A `MakeWriter` appending everything to one shared buffer.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn a_full_sync_logged_at_trace_shows_no_secret_token_or_variable_value() {
     let world = World::start().await;
-    let buffer = Buffer::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(buffer.clone())
-        .with_ansi(false)
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let (buffer, guard) = capture();
     // One retry on the way, so the retry path is logged too.
     world.fault("import_status", 503, 1).await;
     sync_once(&world).await;
     drop(guard);
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = buffer.text();
     assert!(
         logs.contains("platform call"),
         "the calls were not logged:\n{logs}"

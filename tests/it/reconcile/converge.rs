@@ -83,3 +83,35 @@ async fn one_changed_utterance_is_imported_trained_and_published_once() {
     }
     assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
 }
+
+#[tokio::test]
+async fn two_daemons_writing_notes_to_one_remote_lose_none() {
+    let world = World::start().await;
+    world.commit_definition("travel-desk", "change both bots", |d| {
+        d["sentences"][0]["sentence"] = "first daemon's change".into();
+    });
+    world.commit_definition("it-helpdesk", "change both bots", |d| {
+        d["sentences"][0]["sentence"] = "second daemon's change".into();
+    });
+    // Each daemon has its own mirror and reconciles one bot; both annotate the
+    // same commit at the same time, and push to the same remote.
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (travel, helpdesk) = (["travel-desk".to_owned()], ["it-helpdesk".to_owned()]);
+    let (first, second) = tokio::join!(
+        world.sync_from(Some(one.path()), &travel),
+        world.sync_from(Some(two.path()), &helpdesk)
+    );
+    for reports in [&first, &second] {
+        assert_eq!(reports.len(), 1);
+        assert!(
+            phases(reports).iter().all(|(_, p)| *p == Phase::Synced),
+            "{reports:#?}"
+        );
+    }
+    let note = world.head_note();
+    assert!(
+        note.contains("[bots.travel-desk]") && note.contains("[bots.it-helpdesk]"),
+        "{note}"
+    );
+    assert_eq!(note.matches("phase = \"Synced\"").count(), 2, "{note}");
+}

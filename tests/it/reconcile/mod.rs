@@ -1,4 +1,7 @@
 //! End to end: the simulator, real git repositories, and kore-gitops passes.
 
 mod converge;
+mod faults;
+mod policy;
+mod secrets;
 mod world;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use kore_gitops::config::{Config, Env};
 use kore_gitops::reconcile::{Daemon, Report};
 use kore_gitops::sim::{RunningSim, SimConfig};
+use kore_gitops::status::BotStatus;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -61,11 +62,19 @@ impl World {
 
     /// One `sync` pass through the library, as `kore-gitops sync` runs it.
     pub async fn sync(&self) -> Vec<Report> {
-        let daemon = Daemon::start(self.load_config(), false)
-            .await
-            .expect("daemon starts");
+        self.sync_from(None, &[]).await
+    }
+
+    /// A `sync` of `bots` (all when empty) by a kore-gitops with its own state
+    /// folder (mirror) when one is given.
+    pub async fn sync_from(&self, state_dir: Option<&Path>, bots: &[String]) -> Vec<Report> {
+        let mut config = self.load_config();
+        if let Some(dir) = state_dir {
+            config.daemon.state_dir = dir.to_owned();
+        }
+        let daemon = Daemon::start(config, false).await.expect("daemon starts");
         daemon.refresh().await.expect("refresh");
-        daemon.pass_all(&[]).await
+        daemon.pass_all(bots).await
     }
 
     /// Edits a bot's definition in the user's clone, commits and pushes.
@@ -88,6 +97,38 @@ impl World {
     pub async fn bot(&self, name: &str) -> Value {
         let id = &self.sim.credentials.bot(name).id;
         self.control.inspect(&format!("/bots/{id}")).await
+    }
+
+    /// Scripts a simulator fault: `POST /_sim{path}`.
+    pub async fn fault(&self, path: &str, body: Value) {
+        self.control.control(path, body).await;
+    }
+
+    /// Edits the live in-development copy directly, as a person in the UI would.
+    pub async fn edit_live(&self, name: &str, edit: impl FnOnce(&mut Value)) {
+        let id = &self.sim.credentials.bot(name).id;
+        let path = format!("/bots/{id}/definition?copy=dev");
+        let mut definition = self.control.inspect(&path).await;
+        edit(&mut definition);
+        let url = format!("{}/_sim/bots/{id}/definition", self.control.base);
+        let response = self
+            .control
+            .http
+            .put(url)
+            .json(&definition)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
+    /// The one report for `bot` from a set of reports.
+    pub fn status_of<'a>(reports: &'a [Report], bot: &str) -> &'a BotStatus {
+        let report = reports
+            .iter()
+            .find(|r| r.bot == bot)
+            .expect("a report for the bot");
+        report.status.as_ref().expect("a status")
     }
 
     /// The notes on the clone's head, as `git log --notes` shows them.

@@ -2,5 +2,6 @@
 
 pub mod fixtures;
 pub mod git;
+pub mod logs;
 pub mod process;
 pub mod sim;
