@@ -4,4 +4,4 @@ mod converge;
 mod faults;
 mod policy;
 mod secrets;
-mod world;
+pub mod world;
