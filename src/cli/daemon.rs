@@ -40,7 +40,7 @@ const EXIT_CONFIG: u8 = 64;
 /// `kore-gitops run`: the daemon, until SIGTERM or SIGINT, with the HTTP
 /// endpoints when `[daemon] listen` is set.
 pub fn run(config: &Path) -> ExitCode {
-    let config = match load(config) {
+    let config = match load_config(config) {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -175,7 +175,7 @@ where
     F: FnOnce(Daemon) -> Fut,
     Fut: std::future::Future<Output = ExitCode>,
 {
-    let config = match load(config) {
+    let config = match load_config(config) {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -191,7 +191,7 @@ where
 }
 
 /// The configuration, or exit 64 after printing every problem.
-fn load(path: &Path) -> Result<Config, ExitCode> {
+pub(super) fn load_config(path: &Path) -> Result<Config, ExitCode> {
     Config::load(path, &Env::from_process()).map_err(|e| {
         eprint!("{e}");
         ExitCode::from(EXIT_CONFIG)

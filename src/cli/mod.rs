@@ -10,9 +10,13 @@ use clap::{Parser, Subcommand};
 
 mod daemon;
 mod diff;
+mod pull;
+mod status;
 mod validate;
 
 pub use diff::{DiffReport, LoadError, Side, diff_paths, load_side};
+pub use pull::{PullArgs, PullError, Pulled, pull};
+pub use status::{StatusArgs, StatusError, read_status, render_human};
 
 use crate::observe::logging::LogFormat;
 
@@ -61,6 +65,12 @@ pub enum Command {
         #[command(flatten)]
         bots: daemon::BotsArg,
     },
+    /// Export a live bot's in-development copy into its bot folder (bootstrap).
+    /// Exit 0 pulled, 1 platform or write failure, 2 usage, 64 configuration.
+    Pull(PullArgs),
+    /// The status notes kore-gitops wrote on a commit. Exit 0 note shown,
+    /// 1 no note, 2 not a repository, unknown revision or a foreign note.
+    Status(StatusArgs),
     /// Run the Kore.ai platform simulator (for tests, demos and trying things out).
     Sim(crate::sim::cli::SimArgs),
     /// Compare two bots offline (bot folders, export folders or export zips).
@@ -93,6 +103,8 @@ pub fn run(cli: Cli) -> ExitCode {
             dry_run,
         } => daemon::sync(&config.config, &bots.bots, dry_run, &mut out),
         Command::Plan { config, bots } => daemon::plan(&config.config, &bots.bots, &mut out),
+        Command::Pull(args) => pull::run_pull(&args, &mut out, &mut err),
+        Command::Status(args) => status::run_status(&args, &mut out, &mut err),
         Command::Sim(args) => crate::sim::cli::run(args),
         Command::Diff { left, right, json } => {
             diff::run_diff(&left, &right, json, &mut out, &mut err)

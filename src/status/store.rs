@@ -42,11 +42,24 @@ impl std::fmt::Debug for NoteStore {
 impl NoteStore {
     /// Opens the repository (bare or not) at `path`.
     pub fn open(path: &Path) -> Result<NoteStore, StoreError> {
+        Ok(NoteStore::with_repo(Repository::open(path)?))
+    }
+
+    /// Opens the repository containing `path`, searching upwards as `git`
+    /// does, so a command run anywhere inside a work tree finds its notes.
+    pub fn discover(path: &Path) -> Result<NoteStore, StoreError> {
+        Ok(NoteStore::with_repo(Repository::discover(path)?))
+    }
+
+    fn with_repo(repo: Repository) -> NoteStore {
         let author = ("kore-gitops".to_owned(), "kore-gitops@localhost".to_owned());
-        Ok(NoteStore {
-            repo: Repository::open(path)?,
-            author,
-        })
+        NoteStore { repo, author }
+    }
+
+    /// The commit a revision (`HEAD`, a branch, a tag, `HEAD~2`, an id) names.
+    pub fn resolve(&self, revision: &str) -> Result<CommitId, git2::Error> {
+        let commit = self.repo.revparse_single(revision)?.peel_to_commit()?;
+        Ok(CommitId::from_oid(commit.id()))
     }
 
     /// The repository, for the notes exchange with a remote.

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, real sockets on loopback, real git.
 
+mod commands;
 mod diff;
 mod observe;
 mod platform;

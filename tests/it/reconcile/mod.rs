@@ -5,4 +5,4 @@ mod daemon;
 mod faults;
 mod policy;
 mod secrets;
-mod world;
+pub mod world;

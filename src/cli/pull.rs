@@ -1,0 +1,250 @@
+//! `kore-gitops pull --config FILE --bot NAME [--into DIR]`: export a live
+//! bot's in-development copy into its bot folder, so a team can start from
+//! what is live.
+//!
+//! The JSON files are re-indented (4 spaces, as in `examples/bots/`) without
+//! being re-serialised, so key order, numbers, escapes and volatile fields stay
+//! exactly as exported. Every file is written atomically; `bot.toml` is written
+//! only when the folder has none. `config.json` may hold secret values: its
+//! content is never printed.
+//!
+//! Exit codes: 0 pulled; 1 the platform refused or failed, or the folder could
+//! not be written; 2 usage (a bad folder name, an invalid `bot.toml`); 64 the
+//! configuration.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use secrecy::ExposeSecret;
+
+use super::daemon::{ConfigArg, load_config};
+use crate::config::{Config, PlatformSettings};
+use crate::desired::{BotName, BotTarget, parse_settings};
+use crate::ids::BotId;
+use crate::platform::{
+    BotSummary, ClientId, Credentials, ExportArchive, ExportKind, PlatformClient, PlatformConfig,
+    PlatformError,
+};
+use crate::reconcile::identity::{IdentityError, resolve};
+
+mod write;
+
+/// The flags of `kore-gitops pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The bot folder name. When the folder has a `bot.toml`, it says which
+    /// live bot; otherwise NAME is the live bot's name and a `bot.toml` is written.
+    #[arg(long = "bot", value_name = "NAME", env = "KORE_GITOPS_BOT")]
+    pub bot: String,
+    /// The folder to write (default: `<git.bots_dir>/NAME`, relative to the
+    /// current directory).
+    #[arg(long, value_name = "DIR", env = "KORE_GITOPS_INTO")]
+    pub into: Option<PathBuf>,
+}
+
+/// Why a pull failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// NAME cannot be a folder name and no `--into` was given.
+    #[error("{0}; give the folder with --into DIR")]
+    FolderName(String),
+    /// The folder's `bot.toml` is invalid.
+    #[error("{0}")]
+    Settings(String),
+    /// The platform settings do not make a client.
+    #[error("platform: {0}")]
+    Client(String),
+    /// A platform call failed.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// No live bot has the name given (and the folder has no `bot.toml`).
+    #[error("no live bot is named {0:?} (Get Bots lists none by that name)")]
+    NoSuchBot(String),
+    /// `bot.toml` names no live bot, or several.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// An exported JSON file is not JSON.
+    #[error("the exported {file} is not valid JSON: {reason}")]
+    NotJson {
+        /// The file.
+        file: String,
+        /// Where it went wrong (no content).
+        reason: String,
+    },
+    /// The folder could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl PullError {
+    /// The exit code: 2 for usage and input errors, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PullError::FolderName(_) | PullError::Settings(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What a pull did.
+#[derive(Debug)]
+pub struct Pulled {
+    /// The live bot.
+    pub bot: BotSummary,
+    /// The folder written.
+    pub folder: PathBuf,
+    /// The files written, `bot.toml` included when it was new.
+    pub written: Vec<String>,
+    /// Stale files removed (functions the export no longer has).
+    pub removed: Vec<String>,
+}
+
+/// Runs `kore-gitops pull`: a summary on `out`, problems on `err`.
+pub fn run_pull(args: &PullArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let config = match load_config(&args.config.config) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    match pull(&config, &args.bot, args.into.as_deref()) {
+        Ok(pulled) => {
+            let _ = writeln!(
+                out,
+                "pulled {:?} ({}) into {}: wrote {}{}",
+                pulled.bot.name,
+                pulled.bot.id,
+                pulled.folder.display(),
+                pulled.written.join(", "),
+                removed_note(&pulled.removed),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn removed_note(removed: &[String]) -> String {
+    match removed {
+        [] => String::new(),
+        names => format!("; removed {}", names.join(", ")),
+    }
+}
+
+/// Exports the live bot `name` means into `into` (default `<bots_dir>/<name>`).
+pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, PullError> {
+    let folder = match into {
+        Some(dir) => dir.to_owned(),
+        None => {
+            BotName::parse(name).map_err(PullError::FolderName)?;
+            Path::new(&config.git.bots_dir).join(name)
+        }
+    };
+    let existing = read_target(&folder)?;
+    let has_settings = existing.is_some();
+    let target = existing.unwrap_or_else(|| BotTarget::Name(name.to_owned()));
+    // One thread is plenty for two calls and a download; with the
+    // multi-threaded runtime this pull stalled intermittently after Get Bots
+    // (a timer never fired), see the report of the `cmds` branch.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| PullError::Io {
+            path: "the async runtime".to_owned(),
+            source,
+        })?;
+    let (bot, archive) = runtime.block_on(export(&config.platform, &target, has_settings))?;
+    let new_settings = (!has_settings).then_some(&bot.id);
+    let (written, removed) = write::write_bot(&folder, &archive, new_settings)?;
+    Ok(Pulled {
+        bot,
+        folder,
+        written,
+        removed,
+    })
+}
+
+/// The live bot the folder's `bot.toml` names, when it has one.
+fn read_target(folder: &Path) -> Result<Option<BotTarget>, PullError> {
+    let path = folder.join("bot.toml");
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(PullError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    let label = path.display().to_string();
+    match parse_settings(&label, &text) {
+        Ok(settings) => Ok(Some(settings.target)),
+        Err(problems) => Err(PullError::Settings(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
+    }
+}
+
+/// Resolves the target through Get Bots and exports its in-development copy.
+async fn export(
+    settings: &PlatformSettings,
+    target: &BotTarget,
+    from_settings: bool,
+) -> Result<(BotSummary, ExportArchive), PullError> {
+    let client = PlatformClient::new(platform_config(settings)?)
+        .map_err(|e| PullError::Client(e.to_string()))?;
+    let bots = client.list_bots().await?;
+    let id = match resolve(target, &bots) {
+        Err(IdentityError::UnknownName(name)) if !from_settings => {
+            return Err(PullError::NoSuchBot(name));
+        }
+        result => result?,
+    };
+    let bot = summary_of(&bots, &id);
+    let archive = client.export(&id, ExportKind::Latest).await?;
+    Ok((bot, archive))
+}
+
+fn summary_of(bots: &[BotSummary], id: &BotId) -> BotSummary {
+    bots.iter()
+        .find(|b| &b.id == id)
+        .cloned()
+        .expect("resolve returns an id Get Bots listed")
+}
+
+/// The platform client's configuration from the `[platform]` settings.
+// The same conversion as `reconcile::daemon`'s private `platform_config`; it
+// belongs next to it once that one is public.
+fn platform_config(settings: &PlatformSettings) -> Result<PlatformConfig, PullError> {
+    let url = settings
+        .host
+        .parse()
+        .map_err(|e| PullError::Client(format!("host {:?}: {e}", settings.host)))?;
+    let credentials = Credentials {
+        client_id: ClientId::new(settings.client_id.clone())
+            .map_err(|e| PullError::Client(e.to_string()))?,
+        client_secret: settings.client_secret.expose_secret().to_owned().into(),
+        jwe: settings.jwe,
+    };
+    let mut platform = PlatformConfig::new(url, credentials);
+    platform.api_prefix = settings.api_prefix.clone();
+    platform.request_timeout = settings.request_timeout;
+    platform.connect_timeout = settings.connect_timeout;
+    platform.job_deadline = settings.job_timeout;
+    Ok(platform)
+}

@@ -1,0 +1,55 @@
+//! The `status` and `pull` commands, run as the real binary against the
+//! simulator and real git repositories (see `reconcile::world`).
+
+mod pull;
+mod status;
+
+use std::fs::File;
+use std::path::Path;
+use std::time::Duration;
+
+/// What a run of the binary ended with.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for messages and for the secret checks.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// How long one command may run before the test fails with its output.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `kore-gitops args…` in `dir`. Asynchronous, so the in-process
+/// simulator keeps serving while the binary talks to it.
+pub async fn kore_gitops(dir: &Path, args: &[&str]) -> Run {
+    let capture = tempfile::tempdir().unwrap();
+    let (out, err) = (capture.path().join("out"), capture.path().join("err"));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kore-gitops"))
+        .current_dir(dir)
+        .args(args)
+        .env("KORE_GITOPS_LOG_FORMAT", "human")
+        .env("KORE_GITOPS_LOG", "debug")
+        .env_remove("KORE_GITOPS_CONFIG")
+        .stdout(File::create(&out).unwrap())
+        .stderr(File::create(&err).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary runs");
+    let status = tokio::time::timeout(COMMAND_TIMEOUT, child.wait()).await;
+    let read = |path: &Path| String::from_utf8(std::fs::read(path).unwrap()).expect("UTF-8");
+    let (stdout, stderr) = (read(&out), read(&err));
+    let Ok(status) = status else {
+        panic!("kore-gitops {args:?} still running after {COMMAND_TIMEOUT:?}:\n{stdout}{stderr}");
+    };
+    Run {
+        code: status.unwrap().code().expect("not killed by a signal"),
+        stdout,
+        stderr,
+    }
+}
