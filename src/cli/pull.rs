@@ -17,16 +17,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use secrecy::ExposeSecret;
 
 use super::daemon::{ConfigArg, load_config};
 use crate::config::{Config, PlatformSettings};
 use crate::desired::{BotName, BotTarget, parse_settings};
 use crate::ids::BotId;
-use crate::platform::{
-    BotSummary, ClientId, Credentials, ExportArchive, ExportKind, PlatformClient, PlatformConfig,
-    PlatformError,
-};
+use crate::platform::{BotSummary, ExportArchive, ExportKind, PlatformClient, PlatformError};
+use crate::reconcile::daemon::platform_config;
 use crate::reconcile::identity::{IdentityError, resolve};
 
 mod write;
@@ -206,8 +203,8 @@ async fn export(
     target: &BotTarget,
     from_settings: bool,
 ) -> Result<(BotSummary, ExportArchive), PullError> {
-    let client = PlatformClient::new(platform_config(settings)?)
-        .map_err(|e| PullError::Client(e.to_string()))?;
+    let config = platform_config(settings).map_err(|e| PullError::Client(e.to_string()))?;
+    let client = PlatformClient::new(config).map_err(|e| PullError::Client(e.to_string()))?;
     let bots = client.list_bots().await?;
     let id = match resolve(target, &bots) {
         Err(IdentityError::UnknownName(name)) if !from_settings => {
@@ -225,26 +222,4 @@ fn summary_of(bots: &[BotSummary], id: &BotId) -> BotSummary {
         .find(|b| &b.id == id)
         .cloned()
         .expect("resolve returns an id Get Bots listed")
-}
-
-/// The platform client's configuration from the `[platform]` settings.
-// The same conversion as `reconcile::daemon`'s private `platform_config`; it
-// belongs next to it once that one is public.
-fn platform_config(settings: &PlatformSettings) -> Result<PlatformConfig, PullError> {
-    let url = settings
-        .host
-        .parse()
-        .map_err(|e| PullError::Client(format!("host {:?}: {e}", settings.host)))?;
-    let credentials = Credentials {
-        client_id: ClientId::new(settings.client_id.clone())
-            .map_err(|e| PullError::Client(e.to_string()))?,
-        client_secret: settings.client_secret.expose_secret().to_owned().into(),
-        jwe: settings.jwe,
-    };
-    let mut platform = PlatformConfig::new(url, credentials);
-    platform.api_prefix = settings.api_prefix.clone();
-    platform.request_timeout = settings.request_timeout;
-    platform.connect_timeout = settings.connect_timeout;
-    platform.job_deadline = settings.job_timeout;
-    Ok(platform)
 }

@@ -11,7 +11,7 @@ use secrecy::ExposeSecret;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
-use crate::config::{Config, GitConfig};
+use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::ids::CommitId;
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
 use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository};
@@ -70,7 +70,7 @@ impl Daemon {
         observe: Option<(ObserveState, mpsc::Receiver<Trigger>)>,
     ) -> Result<Daemon, StartError> {
         let (observe, triggers) = observe.unzip();
-        let mut platform_config = platform_config(&config)?;
+        let mut platform_config = platform_config(&config.platform)?;
         if let Some(observe) = &observe {
             observe.readiness().set_config_loaded(true);
             let metrics = observe.metrics().clone();
@@ -282,8 +282,8 @@ pub enum RefreshError {
     Internal(#[from] tokio::task::JoinError),
 }
 
-fn platform_config(config: &Config) -> Result<PlatformConfig, StartError> {
-    let settings = &config.platform;
+/// The platform client's configuration from the `[platform]` settings.
+pub fn platform_config(settings: &PlatformSettings) -> Result<PlatformConfig, StartError> {
     let invalid = |what: String| StartError::Platform(what);
     let url = settings
         .host

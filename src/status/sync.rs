@@ -77,19 +77,7 @@ pub fn pull_notes(
     remote: &str,
     callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
 ) -> Result<(), SyncError> {
-    let git_err = |source| SyncError::Git {
-        remote: remote.to_owned(),
-        source,
-    };
-    let repo = store.repo();
-    let mut handle = repo.find_remote(remote).map_err(git_err)?;
-    let refspec = format!("+{NOTES_REF}:{REMOTE_NOTES_REF}");
-    let mut options = FetchOptions::new();
-    options.remote_callbacks(callbacks());
-    handle
-        .fetch(&[refspec.as_str()], Some(&mut options), None)
-        .map_err(git_err)?;
-    if repo.refname_to_id(REMOTE_NOTES_REF).is_err() {
+    if fetch_remote_notes(store, remote, callbacks)?.is_none() {
         return Ok(()); // the remote has no notes yet
     }
     store.rebase_onto(REMOTE_NOTES_REF)?;
@@ -102,14 +90,24 @@ fn remote_has_ours(
     remote: &str,
     callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
 ) -> Result<bool, SyncError> {
+    let Ok(ours) = store.repo().refname_to_id(NOTES_REF) else {
+        return Ok(true);
+    };
+    Ok(fetch_remote_notes(store, remote, callbacks)? == Some(ours))
+}
+
+/// Fetches the remote's notes ref to [`REMOTE_NOTES_REF`]; where it points,
+/// or `None` when the remote has no notes.
+fn fetch_remote_notes(
+    store: &NoteStore,
+    remote: &str,
+    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+) -> Result<Option<git2::Oid>, SyncError> {
     let git_err = |source| SyncError::Git {
         remote: remote.to_owned(),
         source,
     };
     let repo = store.repo();
-    let Ok(ours) = repo.refname_to_id(NOTES_REF) else {
-        return Ok(true);
-    };
     let mut handle = repo.find_remote(remote).map_err(git_err)?;
     let refspec = format!("+{NOTES_REF}:{REMOTE_NOTES_REF}");
     let mut options = FetchOptions::new();
@@ -117,9 +115,7 @@ fn remote_has_ours(
     handle
         .fetch(&[refspec.as_str()], Some(&mut options), None)
         .map_err(git_err)?;
-    Ok(repo
-        .refname_to_id(REMOTE_NOTES_REF)
-        .is_ok_and(|theirs| theirs == ours))
+    Ok(repo.refname_to_id(REMOTE_NOTES_REF).ok())
 }
 
 /// One push attempt: Ok(true) when the remote took it, Ok(false) when it was
