@@ -200,7 +200,7 @@ pub(super) fn load_config(path: &Path) -> Result<Config, ExitCode> {
 
 /// Runs `body` on a new multi-threaded runtime.
 fn block_on(body: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Runtime::new() {
+    match super::runtime() {
         Ok(runtime) => runtime.block_on(body),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -94,7 +94,11 @@ pub enum Command {
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // Unlocked handles: the log writer takes the stderr lock from runtime
+    // worker threads, sometimes while a library (hyper's pool) holds a mutex
+    // the main thread waits for; holding the lock here for the whole command
+    // deadlocked `sync` and `pull` intermittently.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match cli.command {
         Command::Run(config) => daemon::run(&config.config),
         Command::Sync {
@@ -111,4 +115,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Validate { path } => validate::run_validate(&path, &mut out),
     }
+}
+
+/// A multi-threaded runtime for a command that talks to the platform or git.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
 }

@@ -150,16 +150,10 @@ pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, 
     let existing = read_target(&folder)?;
     let has_settings = existing.is_some();
     let target = existing.unwrap_or_else(|| BotTarget::Name(name.to_owned()));
-    // One thread is plenty for two calls and a download; with the
-    // multi-threaded runtime this pull stalled intermittently after Get Bots
-    // (a timer never fired), see the report of the `cmds` branch.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| PullError::Io {
-            path: "the async runtime".to_owned(),
-            source,
-        })?;
+    let runtime = super::runtime().map_err(|source| PullError::Io {
+        path: "the async runtime".to_owned(),
+        source,
+    })?;
     let (bot, archive) = runtime.block_on(export(&config.platform, &target, has_settings))?;
     let new_settings = (!has_settings).then_some(&bot.id);
     let (written, removed) = write::write_bot(&folder, &archive, new_settings)?;
