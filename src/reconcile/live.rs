@@ -44,8 +44,12 @@ pub async fn comparable(
         },
         ignore.clone(),
     );
-    tokio::task::spawn_blocking(move || normalise(&files, &ignore).map_err(PassError::Desired))
-        .await?
+    tokio::task::spawn_blocking(move || {
+        normalise(&files, &ignore)
+            .map(digested)
+            .map_err(PassError::Desired)
+    })
+    .await?
 }
 
 async fn normalise_blocking(
@@ -58,7 +62,16 @@ async fn normalise_blocking(
         ..files
     };
     tokio::task::spawn_blocking(move || {
-        normalise(&files, &ignore).map_err(|source| PassError::Live { copy, source })
+        normalise(&files, &ignore)
+            .map(digested)
+            .map_err(|source| PassError::Live { copy, source })
     })
     .await?
+}
+
+/// Computes the digest (cached in the value) while still off the runtime:
+/// hashing megabytes must not happen on an async worker.
+fn digested(bot: NormalisedBot) -> NormalisedBot {
+    bot.digest();
+    bot
 }

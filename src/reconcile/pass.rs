@@ -210,7 +210,14 @@ impl Reconciler {
         let id = self.bot_id(commit, desired).await?;
         let wanted = comparable(&desired.files, &desired.settings.ignore).await?;
         let live = observe(&self.platform, &id, &desired.settings.ignore).await?;
-        let diff = compare(&live.dev, &wanted);
+        // When the in-development copy already matches (a pass resumed after
+        // its import), what changes is what the publish brings live.
+        let baseline = if live.dev.digest() == wanted.digest() {
+            &live.published
+        } else {
+            &live.dev
+        };
+        let diff = compare(baseline, &wanted);
         let observed = self
             .observed(bot, commit, &id, &wanted, &live.dev, &live.published)
             .await?;
@@ -270,7 +277,7 @@ impl Reconciler {
         if steps.reverts_drift {
             status.summary = format!("reverted drift: {summary}");
         } else if !steps.import {
-            status.summary = "published the imported definition".to_owned();
+            status.summary = format!("published the imported definition: {summary}");
         }
         Ok(())
     }

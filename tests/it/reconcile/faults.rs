@@ -102,7 +102,12 @@ async fn a_failed_training_is_retried_without_a_second_import() {
     let reports = world.sync().await;
     let status = World::status_of(&reports, "travel-desk");
     assert_eq!(status.phase, Phase::Synced, "{status:?}");
-    assert_eq!(status.summary, "published the imported definition");
+    // The summary names what the publish brought live, not "no differences".
+    assert_eq!(
+        status.summary,
+        "published the imported definition: utterances: +1 −1 in \"Book Flight\" (en)",
+        "{status:?}"
+    );
     let done = world.bot("travel-desk").await;
     assert_eq!(
         (

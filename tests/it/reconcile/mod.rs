@@ -1,6 +1,7 @@
 //! End to end: the simulator, real git repositories, and kore-gitops passes.
 
 mod converge;
+mod crash;
 mod daemon;
 mod faults;
 mod policy;

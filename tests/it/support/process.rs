@@ -66,3 +66,47 @@ fn empty_credentials() -> Credentials {
         bots: Vec::new(),
     }
 }
+
+/// A running `kore-gitops run` daemon whose log goes to a file; killed with
+/// SIGKILL when dropped or asked, as a crashing node would kill it.
+pub struct DaemonProcess {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Drop for DaemonProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl DaemonProcess {
+    /// Starts `kore-gitops run --config config`, logging JSON at debug level
+    /// into `log`.
+    pub fn start(config: &Path, log: PathBuf) -> DaemonProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_kore-gitops"))
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .env("KORE_GITOPS_LOG", "debug")
+            .env("KORE_GITOPS_LOG_FORMAT", "json")
+            .env_remove("KORE_GITOPS_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("the log file"))
+            .spawn()
+            .expect("the binary starts");
+        DaemonProcess { child, log }
+    }
+
+    /// SIGKILL: no signal handler, no graceful stop, no flushing.
+    pub fn kill(mut self) {
+        self.child.kill().expect("the daemon was running");
+        self.child.wait().expect("the daemon is reaped");
+    }
+
+    /// What the daemon has logged so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+}
