@@ -22,6 +22,7 @@
 //! state_dir = "/var/lib/kore-gitops"
 //! concurrency = 4
 //! resync_interval = "10m"
+//! shutdown_grace = "30s"
 //! drift = "revert"                 # or "report"
 //! dry_run = false
 //! ```
@@ -146,6 +147,7 @@ client_secret_env = "KORE_SECRET"
         assert_eq!(config.platform.client_secret.expose_secret(), "s3cret");
         assert_eq!(config.daemon.concurrency, 4);
         assert_eq!(config.daemon.drift, DriftPolicy::Revert);
+        assert_eq!(config.daemon.shutdown_grace, model::DEFAULT_SHUTDOWN_GRACE);
         assert!(
             !format!("{config:?}").contains("s3cret"),
             "Debug must not show the secret"
@@ -159,9 +161,14 @@ client_secret_env = "KORE_SECRET"
             ("KORE_GITOPS_DAEMON_CONCURRENCY", "9"),
             ("KORE_GITOPS_DAEMON_DRY_RUN", "true"),
             ("KORE_GITOPS_GIT_BRANCH", "release"),
+            ("KORE_GITOPS_DAEMON_SHUTDOWN_GRACE", "5s"),
             ("KORE_GITOPS_LOG", "debug"),
         ]);
         let config = Config::parse(MINIMAL, "c.toml", &vars).unwrap();
+        assert_eq!(
+            config.daemon.shutdown_grace,
+            std::time::Duration::from_secs(5)
+        );
         assert_eq!(config.daemon.concurrency, 9);
         assert!(config.daemon.dry_run);
         assert_eq!(config.git.branch, "release");

@@ -15,6 +15,10 @@ use super::reader::{Section, unknown_sections};
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Default interval after which every bot is reconciled even without a change.
 pub const DEFAULT_RESYNC_INTERVAL: Duration = Duration::from_secs(600);
+
+/// How long a stop signal waits for passes in flight: under the 60 s
+/// `terminationGracePeriodSeconds` of `deploy/kubernetes`.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Default platform request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default platform connect timeout.
@@ -93,6 +97,8 @@ pub struct DaemonConfig {
     pub concurrency: usize,
     /// Every bot is reconciled at least this often.
     pub resync_interval: Duration,
+    /// How long a stop signal waits for passes in flight before stopping them.
+    pub shutdown_grace: Duration,
     /// The default drift policy (a bot's `bot.toml` may override it).
     pub drift: DriftPolicy,
     /// Compute and report, but never import or publish.
@@ -211,6 +217,9 @@ fn build_daemon(s: &mut Section<'_>, env: &Env) -> Option<DaemonConfig> {
     let resync_interval = s
         .duration("resync_interval")
         .unwrap_or(DEFAULT_RESYNC_INTERVAL);
+    let shutdown_grace = s
+        .duration("shutdown_grace")
+        .unwrap_or(DEFAULT_SHUTDOWN_GRACE);
     let drift = match s.string("drift").as_deref() {
         None | Some("revert") => DriftPolicy::Revert,
         Some("report") => DriftPolicy::Report,
@@ -239,6 +248,7 @@ fn build_daemon(s: &mut Section<'_>, env: &Env) -> Option<DaemonConfig> {
         state_dir,
         concurrency,
         resync_interval,
+        shutdown_grace,
         drift,
         dry_run,
         listen,

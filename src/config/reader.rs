@@ -40,6 +40,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "state_dir",
             "concurrency",
             "resync_interval",
+            "shutdown_grace",
             "drift",
             "dry_run",
             "listen",

@@ -25,9 +25,6 @@ use super::snapshot::Snapshot;
 use super::telemetry::MetricsObserver;
 use crate::observe::{FetchResult, ObserveState, Trigger};
 
-/// How long passes in flight may take to finish after a stop signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -51,6 +48,7 @@ pub struct Daemon {
     reconciler: Arc<Reconciler>,
     concurrency: usize,
     resync: Duration,
+    shutdown_grace: Duration,
     observe: Option<ObserveState>,
     /// Taken by [`Daemon::run`].
     triggers: std::sync::Mutex<Option<mpsc::Receiver<Trigger>>>,
@@ -100,6 +98,7 @@ impl Daemon {
             reconciler,
             concurrency: config.daemon.concurrency,
             resync: config.daemon.resync_interval,
+            shutdown_grace: config.daemon.shutdown_grace,
             observe,
             triggers: std::sync::Mutex::new(triggers),
         })
@@ -164,7 +163,7 @@ impl Daemon {
         let workers = tokio::spawn(run_workers(
             queue.clone(),
             self.concurrency,
-            SHUTDOWN_GRACE,
+            self.shutdown_grace,
             move |bot| {
                 let reconciler = reconciler.clone();
                 async move { reconciler.reconcile(&bot).await.action }

@@ -1,36 +1,17 @@
 //! The daemon killed (SIGKILL) while a job of each phase runs, then started
 //! again: the bot converges, with no second import and no second publish.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use super::world::World;
 use crate::commands::kore_gitops;
 use crate::support::process::DaemonProcess;
 
-/// Steps every pending job except those of `hold`, until the platform has
-/// accepted a `hold` call for `bot`; then kills the daemon.
+/// Kills the daemon once the platform has accepted a `hold` call for `bot`.
 async fn kill_during(world: &World, daemon: DaemonProcess, bot: &str, hold: &str) {
-    let id = world.sim.credentials.bot(bot).id.clone();
-    for _ in 0..600 {
-        let log: Value = world.control.inspect("/requests").await;
-        // Uploads name no bot; only the changed bot uploads anything.
-        let started = log.as_array().unwrap().iter().any(|entry| {
-            let ours = entry.get("bot").is_none_or(|bot| bot == id.as_str());
-            entry["endpoint"] == hold && ours && entry["status"] == 200
-        });
-        if started {
-            daemon.kill();
-            return;
-        }
-        for kind in ["export", "import", "train", "publish"]
-            .into_iter()
-            .filter(|k| *k != hold)
-        {
-            world.fault("/jobs/step", json!({"kind": kind})).await;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    if world.step_jobs_until_accepted(bot, hold).await {
+        daemon.kill();
+        return;
     }
     let requests = world.control.inspect("/requests").await;
     panic!(

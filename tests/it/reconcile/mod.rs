@@ -6,4 +6,5 @@ mod daemon;
 mod faults;
 mod policy;
 mod secrets;
+mod signals;
 pub mod world;

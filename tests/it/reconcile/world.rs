@@ -125,6 +125,31 @@ impl World {
         assert!(response.status().is_success(), "{}", response.status());
     }
 
+    /// With the simulator in manual job mode: steps every pending job except
+    /// those of kind `hold`, until the platform has accepted a `hold` call for
+    /// `bot` (uploads name no bot: any upload counts). False after 12 s.
+    pub async fn step_jobs_until_accepted(&self, bot: &str, hold: &str) -> bool {
+        let id = self.sim.credentials.bot(bot).id.clone();
+        for _ in 0..600 {
+            let log: Value = self.control.inspect("/requests").await;
+            let accepted = log.as_array().unwrap().iter().any(|entry| {
+                let ours = entry.get("bot").is_none_or(|b| b == id.as_str());
+                entry["endpoint"] == hold && ours && entry["status"] == 200
+            });
+            if accepted {
+                return true;
+            }
+            for kind in ["export", "import", "train", "publish"] {
+                if kind != hold {
+                    self.fault("/jobs/step", serde_json::json!({ "kind": kind }))
+                        .await;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
+    }
+
     /// The one report for `bot` from a set of reports.
     pub fn status_of<'a>(reports: &'a [Report], bot: &str) -> &'a BotStatus {
         let report = reports

@@ -109,4 +109,27 @@ impl DaemonProcess {
     pub fn log(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
     }
+
+    /// Sends `signal` (`TERM`, `INT`) as an operator or the kubelet would.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{signal} {}", self.child.id()))
+            .status()
+            .expect("sh runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// The exit code once the process ends, or `None` if it still runs after
+    /// `limit`.
+    pub async fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
 }
