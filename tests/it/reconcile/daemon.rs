@@ -199,3 +199,89 @@ async fn a_push_is_reconciled_and_reported_on_status_readyz_and_metrics() {
         "a clean stop leaves no pass behind"
     );
 }
+
+/// The status entry of `bot`, for assertions.
+fn entry<'a>(status: &'a Value, bot: &str) -> &'a Value {
+    status["bots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["bot"] == bot)
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_newer_commit_supersedes_a_failing_one_at_once() {
+    let world = World::start().await;
+    let daemon = start(&world).await;
+    daemon
+        .until_status("both synced", |s| {
+            phase_of(s, "travel-desk") == Some("Synced")
+        })
+        .await;
+
+    // A broken commit: permanent, it waits for a new commit.
+    let definition = world.work.join("bots/travel-desk/botDefinition.json");
+    std::fs::write(&definition, "{ not json").unwrap();
+    world.commit_all("a broken definition");
+    let failed = daemon
+        .until_status("the broken commit failed", |s| {
+            phase_of(s, "travel-desk") == Some("Failed")
+        })
+        .await;
+    let error = entry(&failed, "travel-desk")["error"].to_string();
+    assert!(error.contains("botDefinition.json"), "{failed}");
+
+    // The fix, whose first training fails: transient, retried after a backoff.
+    world
+        .fault(
+            "/job-failures",
+            serde_json::json!({"kind": "train", "count": 1}),
+        )
+        .await;
+    std::process::Command::new("git")
+        .current_dir(&world.work)
+        .args([
+            "checkout",
+            "HEAD~1",
+            "--",
+            "bots/travel-desk/botDefinition.json",
+        ])
+        .status()
+        .unwrap();
+    world.commit_definition("travel-desk", "the fix", |d| {
+        d["sentences"][0]["sentence"] = "the fixed utterance".into();
+    });
+    let retrying = daemon
+        .until_status("the fix's training failed", |s| {
+            entry(s, "travel-desk")["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("retrying in"))
+        })
+        .await;
+    let first_fix = entry(&retrying, "travel-desk")["commit"].clone();
+
+    // A newer commit does not wait for that retry's backoff (5 s).
+    world.commit_definition("travel-desk", "a newer change", |d| {
+        d["sentences"][0]["sentence"] = "the newest utterance".into();
+    });
+    let pushed = Instant::now();
+    let status = daemon
+        .until_status("the newer commit synced", |s| {
+            let bot = entry(s, "travel-desk");
+            bot["phase"] == "Synced" && bot["commit"] != first_fix
+        })
+        .await;
+    assert!(
+        pushed.elapsed() < Duration::from_secs(4),
+        "the newer commit waited for the old one's backoff: {:?} {status}",
+        pushed.elapsed()
+    );
+    let bot = world.bot("travel-desk").await;
+    assert_eq!(
+        bot["publishes"], 1,
+        "only the newest commit published: {bot}"
+    );
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}
