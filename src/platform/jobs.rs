@@ -80,6 +80,35 @@ pub struct Patience {
     pub deadline: Duration,
 }
 
+/// How often a job that is still running is reported in the log.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// When to say that a job is still running: every [`PROGRESS_EVERY`], so a
+/// long training is visible in the log without a line per poll.
+#[derive(Debug)]
+struct Progress {
+    started: Instant,
+    reported: Instant,
+}
+
+impl Progress {
+    fn new(started: Instant) -> Self {
+        Progress {
+            started,
+            reported: started,
+        }
+    }
+
+    /// How long the job has run, when a progress line is due at `now`.
+    fn due(&mut self, now: Instant) -> Option<Duration> {
+        if now - self.reported < PROGRESS_EVERY {
+            return None;
+        }
+        self.reported = now;
+        Some(now - self.started)
+    }
+}
+
 /// Polls until the job ends; a failed job or the deadline is an error naming `job`.
 ///
 /// `poll` is a plain closure returning a future (not an async closure) so that
@@ -96,6 +125,7 @@ where
     let started = Instant::now();
     let deadline = started + patience.deadline;
     let mut interval = patience.interval;
+    let mut progress = Progress::new(started);
     loop {
         match poll().await? {
             Poll::Done(value) => return Ok(value),
@@ -109,6 +139,9 @@ where
             Poll::Running => {}
         }
         let now = Instant::now();
+        if let Some(waited) = progress.due(now) {
+            tracing::info!(job, at = %at, waited_s = waited.as_secs(), "job still running");
+        }
         if now >= deadline {
             let waited = now - started;
             return Err(PlatformError::JobTimedOut {
@@ -125,6 +158,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_job_is_reported_every_ten_seconds_not_every_poll() {
+        let start = Instant::now();
+        let mut progress = Progress::new(start);
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        assert_eq!(progress.due(at(1)), None);
+        assert_eq!(progress.due(at(9)), None);
+        assert_eq!(progress.due(at(10)), Some(Duration::from_secs(10)));
+        assert_eq!(progress.due(at(15)), None);
+        assert_eq!(progress.due(at(21)), Some(Duration::from_secs(21)));
+    }
     use crate::platform::error::Operation;
 
     #[test]

@@ -417,7 +417,7 @@ fn version_comment(desired: &DesiredBot, commit: CommitId, summary: &str) -> Str
 
 impl Reconciler {
     fn phase(&self, bot: &str, phase: Phase) {
-        tracing::info!(bot, %phase, "phase");
+        tracing::info!(bot = %bot, %phase, "phase");
         telemetry::record_phase(self.observe.as_ref(), bot, phase);
     }
 }

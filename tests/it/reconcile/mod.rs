@@ -4,6 +4,7 @@ mod converge;
 mod crash;
 mod daemon;
 mod faults;
+mod logs;
 mod policy;
 mod secrets;
 mod signals;
