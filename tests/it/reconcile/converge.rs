@@ -1,18 +1,13 @@
 use kore_gitops::status::Phase;
-use serde_json::Value;
 
 use super::world::World;
+use super::world::counters;
 
 fn phases(reports: &[kore_gitops::reconcile::Report]) -> Vec<(String, Phase)> {
     reports
         .iter()
         .map(|r| (r.bot.clone(), r.status.as_ref().expect("a status").phase))
         .collect()
-}
-
-fn counters(bot: &Value) -> (u64, u64, u64) {
-    let n = |k: &str| bot[k].as_u64().unwrap_or_else(|| panic!("{k} in {bot}"));
-    (n("imports"), n("trainings"), n("publishes"))
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::world::World;
+use super::world::{count as n, counters};
 use crate::commands::kore_gitops;
 use crate::support::process::DaemonProcess;
 
@@ -18,10 +19,6 @@ async fn kill_during(world: &World, daemon: DaemonProcess, bot: &str, hold: &str
         "no {hold} call within 12 s; daemon log:\n{}\nrequests: {requests}",
         daemon.log()
     );
-}
-
-fn n(bot: &Value, key: &str) -> u64 {
-    bot[key].as_u64().unwrap()
 }
 
 /// Runs the daemon, commits a change, kills the daemon (SIGKILL) while
@@ -63,11 +60,7 @@ async fn crash_and_restart(hold: &str) -> Value {
 /// checks the bot was imported, trained and published exactly once.
 async fn converges_once_after_a_kill_during(hold: &str) {
     let bot = crash_and_restart(hold).await;
-    let counters = (
-        n(&bot, "imports"),
-        n(&bot, "trainings"),
-        n(&bot, "publishes"),
-    );
+    let counters = counters(&bot);
     assert_eq!(counters, (1, 1, 1), "killed during {hold}: {bot}");
 }
 

@@ -3,21 +3,16 @@
 //! fault clears the bot converges without a second import or publish.
 
 use kore_gitops::status::Phase;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::world::World;
+use super::world::{count as n, counters};
 
 fn change_utterance(world: &World, text: &str) {
     world.commit_definition("travel-desk", "change one utterance", |d| {
         let sentences = d["sentences"].as_array_mut().unwrap();
         sentences[0]["sentence"] = text.into();
     });
-}
-
-fn n(bot: &Value, key: &str) -> u64 {
-    bot[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{key} in {bot}"))
 }
 
 #[tokio::test]
@@ -66,14 +61,7 @@ async fn a_failed_import_publishes_nothing_and_the_next_pass_converges() {
         Phase::Synced
     );
     let done = world.bot("travel-desk").await;
-    assert_eq!(
-        (
-            n(&done, "imports"),
-            n(&done, "trainings"),
-            n(&done, "publishes")
-        ),
-        (2, 1, 1)
-    );
+    assert_eq!(counters(&done), (2, 1, 1));
     assert_eq!(done["dev_digest"], done["published_digest"]);
 }
 
@@ -109,14 +97,7 @@ async fn a_failed_training_is_retried_without_a_second_import() {
         "{status:?}"
     );
     let done = world.bot("travel-desk").await;
-    assert_eq!(
-        (
-            n(&done, "imports"),
-            n(&done, "trainings"),
-            n(&done, "publishes")
-        ),
-        (1, 2, 1)
-    );
+    assert_eq!(counters(&done), (1, 2, 1));
 }
 
 #[tokio::test]
@@ -144,14 +125,7 @@ async fn a_failed_publish_is_published_once_when_it_clears() {
     );
     let done = world.bot("travel-desk").await;
     // Trained once: the second pass found the model in sync and went straight to publish.
-    assert_eq!(
-        (
-            n(&done, "imports"),
-            n(&done, "trainings"),
-            n(&done, "publishes")
-        ),
-        (1, 1, 2)
-    );
+    assert_eq!(counters(&done), (1, 1, 2));
     assert_eq!(done["dev_digest"], done["published_digest"]);
 }
 

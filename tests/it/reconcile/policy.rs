@@ -4,10 +4,7 @@ use kore_gitops::status::Phase;
 use serde_json::Value;
 
 use super::world::World;
-
-fn n(bot: &Value, key: &str) -> u64 {
-    bot[key].as_u64().unwrap()
-}
+use super::world::count as n;
 
 fn rename_first_dialog(d: &mut Value) {
     d["dialogs"][0]["name"] = "Renamed in the UI".into();

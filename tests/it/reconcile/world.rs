@@ -172,6 +172,22 @@ impl World {
     }
 }
 
+/// A counter of the simulator's view of a bot (see [`World::bot`]).
+pub fn count(bot: &Value, key: &str) -> u64 {
+    bot[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no counter {key} in {bot}"))
+}
+
+/// The imports, trainings and publishes of a bot, in that order.
+pub fn counters(bot: &Value) -> (u64, u64, u64) {
+    (
+        count(bot, "imports"),
+        count(bot, "trainings"),
+        count(bot, "publishes"),
+    )
+}
+
 fn write_config(root: &Path, remote: &Path, sim: &RunningSim) -> PathBuf {
     let admin = sim.credentials.app("admin");
     let secret = root.join("client-secret");
