@@ -84,11 +84,7 @@ impl Running {
 }
 
 fn phase_of<'a>(status: &'a Value, bot: &str) -> Option<&'a str> {
-    status["bots"]
-        .as_array()?
-        .iter()
-        .find(|b| b["bot"] == bot)?["phase"]
-        .as_str()
+    entry(status, bot)["phase"].as_str()
 }
 
 #[tokio::test]
