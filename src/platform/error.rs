@@ -102,7 +102,7 @@ impl fmt::Display for TransportFailure {
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     /// The platform answered with an error status (after any retries).
-    #[error("{at}: the platform answered {status}: {message}")]
+    #[error("{at}: the platform answered {status}: {message}{}", status_hint(*status))]
     Api {
         at: Context,
         status: u16,
@@ -146,7 +146,29 @@ pub enum PlatformError {
     Auth { at: Context, source: AuthError },
 }
 
+/// What an operator should check for a status that means the app itself was
+/// refused.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 => " (check the API app's client id and client secret)",
+        403 => " (check the API app's kind, Admin Console or App Builder, and its scopes)",
+        _ => "",
+    }
+}
+
 impl PlatformError {
+    /// Whether the platform refused the API app itself (401: client id or
+    /// secret; 403: its kind or scopes): an operator's fix, not a commit's.
+    pub fn refuses_credentials(&self) -> bool {
+        matches!(
+            self,
+            PlatformError::Api {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+
     /// Whether the same call may succeed later: rate limits, platform faults,
     /// lost connections, timeouts, expired links and damaged downloads. Bad
     /// requests, refused credentials, unknown bots, conflicts and failed jobs are

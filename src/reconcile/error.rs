@@ -51,10 +51,13 @@ impl PassError {
     /// Transient failures are retried with backoff; permanent ones wait for a
     /// new commit (or the periodic resync). A failed import job means the
     /// platform refused the definition (permanent); a failed export, training
-    /// or publish job is the platform's own trouble and is retried.
+    /// or publish job is the platform's own trouble and is retried. Refused
+    /// credentials are retried too: the fix is the operator's, not a commit.
     pub fn retry(&self) -> Retry {
         match self {
-            PassError::Platform(e) if e.is_retryable() => Retry::Transient,
+            PassError::Platform(e) if e.is_retryable() || e.refuses_credentials() => {
+                Retry::Transient
+            }
             PassError::Platform(PlatformError::JobFailed { at, .. })
                 if !matches!(at.op, Operation::Import | Operation::ImportStatus) =>
             {

@@ -2,6 +2,7 @@
 
 mod converge;
 mod crash;
+mod credentials;
 mod daemon;
 mod faults;
 mod logs;
