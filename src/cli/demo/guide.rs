@@ -91,7 +91,7 @@ impl Guide {
     /// Before the first pass of a commit is reported.
     pub fn commit_header(&self, commit: CommitId, first: bool) -> String {
         let which = if first {
-            "First sync, of commit"
+            "First sync, commit"
         } else {
             "New commit"
         };

@@ -124,6 +124,7 @@ async fn following_the_demo_s_instructions_imports_trains_publishes_and_writes_a
         first.contains(&format!("Scratch directory {}", dir.display())),
         "{first}"
     );
+    assert!(first.contains("\nFirst sync, commit "), "{first}");
     for bot in ["travel-desk", "it-helpdesk"] {
         let synced = format!("{bot:<14} Synced     in step with the commit: nothing to do");
         assert!(first.contains(&synced), "first sync of {bot}:\n{first}");
@@ -151,6 +152,10 @@ async fn following_the_demo_s_instructions_imports_trains_publishes_and_writes_a
     ))
     .await;
     let after = demo.stdout();
+    assert!(
+        after.contains(&format!("\nNew commit {short}:\n")),
+        "{after}"
+    );
     let applied = format!(
         "{:<14} Synced     imported, trained (en) and published: ",
         "travel-desk"
