@@ -28,8 +28,8 @@ pub(super) struct Guide {
     pub http: Option<SocketAddr>,
 }
 
-/// Prints a block of text on standard output (one write: a log line from
-/// another thread cannot land inside it).
+/// Prints a block of text on standard output, holding the stdout lock for
+/// this block only (never for a whole command).
 pub(super) fn say(text: &str) {
     println!("{text}");
 }
