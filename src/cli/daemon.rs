@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use crate::config::{Config, Env};
-use crate::observe::ObserveState;
+use crate::observe::{ObserveState, Trigger};
 use crate::reconcile::{Daemon, Plan, Report};
 use crate::status::Phase;
 
@@ -45,42 +45,55 @@ pub fn run(config: &Path) -> ExitCode {
         Err(code) => return code,
     };
     block_on(async move {
-        let (stop, server_stop, refresh) = (
-            Arc::new(Notify::new()),
-            Arc::new(Notify::new()),
-            Arc::new(Notify::new()),
-        );
-        tokio::spawn(stop_on_signals(vec![stop.clone(), server_stop.clone()]));
-        let listen = config.daemon.listen;
-        let (observe, triggers) = ObserveState::for_config(&config, env!("CARGO_PKG_VERSION"));
-        let daemon =
-            match Daemon::start_observed(config, false, Some((observe.clone(), triggers))).await {
-                Ok(daemon) => daemon,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot start");
-                    return ExitCode::FAILURE;
-                }
-            };
-        if let Some(address) = listen {
-            let listener = match tokio::net::TcpListener::bind(address).await {
-                Ok(listener) => listener,
+        let listener = match config.daemon.listen {
+            Some(address) => match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => Some(listener),
                 Err(e) => {
                     tracing::error!(%address, error = %e, "cannot listen");
                     return ExitCode::FAILURE;
                 }
-            };
-            let shutdown = async move { server_stop.notified().await };
-            tokio::spawn(crate::observe::serve(listener, observe, shutdown));
-        }
-        let abandoned = daemon.run(stop, refresh).await;
-        if abandoned > 0 {
-            tracing::warn!(
-                abandoned,
-                "stopped passes that outlived the grace period; the next start repairs them"
-            );
-        }
-        ExitCode::SUCCESS
+            },
+            None => None,
+        };
+        let observe = ObserveState::for_config(&config, env!("CARGO_PKG_VERSION"));
+        serve_daemon(config, observe, listener).await
     })
+}
+
+/// The daemon, serving its HTTP endpoints on `listener` when given, until the
+/// first SIGTERM or SIGINT has let the passes in flight finish. `run` and
+/// `demo` share it.
+pub(super) async fn serve_daemon(
+    config: Config,
+    (observe, triggers): (ObserveState, mpsc::Receiver<Trigger>),
+    listener: Option<tokio::net::TcpListener>,
+) -> ExitCode {
+    let (stop, server_stop, refresh) = (
+        Arc::new(Notify::new()),
+        Arc::new(Notify::new()),
+        Arc::new(Notify::new()),
+    );
+    tokio::spawn(stop_on_signals(vec![stop.clone(), server_stop.clone()]));
+    let daemon =
+        match Daemon::start_observed(config, false, Some((observe.clone(), triggers))).await {
+            Ok(daemon) => daemon,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+    if let Some(listener) = listener {
+        let shutdown = async move { server_stop.notified().await };
+        tokio::spawn(crate::observe::serve(listener, observe, shutdown));
+    }
+    let abandoned = daemon.run(stop, refresh).await;
+    if abandoned > 0 {
+        tracing::warn!(
+            abandoned,
+            "stopped passes that outlived the grace period; the next start repairs them"
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// `kore-gitops sync`: one pass; 0 when every bot is synced, 1 otherwise.
@@ -199,7 +212,7 @@ pub(super) fn load_config(path: &Path) -> Result<Config, ExitCode> {
 }
 
 /// Runs `body` on a new multi-threaded runtime.
-fn block_on(body: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+pub(super) fn block_on(body: impl std::future::Future<Output = ExitCode>) -> ExitCode {
     match super::runtime() {
         Ok(runtime) => runtime.block_on(body),
         Err(e) => {

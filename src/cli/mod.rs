@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod daemon;
+mod demo;
 mod diff;
 mod pull;
 mod status;
 mod validate;
 
+pub use demo::{DemoArgs, DemoError, MissingKey, ScratchError};
 pub use diff::{DiffReport, LoadError, Side, diff_paths, load_side};
 pub use pull::{PullArgs, PullError, Pulled, pull};
 pub use status::{StatusArgs, StatusError, read_status, render_human};
@@ -73,6 +75,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Run the Kore.ai platform simulator (for tests, demos and trying things out).
     Sim(crate::sim::cli::SimArgs),
+    /// The simulator, an example repository and the daemon, together: a guided
+    /// tour with no network. Ctrl-C stops it; the scratch directory stays.
+    Demo(DemoArgs),
     /// Compare two bots offline (bot folders, export folders or export zips).
     /// Exit 0 equivalent, 1 different, 2 error.
     Diff {
@@ -110,6 +115,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Pull(args) => pull::run_pull(&args, &mut out, &mut err),
         Command::Status(args) => status::run_status(&args, &mut out, &mut err),
         Command::Sim(args) => crate::sim::cli::run(args),
+        Command::Demo(args) => demo::run_demo(&args),
         Command::Diff { left, right, json } => {
             diff::run_diff(&left, &right, json, &mut out, &mut err)
         }

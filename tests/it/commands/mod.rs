@@ -1,6 +1,7 @@
-//! The `status` and `pull` commands, run as the real binary against the
+//! The `status`, `pull` and `demo` commands, run as the real binary against the
 //! simulator and real git repositories (see `reconcile::world`).
 
+mod demo;
 mod plan;
 mod pull;
 mod status;

@@ -1,0 +1,97 @@
+//! Follows the daemon's passes as `/status` sees them and tells the user about
+//! each: the first sync, then every pass of a new commit, with where to read
+//! the note once a pass changed a bot or failed.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::cli::read_status;
+use crate::ids::CommitId;
+use crate::observe::{BotReport, ObserveState};
+use crate::status::{BotStatus, Phase};
+
+use super::guide::{Guide, say};
+
+/// How often the reports are looked at: well under the second a push takes
+/// to be noticed.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// Tells the user about every pass until the task is dropped. `first_bots`
+/// are the bots of the first commit: once each has reported, the first sync
+/// is over and the user is shown how to make a change.
+pub(super) async fn follow(
+    observe: ObserveState,
+    guide: Guide,
+    remote: PathBuf,
+    first_bots: Vec<String>,
+) {
+    let mut seen: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut first_commit: Option<CommitId> = None;
+    let mut header: Option<CommitId> = None;
+    let mut hinted: HashSet<CommitId> = HashSet::new();
+    let mut first_sync_told = false;
+    let mut ticks = tokio::time::interval(LOOK_EVERY);
+    loop {
+        ticks.tick().await;
+        for report in fresh_reports(&observe, &mut seen) {
+            let Some(commit) = report.commit else {
+                continue;
+            };
+            let first = *first_commit.get_or_insert(commit) == commit;
+            if header != Some(commit) {
+                header = Some(commit);
+                say(&guide.commit_header(commit, first));
+            }
+            let note = note_section(&remote, commit, &report.bot).await;
+            say(&guide.pass_line(&report, note.as_ref()));
+            let worth_reading =
+                report.phase == Phase::Failed || note.as_ref().is_some_and(|n| !n.jobs.is_empty());
+            if !first && worth_reading && hinted.insert(commit) {
+                say(&guide.read_the_note(commit));
+            }
+        }
+        if !first_sync_told && first_bots.iter().all(|bot| seen.contains_key(bot)) {
+            first_sync_told = true;
+            say(&guide.make_a_change());
+        }
+    }
+}
+
+/// The reports written since the last look, oldest first.
+fn fresh_reports(
+    observe: &ObserveState,
+    seen: &mut BTreeMap<String, DateTime<Utc>>,
+) -> Vec<BotReport> {
+    let mut fresh: Vec<BotReport> = observe
+        .reports()
+        .into_iter()
+        .filter(|report| seen.get(&report.bot) != Some(&report.updated))
+        .collect();
+    fresh.sort_by_key(|report| report.updated);
+    for report in &fresh {
+        seen.insert(report.bot.clone(), report.updated);
+    }
+    fresh
+}
+
+/// The bot's section of the note on `commit` in the remote, where the daemon
+/// pushed it before reporting the pass; `None` when there is none to read.
+async fn note_section(remote: &std::path::Path, commit: CommitId, bot: &str) -> Option<BotStatus> {
+    let (remote, bot) = (remote.to_owned(), bot.to_owned());
+    let read = tokio::task::spawn_blocking(move || read_status(&remote, &commit.to_string()));
+    match read.await {
+        Ok(Ok((_, Some(mut note)))) => note.bots.remove(&bot),
+        Ok(Ok((_, None))) => None,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "the demo could not read the note");
+            None
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "the demo's note reader stopped");
+            None
+        }
+    }
+}
