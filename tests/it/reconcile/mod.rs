@@ -5,4 +5,5 @@ mod daemon;
 mod faults;
 mod policy;
 mod secrets;
+mod soak;
 pub mod world;
