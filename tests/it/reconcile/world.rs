@@ -94,6 +94,17 @@ impl World {
         std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
     }
 
+    /// The remote's notes ref (the commit it points at), fetched into the clone.
+    pub fn notes_ref(&self) -> String {
+        git(
+            &self.work,
+            &["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"],
+        );
+        git(&self.work, &["rev-parse", "refs/notes/kore-gitops"])
+            .trim()
+            .to_owned()
+    }
+
     /// The clone's head commit (full hex).
     pub fn head(&self) -> String {
         git(&self.work, &["rev-parse", "HEAD"]).trim().to_owned()
