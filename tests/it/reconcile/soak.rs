@@ -18,10 +18,12 @@ use kore_gitops::status::{Note, Phase};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::world::{BOTS, World};
+use safety::{Event, Expected, violations};
+
+mod safety;
 
 const DEFAULT_SEED: u64 = 0x5eed_0005;
 const DEFAULT_ROUNDS: usize = 20;
@@ -34,42 +36,6 @@ enum Edit {
     Utterance,
     DialogName,
     Variable,
-}
-
-/// One event of `/_sim/bots/{id}/history`, parsed independently of the
-/// simulator's own types.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum Event {
-    Import {
-        ok: bool,
-        digest: Option<String>,
-    },
-    Train {
-        language: String,
-        ok: bool,
-        digest: String,
-    },
-    PublishRequested {
-        digest: String,
-    },
-    Publish {
-        ok: bool,
-        digest: String,
-    },
-    Edit {
-        digest: String,
-    },
-}
-
-/// What the in-development copy holds, as far as the history tells.
-#[derive(Debug, PartialEq)]
-enum Dev<'a> {
-    Seeded,
-    Imported(&'a str),
-    Edited(&'a str),
-    /// An import succeeded with files the simulator could not digest.
-    Unknown,
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -288,12 +254,12 @@ impl Soak {
             assert_eq!(history["dropped"], 0, "the whole history is kept");
             let events: Vec<Event> =
                 serde_json::from_value(history["events"].clone()).expect("history events parse");
-            let problems = unsafe_publishes(
-                &events,
-                &self.committed[*bot],
-                &self.initial[*bot],
-                &self.languages(bot),
-            );
+            let expected = Expected {
+                committed: &self.committed[*bot],
+                initial: &self.initial[*bot],
+                languages: &self.languages(bot),
+            };
+            let problems = violations(&events, &expected);
             assert!(
                 problems.is_empty(),
                 "seed {}: {bot}: {problems:#?}\nhistory: {events:#?}",
@@ -313,59 +279,6 @@ fn describe(report: &Report) -> String {
         Some(s) => format!("{} {} ({})", report.bot, s.phase, s.summary),
         None => format!("{} not reconciled", report.bot),
     }
-}
-
-/// Every way the history breaks a safety property, in words.
-fn unsafe_publishes(
-    events: &[Event],
-    committed: &BTreeSet<String>,
-    initial: &str,
-    languages: &[String],
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut dev = Dev::Seeded;
-    let mut trained: BTreeSet<&str> = BTreeSet::new();
-    let mut published = initial;
-    for (i, event) in events.iter().enumerate() {
-        match event {
-            Event::Import {
-                ok: true,
-                digest: Some(digest),
-            } => (dev, trained) = (Dev::Imported(digest), BTreeSet::new()),
-            Event::Edit { digest } => (dev, trained) = (Dev::Edited(digest), BTreeSet::new()),
-            Event::Import { ok: true, .. } => (dev, trained) = (Dev::Unknown, BTreeSet::new()),
-            Event::Train {
-                language,
-                ok: true,
-                digest,
-            } if dev == Dev::Imported(digest) => {
-                trained.insert(language);
-            }
-            Event::PublishRequested { digest } => {
-                if !committed.contains(digest) {
-                    problems.push(format!("#{i}: publish of content never committed"));
-                }
-                if dev != Dev::Imported(digest) {
-                    problems.push(format!("#{i}: publish of content not imported ({dev:?})"));
-                }
-                let untrained: Vec<_> = languages
-                    .iter()
-                    .filter(|l| !trained.contains(l.as_str()))
-                    .collect();
-                if !untrained.is_empty() {
-                    problems.push(format!("#{i}: publish without training {untrained:?}"));
-                }
-            }
-            Event::Publish { ok: true, digest } => {
-                if published == digest {
-                    problems.push(format!("#{i}: the published content published again"));
-                }
-                published = digest;
-            }
-            Event::Import { ok: false, .. } | Event::Train { .. } | Event::Publish { .. } => {}
-        }
-    }
-    problems
 }
 
 #[tokio::test]
