@@ -265,12 +265,15 @@ impl Reconciler {
         self.phase(bot, Phase::Training);
         let languages = apply::languages(desired);
         apply::train(&self.platform, id, &languages, !steps.import, &mut jobs).await?;
-        self.phase(bot, Phase::Publishing);
-        let comment = version_comment(desired, commit, summary);
-        let outcome = apply::publish(&self.platform, id, &comment).await?;
-        status.phase = match outcome {
-            PublishOutcome::Published => Phase::Synced,
-            PublishOutcome::AwaitingApproval => Phase::AwaitingApproval,
+        status.phase = if steps.publish {
+            self.phase(bot, Phase::Publishing);
+            let comment = version_comment(desired, commit, summary);
+            match apply::publish(&self.platform, id, &comment).await? {
+                PublishOutcome::Published => Phase::Synced,
+                PublishOutcome::AwaitingApproval => Phase::AwaitingApproval,
+            }
+        } else {
+            Phase::Synced
         };
         status.live = status.desired;
         status.jobs = jobs;

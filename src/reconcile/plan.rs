@@ -10,7 +10,12 @@
 //! | = commit       | = commit  | any                   | synced                        |
 //! | = commit       | ≠ commit  | awaiting approval     | report awaiting approval      |
 //! | = commit       | ≠ commit  | otherwise             | train (if needed), publish    |
-//! | ≠ commit       | any       | any                   | import, train, publish        |
+//! | ≠ commit       | ≠ commit  | any                   | import, train, publish        |
+//! | ≠ commit       | = commit  | any                   | import, train (no publish)    |
+//!
+//! The last row is drift (or a live edit before the first pass): the
+//! published copy already holds the commit, so publishing it again would
+//! only make an identical bot version.
 //!
 //! and an in-development copy that moved away from a commit that was already
 //! synced is drift: reverted (imported again) or only reported, by policy.
@@ -52,6 +57,9 @@ pub enum Plan {
 pub struct Steps {
     /// Upload and import the commit's files into the in-development copy.
     pub import: bool,
+    /// Publish once trained (not when the published copy already holds the
+    /// commit).
+    pub publish: bool,
     /// The change is drift being reverted (for the note and the log).
     pub reverts_drift: bool,
 }
@@ -69,6 +77,7 @@ pub fn decide(observed: &Observed, revert_drift: bool) -> Plan {
         }
         return Plan::Apply(Steps {
             import: false,
+            publish: true,
             reverts_drift: false,
         });
     }
@@ -78,6 +87,7 @@ pub fn decide(observed: &Observed, revert_drift: bool) -> Plan {
     }
     Plan::Apply(Steps {
         import: true,
+        publish: !published_matches,
         reverts_drift: drifted,
     })
 }
@@ -117,6 +127,7 @@ mod tests {
             plan,
             Plan::Apply(Steps {
                 import: true,
+                publish: true,
                 reverts_drift: false
             })
         );
@@ -129,6 +140,7 @@ mod tests {
             decide(&observed(1, 2), true),
             Plan::Apply(Steps {
                 import: false,
+                publish: true,
                 reverts_drift: false
             })
         );
@@ -162,6 +174,7 @@ mod tests {
             decide(&drifted, true),
             Plan::Apply(Steps {
                 import: true,
+                publish: false,
                 reverts_drift: true
             })
         );
@@ -175,8 +188,29 @@ mod tests {
             decide(&new_commit, false),
             Plan::Apply(Steps {
                 import: true,
+                publish: false,
                 reverts_drift: false
             })
         );
+    }
+
+    #[test]
+    fn content_already_published_is_not_published_again() {
+        // A live edit of a synced bot: the import restores the commit in
+        // development; the published copy already holds it.
+        let edited = decide(&observed(7, 1), true);
+        assert_eq!(
+            edited,
+            Plan::Apply(Steps {
+                import: true,
+                publish: false,
+                reverts_drift: false
+            })
+        );
+        let both_behind = decide(&observed(7, 8), true);
+        assert!(matches!(
+            both_behind,
+            Plan::Apply(Steps { publish: true, .. })
+        ));
     }
 }

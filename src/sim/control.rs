@@ -1,7 +1,6 @@
 //! The test-only control API under `/_sim/...`: scripted faults, job
 //! control, inspection and reset. The real platform has none of this.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -16,7 +15,6 @@ use super::config::JobMode;
 use super::error::ApiError;
 use super::faults::{DownloadFault, ENDPOINTS, JOB_KINDS};
 use super::jobs::JobKind;
-use super::seed::BotFiles;
 use super::state::{Bot, Shared, lock};
 
 type Reply = Result<StatusCode, ApiError>;
@@ -25,6 +23,7 @@ type Reply = Result<StatusCode, ApiError>;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/faults", post(faults))
+        .route("/faults/clear", post(clear_faults))
         .route("/latency", post(latency))
         .route("/drop", post(drop_connections))
         .route("/job-failures", post(job_failures))
@@ -38,6 +37,7 @@ pub fn routes() -> Router<Shared> {
         .route("/stats", get(stats))
         .route("/reset", post(reset))
         .route("/bots/{id}", get(bot))
+        .route("/bots/{id}/history", get(history))
         .route(
             "/bots/{id}/definition",
             get(definition).put(replace_definition),
@@ -70,6 +70,12 @@ async fn faults(State(shared): State<Shared>, Json(r): Json<FaultRequest>) -> Re
     lock(&shared)
         .faults
         .add_status(name, r.status, r.count, r.retry_after);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Drops the scripted faults not yet spent (the bots and the log stay).
+async fn clear_faults(State(shared): State<Shared>) -> Reply {
+    lock(&shared).faults.clear_scripted();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -274,6 +280,15 @@ async fn bot(
     Ok(Json(view))
 }
 
+/// The bot's history: `{"dropped": n, "events": [{"event": "import", ...}]}`.
+async fn history(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let history = with_bot(&shared, &id, |bot| bot.history.clone())?;
+    Ok(Json(json!(history)))
+}
+
 #[derive(Deserialize)]
 struct CopyQuery {
     copy: Option<String>,
@@ -313,13 +328,13 @@ async fn replace_definition(
             "the definition must be a JSON object",
         ));
     }
-    with_bot(&shared, &id, |bot| {
-        bot.dev = Arc::new(BotFiles {
-            definition,
-            ..bot.dev.as_ref().clone()
-        });
-    })?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut state = lock(&shared);
+    state.settle();
+    if state.replace_dev_definition(&id, definition) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("Bot {id} not found")))
+    }
 }
 
 #[derive(Deserialize)]

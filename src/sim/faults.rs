@@ -32,6 +32,9 @@ pub const JOB_KINDS: &[&str] = &["export", "import", "train", "publish"];
 pub enum DownloadFault {
     Truncate,
     Corrupt,
+    /// The link has expired by the time it is used (answered as any
+    /// expired link is), as when a download waits behind a slow one.
+    Expired,
 }
 
 /// What happens before a platform call reaches its handler.
@@ -112,6 +115,16 @@ impl Faults {
         (0..count).for_each(|_| self.downloads.push_back(fault));
     }
 
+    /// Forgets every scripted fault not yet spent; the request log and the
+    /// counters stay.
+    pub fn clear_scripted(&mut self) {
+        self.status.clear();
+        self.latency.clear();
+        self.drops.clear();
+        self.jobs.clear();
+        self.downloads.clear();
+    }
+
     /// Takes the faults scripted for the next call of `endpoint`.
     pub fn prelude(&mut self, endpoint: &str) -> Prelude {
         if let Some(n) = self.drops.get_mut(endpoint).filter(|n| **n > 0) {
@@ -153,5 +166,37 @@ impl Faults {
             self.rate_limited += 1;
         }
         self.log.push(entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clearing_forgets_scripted_faults_but_keeps_the_log() {
+        let mut faults = Faults::default();
+        faults.add_status("import", 503, 3, None);
+        faults.add_latency("export", Duration::from_millis(5), 1);
+        faults.add_drop("publish", 2);
+        faults.add_job_failure("train", 1, "no".into());
+        faults.add_download_fault(DownloadFault::Expired, 1);
+        faults.record(LoggedRequest {
+            seq: 0,
+            method: "GET".into(),
+            path: "/api/public/bots".into(),
+            endpoint: "bots".into(),
+            status: 200,
+            bot: None,
+            app: None,
+        });
+        faults.clear_scripted();
+        for endpoint in ["import", "export", "publish"] {
+            let prelude = faults.prelude(endpoint);
+            assert!(!prelude.drop && prelude.delay.is_none() && prelude.fault.is_none());
+        }
+        assert_eq!(faults.take_job_failure("train"), None);
+        assert_eq!(faults.take_download_fault(), None);
+        assert_eq!(faults.log.len(), 1);
     }
 }

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::api::download::issue_link;
+use super::archive::digest;
+use super::history::Event;
 use super::seed::BotFiles;
 use super::state::State;
 
@@ -65,6 +67,8 @@ pub enum Payload {
     Train {
         language: String,
         state: String,
+        /// The in-development content the training was queued for.
+        digest: String,
     },
     Publish {
         snapshot: Arc<BotFiles>,
@@ -93,7 +97,12 @@ impl Job {
 
 impl State {
     /// Adds a job, taking a scripted failure for its kind if one is queued.
+    /// An accepted publish goes into the bot's history at once.
     pub fn add_job(&mut self, id: String, kind: JobKind, bot: &str, payload: Payload) -> usize {
+        if let Payload::Publish { snapshot, .. } = &payload {
+            let digest = digest(snapshot);
+            self.record(bot, Event::PublishRequested { digest });
+        }
         let now = Instant::now();
         let job = Job {
             id,
@@ -165,6 +174,7 @@ impl State {
             Payload::Train {
                 language: String::new(),
                 state: String::new(),
+                digest: String::new(),
             },
         );
         let (status, payload) = match failure {
@@ -174,6 +184,9 @@ impl State {
             ),
             None => self.apply(&bot, payload),
         };
+        if let Some(event) = outcome_event(&status, &payload) {
+            self.record(&bot, event);
+        }
         self.jobs[index].status = status;
         self.jobs[index].payload = payload;
     }
@@ -231,11 +244,20 @@ impl State {
                     },
                 )
             }
-            Payload::Train { language, state } => {
+            Payload::Train {
+                language,
+                state,
+                digest,
+            } => {
                 if let Some(bot) = self.bot_mut(bot_id) {
                     bot.ml_in_sync.insert(language.clone(), true);
                 }
-                (JobStatus::Succeeded, Payload::Train { language, state })
+                let payload = Payload::Train {
+                    language,
+                    state,
+                    digest,
+                };
+                (JobStatus::Succeeded, payload)
             }
             Payload::Publish { snapshot, approval } => {
                 if let Some(bot) = self.bot_mut(bot_id) {
@@ -253,6 +275,29 @@ impl State {
                 )
             }
         }
+    }
+}
+
+/// The history event of a finished job (exports change nothing).
+fn outcome_event(status: &JobStatus, payload: &Payload) -> Option<Event> {
+    let ok = *status == JobStatus::Succeeded;
+    match payload {
+        Payload::Export { .. } => None,
+        Payload::Import { files, .. } => Some(Event::Import {
+            ok,
+            digest: files.as_ref().ok().map(digest),
+        }),
+        Payload::Train {
+            language, digest, ..
+        } => Some(Event::Train {
+            language: language.clone(),
+            ok,
+            digest: digest.clone(),
+        }),
+        Payload::Publish { snapshot, .. } => Some(Event::Publish {
+            ok,
+            digest: digest(snapshot),
+        }),
     }
 }
 

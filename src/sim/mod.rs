@@ -19,6 +19,7 @@ pub mod control;
 pub mod crypto;
 pub mod error;
 pub mod faults;
+pub mod history;
 pub mod jobs;
 pub mod limits;
 pub mod seed;

@@ -13,6 +13,7 @@ use super::auth::JtiLedger;
 use super::config::{AppConfig, JobMode, SimConfig};
 use super::crypto;
 use super::faults::Faults;
+use super::history::{Event, History};
 use super::jobs::Job;
 use super::limits::RateLimiter;
 use super::seed::BotFiles;
@@ -98,6 +99,8 @@ pub struct Bot {
     pub publish_state: &'static str,
     pub ml_in_sync: HashMap<String, bool>,
     pub created_on: String,
+    /// What changed the bot's copies, in order.
+    pub history: History,
 }
 
 impl Bot {
@@ -117,6 +120,7 @@ impl Bot {
             publish_state: "published",
             ml_in_sync: HashMap::new(),
             created_on: created_on.to_owned(),
+            history: History::default(),
         }
     }
 }
@@ -206,6 +210,29 @@ impl State {
 
     pub fn bot_mut(&mut self, id: &str) -> Option<&mut Bot> {
         self.bots.iter_mut().find(|b| b.id == id)
+    }
+
+    /// Appends to a bot's history (an unknown bot has none).
+    pub fn record(&mut self, bot_id: &str, event: Event) {
+        if let Some(bot) = self.bot_mut(bot_id) {
+            bot.history.push(event);
+        }
+    }
+
+    /// Replaces the in-development definition, as a live edit in the UI
+    /// would; `false` when there is no such bot.
+    pub fn replace_dev_definition(&mut self, bot_id: &str, definition: serde_json::Value) -> bool {
+        let Some(bot) = self.bot_mut(bot_id) else {
+            return false;
+        };
+        let files = BotFiles {
+            definition,
+            ..bot.dev.as_ref().clone()
+        };
+        let digest = super::archive::digest(&files);
+        bot.dev = Arc::new(files);
+        bot.history.push(Event::Edit { digest });
+        true
     }
 
     /// An export time at least one second after the previous export's, so

@@ -86,10 +86,15 @@ pub struct BotStatus {
 }
 
 impl BotStatus {
-    /// True when `other` says the same thing, whatever the time it was written.
+    /// True when `other` says the same thing, whatever the times it was
+    /// written and its pass ran: a pass that finds nothing new leaves the note
+    /// as it is (no new notes commit, no push), and `started`/`finished` stay
+    /// those of the pass that first reached this status.
     pub fn same_content(&self, other: &BotStatus) -> bool {
         BotStatus {
             updated: other.updated,
+            started: other.started,
+            finished: other.finished,
             ..self.clone()
         } == *other
     }
@@ -190,6 +195,26 @@ mod tests {
         assert_eq!(ours.bots["b"].phase, Phase::Synced);
         assert_eq!(ours.bots["c"].phase, Phase::Suspended);
         assert!(!ours.clone().merge(&ours));
+    }
+
+    #[test]
+    fn the_same_outcome_of_a_later_pass_is_the_same_content() {
+        let first = BotStatus {
+            started: DateTime::from_timestamp(100, 0),
+            finished: DateTime::from_timestamp(101, 0),
+            ..status(Phase::Synced, 101)
+        };
+        let later = BotStatus {
+            started: DateTime::from_timestamp(700, 0),
+            finished: DateTime::from_timestamp(702, 0),
+            ..status(Phase::Synced, 702)
+        };
+        assert!(first.same_content(&later));
+        let failed = BotStatus {
+            phase: Phase::Failed,
+            ..later
+        };
+        assert!(!first.same_content(&failed));
     }
 
     #[test]

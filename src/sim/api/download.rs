@@ -53,7 +53,14 @@ pub async fn download(
     if !crypto::equal(expected.as_bytes(), link.sig.as_bytes()) {
         return Err(ApiError::forbidden("Invalid download link signature"));
     }
-    if link.n < state.links_expired_below || elapsed_ms(&state) >= link.e {
+    let expired = link.n < state.links_expired_below || elapsed_ms(&state) >= link.e;
+    // A scripted fault is spent only on a link that would otherwise work.
+    let fault = if expired {
+        None
+    } else {
+        state.faults.take_download_fault()
+    };
+    if expired || fault == Some(DownloadFault::Expired) {
         return Err(ApiError::new(
             410,
             "The download link has expired; export the bot again",
@@ -65,10 +72,10 @@ pub async fn download(
         .cloned()
         .ok_or_else(|| ApiError::not_found("File not found"))?;
     let mut bytes = archive.as_ref().clone();
-    match state.faults.take_download_fault() {
+    match fault {
         Some(DownloadFault::Truncate) => bytes.truncate(bytes.len() / 2),
         Some(DownloadFault::Corrupt) => corrupt(&mut bytes),
-        None => {}
+        Some(DownloadFault::Expired) | None => {}
     }
     let disposition = format!("attachment; filename=\"{file_id}.zip\"");
     Ok((

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::export::unknown_bot;
-use crate::sim::crypto;
 use crate::sim::error::ApiError;
 use crate::sim::jobs::{JobKind, JobStatus, Payload};
 use crate::sim::state::{Shared, lock};
+use crate::sim::{archive, crypto};
 
 pub async fn start(
     State(shared): State<Shared>,
@@ -36,6 +36,7 @@ pub async fn start(
     let payload = Payload::Train {
         language,
         state: "configured".to_owned(),
+        digest: archive::digest(&bot.dev),
     };
     state.add_job(id.clone(), JobKind::Train, &bot_id, payload);
     Ok(Json(

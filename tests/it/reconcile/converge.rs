@@ -68,14 +68,18 @@ async fn one_changed_utterance_is_imported_trained_and_published_once() {
     assert!(note.contains("phase = \"Synced\""), "{note}");
     assert!(note.contains("Book Flight"), "{note}");
 
-    // Level-triggered and idempotent: the next passes do nothing.
-    for _ in 0..2 {
+    // Level-triggered and idempotent: the next passes do nothing, and once a
+    // note says so it is not written (nor pushed) again.
+    let mut notes = Vec::new();
+    for _ in 0..3 {
         let reports = world.sync().await;
         assert!(
             phases(&reports).iter().all(|(_, p)| *p == Phase::Synced),
             "{reports:#?}"
         );
+        notes.push(world.notes_ref());
     }
+    assert_eq!(notes[1], notes[2], "an unchanged pass writes no note");
     assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
 }
 

@@ -9,4 +9,5 @@ mod logs;
 mod policy;
 mod secrets;
 mod signals;
+mod soak;
 pub mod world;

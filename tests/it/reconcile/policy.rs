@@ -26,6 +26,11 @@ async fn drift_is_reverted_by_default() {
     );
     let bot = world.bot("travel-desk").await;
     assert_eq!(n(&bot, "imports"), 1);
+    assert_eq!(
+        n(&bot, "publishes"),
+        0,
+        "the published copy never drifted: no identical version is published"
+    );
     assert_eq!(bot["dev_digest"], bot["published_digest"]);
 }
 

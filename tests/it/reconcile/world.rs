@@ -82,11 +82,32 @@ impl World {
 
     /// Edits a bot's definition in the user's clone, commits and pushes.
     pub fn commit_definition(&self, bot: &str, message: &str, edit: impl FnOnce(&mut Value)) {
-        let path = self.work.join("bots").join(bot).join("botDefinition.json");
-        let mut definition: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        edit(&mut definition);
-        std::fs::write(&path, serde_json::to_vec_pretty(&definition).unwrap()).unwrap();
+        self.edit_file(bot, "botDefinition.json", edit);
         self.commit_all(message);
+    }
+
+    /// Edits one JSON file of a bot folder in the user's clone (no commit).
+    pub fn edit_file(&self, bot: &str, file: &str, edit: impl FnOnce(&mut Value)) {
+        let path = self.work.join("bots").join(bot).join(file);
+        let mut json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut json);
+        std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    }
+
+    /// The remote's notes ref (the commit it points at), fetched into the clone.
+    pub fn notes_ref(&self) -> String {
+        git(
+            &self.work,
+            &["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"],
+        );
+        git(&self.work, &["rev-parse", "refs/notes/kore-gitops"])
+            .trim()
+            .to_owned()
+    }
+
+    /// The clone's head commit (full hex).
+    pub fn head(&self) -> String {
+        git(&self.work, &["rev-parse", "HEAD"]).trim().to_owned()
     }
 
     /// Commits everything in the clone and pushes it.
@@ -100,6 +121,12 @@ impl World {
     pub async fn bot(&self, name: &str) -> Value {
         let id = &self.sim.credentials.bot(name).id;
         self.control.inspect(&format!("/bots/{id}")).await
+    }
+
+    /// The simulator's history of a seeded bot (`/_sim/bots/{id}/history`).
+    pub async fn history(&self, name: &str) -> Value {
+        let id = &self.sim.credentials.bot(name).id;
+        self.control.inspect(&format!("/bots/{id}/history")).await
     }
 
     /// Scripts a simulator fault: `POST /_sim{path}`.

@@ -1,0 +1,266 @@
+//! Idle memory and CPU of the real daemon: `kore-gitops run` (the release
+//! binary `cargo bench` builds next to this bench's own executable) against
+//! the in-process simulator with two bots (copies of the examples), its HTTP
+//! endpoints on, polling git every 4 s. Once both bots are synced and the simulator has seen no call
+//! for a while, the daemon is sampled from `/proc/<pid>/` over an idle window:
+//! resident memory (VmRSS, VmHWM), CPU time (utime + stime), context switches
+//! of all its threads, and the platform calls and log lines it made meanwhile.
+//! `cargo bench --bench idle` prints the figures (see BENCHMARKS.md).
+
+#[allow(dead_code)]
+#[path = "../tests/it/support/git.rs"]
+mod git;
+// Shared with benches/reconcile.rs; this bench does not commit.
+#[allow(dead_code)]
+#[path = "support/world.rs"]
+mod world;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use world::{BenchWorld, Extra};
+
+/// How long the daemon is watched once idle.
+const IDLE: Duration = Duration::from_secs(10);
+/// The git poll interval: shorter than the default 30 s so that the window
+/// holds two fetches of the (unchanged) repository, the daemon's only
+/// periodic work.
+const POLL: Duration = Duration::from_secs(4);
+/// How long the simulator must see no call before the daemon counts as idle.
+const QUIET: Duration = Duration::from_secs(2);
+const TARGET_RSS_MIB: f64 = 30.0;
+
+/// One reading of the daemon's `/proc` files.
+#[derive(Debug, Clone)]
+struct Sample {
+    rss_kib: u64,
+    hwm_kib: u64,
+    cpu_ticks: u64,
+    /// Voluntary + involuntary context switches, by thread id.
+    context_switches: BTreeMap<u64, u64>,
+    threads: u64,
+}
+
+impl Sample {
+    /// Context switches since `earlier`, of the threads alive now (a thread
+    /// that ended in between takes its count with it).
+    fn switches_since(&self, earlier: &Sample) -> u64 {
+        self.context_switches
+            .iter()
+            .map(|(tid, n)| n - earlier.context_switches.get(tid).copied().unwrap_or(0))
+            .sum()
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` and friends: nothing to list.
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(measure());
+}
+
+async fn measure() {
+    let extra = Extra {
+        git: &format!("poll_interval = \"{}s\"", POLL.as_secs()),
+        daemon: "listen = \"127.0.0.1:0\"",
+    };
+    let world = BenchWorld::start(2, extra).await;
+    let logs = world.config.with_file_name("daemon.log");
+    let mut daemon = start_daemon(&world.config, &logs);
+    let pid = daemon.id();
+    let settled = settle(&world).await;
+    let (requests, log_lines) = (request_count(&world).await, line_count(&logs));
+    let before = sample(pid);
+    let mut peak_rss_kib = before.rss_kib;
+    let started = Instant::now();
+    while started.elapsed() < IDLE {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak_rss_kib = peak_rss_kib.max(sample(pid).rss_kib);
+    }
+    let observation = Observation {
+        settled,
+        window: started.elapsed(),
+        after: sample(pid),
+        before,
+        peak_rss_kib,
+        requests: request_count(&world).await - requests,
+        log_lines: line_count(&logs) - log_lines,
+    };
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    observation.print();
+}
+
+/// What the idle window showed.
+struct Observation {
+    /// From start to settled (both bots synced, then [`QUIET`]).
+    settled: Duration,
+    window: Duration,
+    before: Sample,
+    after: Sample,
+    peak_rss_kib: u64,
+    /// Platform calls during the window.
+    requests: u64,
+    /// Log lines written during the window.
+    log_lines: usize,
+}
+
+/// The release binary: `cargo bench` builds it into the folder above this
+/// bench's executable (`target/release/deps/idle-…` → `target/release/`).
+fn daemon_binary() -> PathBuf {
+    let me = std::env::current_exe().expect("the bench knows its path");
+    let profile = me
+        .parent()
+        .and_then(Path::parent)
+        .expect("the bench runs from target/<profile>/deps");
+    let binary = profile.join("kore-gitops");
+    assert!(
+        binary.is_file(),
+        "{} not found: run this through `cargo bench --bench idle`",
+        binary.display()
+    );
+    binary
+}
+
+fn start_daemon(config: &Path, logs: &Path) -> Child {
+    let log = std::fs::File::create(logs).expect("log file");
+    Command::new(daemon_binary())
+        .args(["run", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("kore-gitops starts")
+}
+
+async fn request_count(world: &BenchWorld) -> u64 {
+    world.control_get("/stats").await["requests"]
+        .as_u64()
+        .expect("a count")
+}
+
+/// Waits until both copies of every bot were exported and then no platform
+/// call came for [`QUIET`]; returns how long that took.
+async fn settle(world: &BenchWorld) -> Duration {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(60);
+    for bot in &world.bots {
+        while world.counter(bot, "exports").await < 2 {
+            assert!(
+                Instant::now() < deadline,
+                "the daemon never reconciled {bot}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let mut seen = request_count(world).await;
+    let mut quiet_since = Instant::now();
+    while quiet_since.elapsed() < QUIET {
+        assert!(Instant::now() < deadline, "the daemon never went quiet");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = request_count(world).await;
+        if now != seen {
+            (seen, quiet_since) = (now, Instant::now());
+        }
+    }
+    started.elapsed()
+}
+
+fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |text| text.lines().count())
+}
+
+/// A `Name:   value kB` field of a `/proc/.../status` file.
+fn status_field(status: &str, name: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /proc status"))
+}
+
+fn sample(pid: u32) -> Sample {
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    let status = std::fs::read_to_string(proc.join("status")).expect("the daemon runs");
+    let stat = std::fs::read_to_string(proc.join("stat")).expect("the daemon runs");
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("stat format")
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields[i - 3].parse::<u64>().expect("a tick count");
+    let mut context_switches = BTreeMap::new();
+    for task in std::fs::read_dir(proc.join("task")).expect("tasks") {
+        let task = task.expect("a task").path();
+        let tid = task.file_name().and_then(|n| n.to_str()?.parse().ok());
+        let status = std::fs::read_to_string(task.join("status"));
+        if let (Some(tid), Ok(status)) = (tid, status) {
+            let switches = status_field(&status, "voluntary_ctxt_switches")
+                + status_field(&status, "nonvoluntary_ctxt_switches");
+            context_switches.insert(tid, switches);
+        }
+    }
+    Sample {
+        rss_kib: status_field(&status, "VmRSS"),
+        hwm_kib: status_field(&status, "VmHWM"),
+        cpu_ticks: ticks(14) + ticks(15),
+        context_switches,
+        threads: status_field(&status, "Threads"),
+    }
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat` times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok()?.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+impl Observation {
+    fn print(&self) {
+        let (before, after) = (&self.before, &self.after);
+        let cpu = (after.cpu_ticks - before.cpu_ticks) as f64 / clock_ticks();
+        let secs = self.window.as_secs_f64();
+        let switches = after.switches_since(before);
+        let rss = mib(self.peak_rss_kib);
+        let verdict = if rss < TARGET_RSS_MIB {
+            "met"
+        } else {
+            "NOT met"
+        };
+        println!(
+            "kore-gitops run, 2 bots, settled after {:.1?}; idle window {secs:.1} s",
+            self.settled
+        );
+        println!(
+            "  resident: VmRSS {:.1} MiB (peak over the window {rss:.1} MiB; target < {TARGET_RSS_MIB} MiB: {verdict}), VmHWM {:.1} MiB",
+            mib(after.rss_kib),
+            mib(after.hwm_kib),
+        );
+        println!(
+            "  CPU: {cpu:.2} s user+system ({:.2} % of one core); {switches} context switches ({:.1}/s) over {} threads",
+            100.0 * cpu / secs,
+            switches as f64 / secs,
+            after.threads,
+        );
+        println!(
+            "  while idle: {} platform calls, {} log lines",
+            self.requests, self.log_lines
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! The soak test: a seeded random mix of commits, platform faults at every
+//! phase, live edits and passes, ending — once the faults are cleared — with
+//! every bot synced to the last commit. The simulator's per-bot history
+//! proves the safety properties over the whole run: nothing published that
+//! was never committed, nothing published without a successful import and a
+//! successful training of that same content before it, and no content
+//! published again while it already was.
+//!
+//! `KORE_GITOPS_SOAK_SEED` and `KORE_GITOPS_SOAK_ROUNDS` override the seed and
+//! the number of rounds; the seed and every step are printed, so a failing
+//! run can be replayed exactly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kore_gitops::reconcile::Report;
+use kore_gitops::sim::faults::ENDPOINTS;
+use kore_gitops::status::{Note, Phase};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use serde_json::{Value, json};
+
+use super::world::{BOTS, World};
+use safety::{Event, Expected, violations};
+
+mod safety;
+
+const DEFAULT_SEED: u64 = 0x5eed_0005;
+const DEFAULT_ROUNDS: usize = 20;
+
+/// What a round may do to the bots in git.
+const EDITS: &[Edit] = &[Edit::Utterance, Edit::DialogName, Edit::Variable];
+
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    Utterance,
+    DialogName,
+    Variable,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v:?} is not valid"))
+        })
+        .unwrap_or(default)
+}
+
+struct Soak {
+    world: World,
+    rng: StdRng,
+    seed: u64,
+    /// Every content digest committed for each bot, the initial one included.
+    committed: BTreeMap<String, BTreeSet<String>>,
+    /// The digest of each bot's folder at the first commit (what the
+    /// simulator was seeded with: both copies hold it at start).
+    initial: BTreeMap<String, String>,
+    /// The digest of each bot's folder at the last commit.
+    latest: BTreeMap<String, String>,
+    /// Makes every edit unique, so that a commit always changes something.
+    counter: u32,
+}
+
+impl Soak {
+    async fn start(seed: u64) -> Soak {
+        let world = World::start().await;
+        // Passes come thick and fast: the platform's per-minute limits would
+        // turn the run into minutes of waiting. 429s are scripted instead.
+        world
+            .fault(
+                "/rate-limits",
+                json!({"per_minute": 1_000_000, "per_hour": 1_000_000}),
+            )
+            .await;
+        let mut soak = Soak {
+            world,
+            rng: StdRng::seed_from_u64(seed),
+            seed,
+            committed: BTreeMap::new(),
+            initial: BTreeMap::new(),
+            latest: BTreeMap::new(),
+            counter: 0,
+        };
+        for bot in BOTS {
+            soak.record_committed(bot);
+            let digest = soak.latest[*bot].clone();
+            soak.initial.insert((*bot).to_owned(), digest);
+            let live = soak.world.bot(bot).await;
+            assert_eq!(
+                live["dev_digest"].as_str(),
+                Some(soak.latest[*bot].as_str()),
+                "the test digests committed folders as the simulator digests bots"
+            );
+        }
+        soak
+    }
+
+    /// The languages the bot's `bot.toml` trains.
+    fn languages(&self, bot: &str) -> Vec<String> {
+        let path = self.world.work.join("bots").join(bot).join("bot.toml");
+        let settings: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+        let languages = settings["languages"]
+            .as_array()
+            .expect("languages in bot.toml");
+        languages
+            .iter()
+            .map(|l| l.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn step(&self, what: impl std::fmt::Display) {
+        println!("soak (seed {}): {what}", self.seed);
+    }
+
+    fn record_committed(&mut self, bot: &str) {
+        let folder = self.world.work.join("bots").join(bot);
+        let files = kore_gitops::sim::seed::load(&folder).expect("the bot folder loads");
+        let digest = kore_gitops::sim::archive::digest(&files);
+        self.committed
+            .entry(bot.to_owned())
+            .or_default()
+            .insert(digest.clone());
+        self.latest.insert(bot.to_owned(), digest);
+    }
+
+    async fn round(&mut self, n: usize) {
+        self.step(format!("round {n}"));
+        if self.rng.random_bool(0.6) {
+            self.commit_change();
+        }
+        if self.rng.random_bool(0.25) {
+            self.edit_live().await;
+        }
+        for _ in 0..self.rng.random_range(0..=2) {
+            self.inject_fault().await;
+        }
+        let passes = if self.rng.random_bool(0.3) { 2 } else { 1 };
+        for _ in 0..passes {
+            self.pass().await;
+        }
+        if self.rng.random_bool(0.3) {
+            self.clear_faults().await;
+            self.pass().await;
+        }
+    }
+
+    fn commit_change(&mut self) {
+        let bots: Vec<&str> = if self.rng.random_bool(0.3) {
+            BOTS.to_vec()
+        } else {
+            vec![*BOTS.choose(&mut self.rng).unwrap()]
+        };
+        for bot in &bots {
+            let edit = *EDITS.choose(&mut self.rng).unwrap();
+            self.counter += 1;
+            self.step(format!("commit: {bot} {edit:?} #{}", self.counter));
+            self.apply_edit(bot, edit);
+        }
+        self.world
+            .commit_all(&format!("soak change #{}", self.counter));
+        bots.iter().for_each(|bot| self.record_committed(bot));
+    }
+
+    fn apply_edit(&mut self, bot: &str, edit: Edit) {
+        let n = self.counter;
+        let pick = self.rng.random_range(0..100usize);
+        match edit {
+            Edit::Utterance => self.world.edit_file(bot, "botDefinition.json", |d| {
+                let sentences = d["sentences"].as_array_mut().unwrap();
+                let i = pick % sentences.len();
+                sentences[i]["sentence"] = format!("soak utterance {n}").into();
+            }),
+            Edit::DialogName => self.world.edit_file(bot, "botDefinition.json", |d| {
+                let dialogs = d["dialogs"].as_array_mut().unwrap();
+                let i = pick % dialogs.len();
+                let dialog = &mut dialogs[i];
+                let name = format!("Soak dialog {n}");
+                dialog["name"] = name.clone().into();
+                dialog["localeData"]["en"]["name"] = name.into();
+            }),
+            Edit::Variable => self.world.edit_file(bot, "config.json", |c| {
+                c["envVariables"][0]["value"] = format!("soak-value-{n}").into();
+            }),
+        }
+    }
+
+    /// A person edits the live in-development copy (drift).
+    async fn edit_live(&mut self) {
+        let bot = *BOTS.choose(&mut self.rng).unwrap();
+        self.counter += 1;
+        let n = self.counter;
+        self.step(format!("live edit: {bot} #{n}"));
+        self.world
+            .edit_live(bot, |d| {
+                d["sentences"][0]["sentence"] = format!("drifted live {n}").into();
+            })
+            .await;
+    }
+
+    /// One scripted fault, at any endpoint or job.
+    async fn inject_fault(&mut self) {
+        let endpoint = *ENDPOINTS.choose(&mut self.rng).unwrap();
+        let (path, body) = match self.rng.random_range(0..7) {
+            0 => {
+                let status = *[500, 502, 503, 504].choose(&mut self.rng).unwrap();
+                let count = self.rng.random_range(1..=2);
+                let body = json!({"endpoint": endpoint, "status": status, "count": count});
+                ("/faults", body)
+            }
+            1 => {
+                let retry_after = self.rng.random_bool(0.2).then_some(1);
+                let body = json!({"endpoint": endpoint, "status": 429, "retry_after": retry_after});
+                ("/faults", body)
+            }
+            2 => ("/drop", json!({"endpoint": endpoint})),
+            3 => {
+                let kind = *["export", "import", "train", "publish"]
+                    .choose(&mut self.rng)
+                    .unwrap();
+                ("/job-failures", json!({"kind": kind}))
+            }
+            4 => {
+                let mode = *["truncate", "corrupt", "expired"]
+                    .choose(&mut self.rng)
+                    .unwrap();
+                ("/download-fault", json!({"mode": mode}))
+            }
+            5 => ("/expire-links", json!({})),
+            _ => ("/latency", json!({"endpoint": endpoint, "millis": 40})),
+        };
+        self.step(format!("fault: {path} {body}"));
+        self.world.fault(path, body).await;
+    }
+
+    async fn clear_faults(&self) {
+        self.step("faults cleared");
+        self.world.fault("/faults/clear", json!({})).await;
+    }
+
+    async fn pass(&self) -> Vec<Report> {
+        let reports = self.world.sync().await;
+        let outcome: Vec<String> = reports.iter().map(describe).collect();
+        self.step(format!("pass: {}", outcome.join("; ")));
+        self.check_safety().await;
+        reports
+    }
+
+    /// The safety properties over each bot's whole history so far.
+    async fn check_safety(&self) {
+        for bot in BOTS {
+            let history = self.world.history(bot).await;
+            assert_eq!(history["dropped"], 0, "the whole history is kept");
+            let events: Vec<Event> =
+                serde_json::from_value(history["events"].clone()).expect("history events parse");
+            let expected = Expected {
+                committed: &self.committed[*bot],
+                initial: &self.initial[*bot],
+                languages: &self.languages(bot),
+            };
+            let problems = violations(&events, &expected);
+            assert!(
+                problems.is_empty(),
+                "seed {}: {bot}: {problems:#?}\nhistory: {events:#?}",
+                self.seed
+            );
+        }
+    }
+}
+
+fn describe(report: &Report) -> String {
+    match &report.status {
+        Some(s) if s.phase == Phase::Failed => format!(
+            "{} Failed ({})",
+            report.bot,
+            s.error.as_deref().unwrap_or_default()
+        ),
+        Some(s) => format!("{} {} ({})", report.bot, s.phase, s.summary),
+        None => format!("{} not reconciled", report.bot),
+    }
+}
+
+#[tokio::test]
+async fn a_random_mix_of_commits_faults_and_edits_ends_synced_and_safe() {
+    let seed = env_or("KORE_GITOPS_SOAK_SEED", DEFAULT_SEED);
+    let rounds = env_or("KORE_GITOPS_SOAK_ROUNDS", DEFAULT_ROUNDS);
+    let mut soak = Soak::start(seed).await;
+    soak.step(format!(
+        "{rounds} rounds (replay: KORE_GITOPS_SOAK_SEED={seed} KORE_GITOPS_SOAK_ROUNDS={rounds})"
+    ));
+    for n in 1..=rounds {
+        soak.round(n).await;
+    }
+    soak.clear_faults().await;
+    let mut reports = soak.pass().await;
+    if !all_synced(&reports) {
+        reports = soak.pass().await;
+    }
+    soak.assert_converged(&reports).await;
+}
+
+fn all_synced(reports: &[Report]) -> bool {
+    reports
+        .iter()
+        .all(|r| r.status.as_ref().is_some_and(|s| s.phase == Phase::Synced))
+}
+
+impl Soak {
+    /// Every bot synced to the last commit: by the pass, by the note on the
+    /// head commit, and by the simulator's digests of both copies.
+    async fn assert_converged(&self, reports: &[Report]) {
+        let (seed, head) = (self.seed, self.world.head());
+        assert!(all_synced(reports), "seed {seed}: not converged");
+        assert_eq!(reports.len(), BOTS.len(), "seed {seed}");
+        for report in reports {
+            assert_eq!(report.commit.to_string(), head, "seed {seed}");
+        }
+        let note = Note::parse(&self.world.head_note()).expect("the head note parses");
+        for bot in BOTS {
+            let phase = note.bots.get(*bot).map(|s| s.phase);
+            assert_eq!(phase, Some(Phase::Synced), "seed {seed}: note of {bot}");
+            let live = self.world.bot(bot).await;
+            let want = Value::from(self.latest[*bot].as_str());
+            assert_eq!(
+                live["dev_digest"], want,
+                "seed {seed}: {bot} in development"
+            );
+            assert_eq!(
+                live["published_digest"], want,
+                "seed {seed}: {bot} published"
+            );
+        }
+    }
+}
