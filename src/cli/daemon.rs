@@ -138,10 +138,10 @@ pub fn plan(config: &Path, bots: &[String], out: &mut dyn Write) -> ExitCode {
             }
             (Some(Plan::Apply(steps)), _) => {
                 changes = true;
-                let what = if steps.import {
-                    "import, train, publish"
-                } else {
-                    "train, publish"
+                let what = match (steps.import, steps.publish) {
+                    (true, true) => "import, train, publish",
+                    (true, false) => "import, train (the published copy already holds it)",
+                    (false, _) => "train, publish",
                 };
                 format!("would {what}: {}", status.summary)
             }

@@ -203,9 +203,19 @@ impl Daemon {
                 observe.metrics().set_queue_depth(queue.len());
             }
             let wait = delay.min(next_resync.saturating_duration_since(Instant::now()));
+            // After a failed fetch only the backoff ends the wait: a burst of
+            // watch events (a repository being rewritten or removed) must not
+            // turn the retry into a tight loop.
+            let woken = async {
+                if failures == 0 {
+                    refresh.notified().await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
             tokio::select! {
                 () = &mut stopped => break,
-                () = refresh.notified() => {}
+                () = woken => {}
                 () = tokio::time::sleep(wait) => {}
             }
         }

@@ -98,6 +98,19 @@ impl BotStatus {
             ..self.clone()
         } == *other
     }
+
+    /// Whether this status, written over `previous`, would say nothing new:
+    /// the same content, or a pass that found the bot still synced to the
+    /// digest `previous` synced it to. The latter keeps the section of the
+    /// pass that did the work (its change summary and job ids) instead of
+    /// replacing it with "in sync".
+    pub fn adds_nothing_to(&self, previous: &BotStatus) -> bool {
+        let confirms_sync = self.phase == Phase::Synced
+            && self.jobs.is_empty()
+            && previous.phase == Phase::Synced
+            && previous.desired == self.desired;
+        confirms_sync || self.same_content(previous)
+    }
 }
 
 /// A whole note: every bot's section on one commit.
@@ -166,6 +179,29 @@ mod tests {
             error: None,
             updated: DateTime::from_timestamp(secs, 0).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_pass_confirming_a_sync_keeps_the_section_of_the_pass_that_did_the_work() {
+        let applied = status(Phase::Synced, 10);
+        let confirmed = BotStatus {
+            summary: "in sync".into(),
+            jobs: BTreeMap::new(),
+            ..status(Phase::Synced, 20)
+        };
+        assert!(confirmed.adds_nothing_to(&applied));
+        let other_digest = BotStatus {
+            desired: Some(Digest::from_bytes([2; 32])),
+            ..confirmed.clone()
+        };
+        assert!(!other_digest.adds_nothing_to(&applied));
+        let reverted = BotStatus {
+            summary: "reverted drift: dialogs: 1 renamed".into(),
+            ..status(Phase::Synced, 30)
+        };
+        assert!(!reverted.adds_nothing_to(&applied), "a revert is news");
+        let failed = status(Phase::Failed, 5);
+        assert!(!confirmed.adds_nothing_to(&failed));
     }
 
     #[test]

@@ -84,7 +84,7 @@ impl NoteStore {
         if note
             .bots
             .get(bot)
-            .is_some_and(|old| old.same_content(status))
+            .is_some_and(|old| status.adds_nothing_to(old))
         {
             return Ok(false);
         }

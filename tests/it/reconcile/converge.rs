@@ -67,6 +67,7 @@ async fn one_changed_utterance_is_imported_trained_and_published_once() {
     assert!(note.contains("[bots.travel-desk]"), "{note}");
     assert!(note.contains("phase = \"Synced\""), "{note}");
     assert!(note.contains("Book Flight"), "{note}");
+    let applied = world.notes_ref();
 
     // Level-triggered and idempotent: the next passes do nothing, and once a
     // note says so it is not written (nor pushed) again.
@@ -79,7 +80,16 @@ async fn one_changed_utterance_is_imported_trained_and_published_once() {
         );
         notes.push(world.notes_ref());
     }
-    assert_eq!(notes[1], notes[2], "an unchanged pass writes no note");
+    assert_eq!(
+        notes,
+        [applied.clone(), applied.clone(), applied],
+        "an unchanged pass writes no note"
+    );
+    let note = world.head_note();
+    assert!(
+        note.contains("Book Flight") && note.contains("import = "),
+        "the note keeps what the applying pass did: {note}"
+    );
     assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
 }
 

@@ -281,3 +281,35 @@ async fn a_newer_commit_supersedes_a_failing_one_at_once() {
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_broken_remote_is_retried_with_backoff_however_busy_its_refs() {
+    let world = World::start().await;
+    let (buffer, guard) = crate::support::logs::capture();
+    let daemon = start(&world).await;
+    daemon
+        .until_status("synced", |s| phase_of(s, "travel-desk") == Some("Synced"))
+        .await;
+    let remote = crate::support::git::git(&world.work, &["remote", "get-url", "origin"]);
+    let remote = std::path::PathBuf::from(remote.trim());
+    // Every fetch fails, while something keeps writing under refs/ (a
+    // repository being rewritten): each write fires the watch.
+    std::fs::remove_dir_all(remote.join("objects")).unwrap();
+    for n in 0..30 {
+        std::fs::write(remote.join("refs/heads/busy"), format!("{n}\n")).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failures = buffer.text().matches("git fetch failed").count();
+    assert!(
+        (1..=2).contains(&failures),
+        "one failure, then the backoff (5 s): {failures} failures in 1.5 s"
+    );
+    let (_, body) = daemon.get("/status").await;
+    assert!(
+        body.contains("Synced"),
+        "the last good commit stays: {body}"
+    );
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+    drop(guard);
+}
