@@ -13,6 +13,7 @@ use git2::{FetchOptions, PushOptions, RemoteCallbacks};
 
 use super::NOTES_REF;
 use super::store::{NoteStore, StoreError};
+use crate::source::local_repository;
 
 /// Where the remote's notes are fetched to before a merge.
 const REMOTE_NOTES_REF: &str = "refs/kore-gitops/remote-notes";
@@ -34,6 +35,14 @@ pub enum SyncError {
     /// Reading or merging the local notes failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The lock of a local remote could not be taken.
+    #[error("locking {path} for a notes push: {source}")]
+    Lock {
+        /// The lock file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// Other writers kept moving the remote ref.
     #[error("notes push to {remote:?} still refused after {PUSH_ATTEMPTS} fetch-and-merge rounds")]
     Contended {
@@ -54,10 +63,12 @@ pub fn push_notes(
         remote: remote.to_owned(),
         source,
     };
+    // For a local remote the whole fetch-merge-push exchange is one turn, so
+    // the second round always succeeds.
+    let _turn = local_turn(store, remote)?;
     for round in 1..=PUSH_ATTEMPTS {
-        // A push another writer overwrote at the same instant (a transport
-        // without compare-and-swap, such as a local path) is caught by reading
-        // the remote ref back: it must be exactly ours.
+        // Reading the remote ref back catches a push that another writer
+        // overwrote at the same instant: it must be exactly ours.
         if try_push(store, remote, callbacks).map_err(git_err)?
             && remote_has_ours(store, remote, callbacks)?
         {
@@ -68,6 +79,38 @@ pub fn push_notes(
     Err(SyncError::Contended {
         remote: remote.to_owned(),
     })
+}
+
+/// The lock file, in a local remote's git folder, that writers on this machine
+/// take turns on.
+const LOCAL_LOCK: &str = "kore-gitops-notes.lock";
+
+/// Writers pushing to a local path take turns: libgit2's local transport
+/// moves the ref without compare-and-swap (a git server checks the old value
+/// under a lock), so two writers pushing at once could both "succeed", the
+/// second erasing the first's note. The turn ends when the file is dropped.
+fn local_turn(store: &NoteStore, remote: &str) -> Result<Option<std::fs::File>, SyncError> {
+    let url = store
+        .repo()
+        .find_remote(remote)
+        .ok()
+        .and_then(|r| r.url().ok().map(str::to_owned));
+    let Some(git_dir) = url.as_deref().and_then(local_repository) else {
+        return Ok(None);
+    };
+    let path = git_dir.join(LOCAL_LOCK);
+    let lock_err = |source| SyncError::Lock {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(lock_err)?;
+    file.lock().map_err(lock_err)?;
+    Ok(Some(file))
 }
 
 /// Fetches the remote's notes and merges them into ours (a fresh clone does not

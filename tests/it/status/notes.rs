@@ -132,6 +132,47 @@ fn two_writers_on_one_remote_lose_no_note() {
 }
 
 #[test]
+fn writers_pushing_at_the_same_instant_lose_no_note() {
+    const WRITERS: usize = 6;
+    const ROUNDS: usize = 4;
+    let root = tempfile::tempdir().unwrap();
+    let repo = remote_with_clone(root.path());
+    let commit = head(&repo.work);
+    let mirrors: Vec<_> = (0..WRITERS)
+        .map(|n| {
+            let name = format!("writer-{n}.git");
+            mirror(root.path(), &name, &repo.remote);
+            root.path().join(name)
+        })
+        .collect();
+    for round in 0..ROUNDS {
+        let start = std::sync::Barrier::new(WRITERS);
+        std::thread::scope(|scope| {
+            for (n, path) in mirrors.iter().enumerate() {
+                let start = &start;
+                scope.spawn(move || {
+                    let store = NoteStore::open(path).unwrap();
+                    let bot = format!("bot-{round}-{n}");
+                    store
+                        .upsert(commit, &bot, &status(Phase::Synced, &bot, 100))
+                        .unwrap();
+                    start.wait();
+                    push_notes(&store, "origin", &no_credentials).unwrap();
+                });
+            }
+        });
+    }
+    let reader = mirror(root.path(), "reader.git", &repo.remote);
+    pull_notes(&reader, "origin", &no_credentials).unwrap();
+    let note = reader.read(commit).unwrap().expect("a note on the commit");
+    let missing: Vec<String> = (0..ROUNDS)
+        .flat_map(|r| (0..WRITERS).map(move |n| format!("bot-{r}-{n}")))
+        .filter(|bot| !note.bots.contains_key(bot))
+        .collect();
+    assert!(missing.is_empty(), "lost notes: {missing:?}");
+}
+
+#[test]
 fn a_foreign_note_is_reported_not_overwritten() {
     let root = tempfile::tempdir().unwrap();
     let repo = remote_with_clone(root.path());
