@@ -166,13 +166,13 @@ fn build_git(s: &mut Section<'_>, env: &Env) -> Option<GitConfig> {
 
 fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
     let host = s.required("host");
-    if let Some(h) = &host {
-        if !(h.starts_with("https://") || h.starts_with("http://")) {
-            s.problem(
-                "host",
-                format!("{h:?} must start with https:// (or http:// for a simulator)"),
-            );
-        }
+    if let Some(h) = &host
+        && !(h.starts_with("https://") || h.starts_with("http://"))
+    {
+        s.problem(
+            "host",
+            format!("{h:?} must start with https:// (or http:// for a simulator)"),
+        );
     }
     let api_prefix = s
         .string("api_prefix")
