@@ -11,6 +11,8 @@ mod canonical;
 mod compare;
 mod components;
 mod normalise;
+mod order;
+mod parse;
 mod pointer;
 mod report;
 mod tree;

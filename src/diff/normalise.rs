@@ -5,17 +5,19 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-use super::tree::{Map, Value};
-
 use super::DiffError;
-use super::canonical::{Hasher, canonicalise_leaves, sha256};
+use super::canonical::{HashWriter, sha256};
+use super::order::ElementHashes;
+use super::parse::parse;
 use super::pointer;
+use super::tree::{Map, Value};
 use super::volatile::{drop_volatile, sort_collections, sort_config};
-use crate::desired::{BotFiles, IgnoreRules};
+use crate::desired::{BotFiles, IgnoreRules, JsonPointer};
 use crate::ids::Digest;
 
-/// Labels the digest's input format; bump it when normalisation changes meaning.
-const DIGEST_FORMAT: &str = "kore-gitops normalised bot v1\n";
+/// Labels the digest's input format; bump it when normalisation or the
+/// canonical form changes.
+const DIGEST_FORMAT: &str = "kore-gitops normalised bot v2\n";
 
 /// A bot reduced to what matters: volatile fields dropped, order-insensitive
 /// collections sorted, texts decoded, ignore rules applied.
@@ -27,6 +29,8 @@ pub struct NormalisedBot {
     pub(crate) icon: Option<[u8; 32]>,
     /// Function file name → sha256 of its content.
     pub(crate) functions: BTreeMap<String, [u8; 32]>,
+    /// Content hashes of the sorted top-level collections' elements.
+    element_hashes: ElementHashes,
     digest: OnceLock<Digest>,
 }
 
@@ -37,23 +41,32 @@ impl NormalisedBot {
     /// functions under another name, and only their content changes behaviour.
     pub fn digest(&self) -> Digest {
         *self.digest.get_or_init(|| {
-            let mut hasher = Hasher::new();
-            hasher.section("format", DIGEST_FORMAT.as_bytes());
-            hasher.json("definition", &self.definition);
-            hasher.json("config", &self.config);
-            hasher.section("icon", self.icon.as_ref().map_or(&[][..], |h| &h[..]));
-            let mut functions: Vec<&[u8; 32]> = self.functions.values().collect();
+            let mut writer = HashWriter::new();
+            writer.section("format", DIGEST_FORMAT.as_bytes());
+            writer.bytes(b"definition");
+            writer.object(&self.definition, |writer, key, value| {
+                self.write_member(writer, key, value)
+            });
+            writer.bytes(b"config");
+            writer.object(&self.config, |writer, _, value| writer.value(value));
+            writer.section("icon", self.icon.as_ref().map_or(&[][..], |h| &h[..]));
+            let mut functions: Vec<[u8; 32]> = self.functions.values().copied().collect();
             functions.sort();
-            hasher.section(
-                "functions",
-                &functions
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .collect::<Vec<u8>>(),
-            );
-            Digest::from_bytes(hasher.finish())
+            writer.section("functions", functions.as_flattened());
+            Digest::from_bytes(writer.finish_reset())
         })
+    }
+
+    /// A top-level member of the definition: a sorted collection as the
+    /// hashes of its elements (already computed to sort it), anything else as JSON.
+    fn write_member(&self, writer: &mut HashWriter, key: &str, value: &Value) {
+        let hashes = self.element_hashes.get(key);
+        match (hashes, value) {
+            (Some(hashes), Value::Array(items)) if hashes.len() == items.len() => {
+                writer.hashes(hashes)
+            }
+            _ => writer.value(value),
+        }
     }
 }
 
@@ -68,17 +81,13 @@ impl fmt::Debug for NormalisedBot {
 /// Normalises one side of a comparison. Pure and synchronous; call it from
 /// `spawn_blocking` in async code (it parses and hashes megabytes).
 pub fn normalise(files: &BotFiles, ignore: &IgnoreRules) -> Result<NormalisedBot, DiffError> {
-    let mut definition = parse_object(files.definition_name.file_name(), &files.definition)?;
-    canonicalise_object(&mut definition);
-    drop_volatile(&mut definition);
-    sort_collections(&mut definition);
-    let definition = apply_ignore(definition, &ignore.definition);
-
+    let (definition, element_hashes) = normalise_definition(files, &ignore.definition)?;
     let mut config = parse_object("config.json", &files.config)?;
-    canonicalise_object(&mut config);
     sort_config(&mut config);
-    let config = apply_ignore(config, &ignore.config);
-
+    if !ignore.config.is_empty() {
+        config = apply_ignore(config, &ignore.config);
+        sort_config(&mut config);
+    }
     Ok(NormalisedBot {
         definition,
         config,
@@ -88,12 +97,30 @@ pub fn normalise(files: &BotFiles, ignore: &IgnoreRules) -> Result<NormalisedBot
             .iter()
             .map(|(name, body)| (name.clone(), sha256(body)))
             .collect(),
+        element_hashes,
         digest: OnceLock::new(),
     })
 }
 
+/// Parses the definition, drops the volatile fields, sorts, and applies the ignore rules.
+fn normalise_definition(
+    files: &BotFiles,
+    ignore: &[JsonPointer],
+) -> Result<(Map, ElementHashes), DiffError> {
+    let mut definition = parse_object(files.definition_name.file_name(), &files.definition)?;
+    drop_volatile(&mut definition);
+    let mut hashes = sort_collections(&mut definition);
+    if !ignore.is_empty() {
+        // Pointers address the sorted form; what they remove changes the
+        // elements' content, so the collections are sorted and hashed again.
+        definition = apply_ignore(definition, ignore);
+        hashes = sort_collections(&mut definition);
+    }
+    Ok((definition, hashes))
+}
+
 fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
-    match serde_json::from_slice(bytes) {
+    match parse(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DiffError::NotAnObject { file }),
         Err(e) => Err(DiffError::InvalidJson {
@@ -104,14 +131,7 @@ fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
     }
 }
 
-fn canonicalise_object(map: &mut Map) {
-    map.values_mut().for_each(canonicalise_leaves);
-}
-
-fn apply_ignore(map: Map, pointers: &[crate::desired::JsonPointer]) -> Map {
-    if pointers.is_empty() {
-        return map;
-    }
+fn apply_ignore(map: Map, pointers: &[JsonPointer]) -> Map {
     let mut value = Value::Object(map);
     pointer::remove_all(&mut value, pointers);
     match value {
