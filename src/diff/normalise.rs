@@ -57,6 +57,12 @@ impl NormalisedBot {
         })
     }
 
+    /// Whether a sorted top-level collection holds the same elements on both
+    /// sides (by their content hashes); a collection neither side has is the same.
+    pub(crate) fn same_collection(&self, other: &NormalisedBot, name: &str) -> bool {
+        self.element_hashes.get(name) == other.element_hashes.get(name)
+    }
+
     /// A top-level member of the definition: a sorted collection as the
     /// hashes of its elements (already computed to sort it), anything else as JSON.
     fn write_member(&self, writer: &mut HashWriter, key: &str, value: &Value) {
@@ -137,5 +143,72 @@ fn apply_ignore(map: Map, pointers: &[JsonPointer]) -> Map {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compare;
+
+    fn files(definition: serde_json::Value) -> BotFiles {
+        BotFiles {
+            definition: serde_json::to_vec(&definition).unwrap(),
+            config: br#"{"name": "bot", "envVariables": []}"#.to_vec(),
+            ..BotFiles::default()
+        }
+    }
+
+    fn rules(pointers: &[&str]) -> IgnoreRules {
+        IgnoreRules {
+            definition: pointers
+                .iter()
+                .map(|p| JsonPointer::parse(p).unwrap())
+                .collect(),
+            config: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ignored_fields_do_not_decide_the_order_of_a_collection() {
+        // Without `x` the utterances are the same set; with it, they hash (and
+        // so sort) differently, so the order must be decided again after the rules.
+        let sentences = |xs: [u64; 6]| {
+            let items: Vec<serde_json::Value> = (0..6)
+                .map(|i| serde_json::json!({"sentence": format!("s{i}"), "x": xs[i]}))
+                .collect();
+            files(serde_json::json!({ "sentences": items }))
+        };
+        let (left, right) = (sentences([1, 2, 3, 4, 5, 6]), sentences([9, 8, 7, 6, 5, 4]));
+        let ignore = rules(&["/sentences/*/x"]);
+        let (l, r) = (
+            normalise(&left, &ignore).unwrap(),
+            normalise(&right, &ignore).unwrap(),
+        );
+        assert_eq!(l.digest(), r.digest());
+        assert!(compare(&l, &r).is_empty());
+        let none = IgnoreRules::default();
+        assert_ne!(
+            normalise(&left, &none).unwrap().digest(),
+            normalise(&right, &none).unwrap().digest()
+        );
+    }
+
+    #[test]
+    fn a_change_inside_a_collection_is_found_next_to_unchanged_ones() {
+        let dialog = |name: &str| serde_json::json!({"refId": "r1", "name": name, "localeData": {"en": {"name": name}}});
+        let sentence = serde_json::json!({"sentence": "hi", "taskName": "Greet", "language": "en"});
+        let left = files(serde_json::json!({"dialogs": [dialog("Old")], "sentences": [sentence]}));
+        let right = files(serde_json::json!({"dialogs": [dialog("New")], "sentences": [sentence]}));
+        let none = IgnoreRules::default();
+        let (l, r) = (
+            normalise(&left, &none).unwrap(),
+            normalise(&right, &none).unwrap(),
+        );
+        assert!(l.same_collection(&r, "sentences") && !l.same_collection(&r, "dialogs"));
+        assert_eq!(
+            compare(&l, &r).summary(),
+            "dialogs: 1 renamed (Old → New: name)"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diff::tree::{Map, Value};
 
-use super::{array, differing_keys, display_name, keyed, pair, text};
+use super::{Keyed, array, differing_keys, display_name, keyed, pair, text};
 use crate::diff::report::{Action, Change, Component};
 use crate::diff::volatile::identity;
 
@@ -19,14 +19,17 @@ pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
     compare_dialogs(left, right, node_changes, out);
 }
 
-fn by_identity(items: &[Value]) -> BTreeMap<String, &Value> {
-    keyed(items, |v| identity(v).map(str::to_owned))
+fn by_identity(items: &[Value]) -> Keyed<'_> {
+    keyed(items, identity)
 }
 
 fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeChanges {
     let l = by_identity(array(left, "dialogComponents"));
     let r = by_identity(array(right, "dialogComponents"));
     let paired = pair(&l, &r);
+    if paired.is_empty() {
+        return NodeChanges::new();
+    }
     let users = [
         dialogs_using_components(left),
         dialogs_using_components(right),
@@ -36,10 +39,11 @@ fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeCha
         let kind = text(component, "type").unwrap_or("node");
         let name = component_name(component);
         let component_id = text(component, "_id").unwrap_or_default();
-        let dialogs: BTreeSet<&String> = users
+        let dialogs: BTreeSet<&str> = users
             .iter()
             .filter_map(|u| u.get(component_id))
             .flatten()
+            .copied()
             .collect();
         match kind {
             "intent" => {
@@ -60,7 +64,7 @@ fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeCha
                 let what = format!("node {name} ({kind}) {}", action_word(action));
                 dialogs.into_iter().for_each(|d| {
                     node_changes
-                        .entry(d.clone())
+                        .entry(d.to_owned())
                         .or_default()
                         .push(what.clone())
                 });
@@ -90,8 +94,8 @@ fn action_word(action: Action) -> &'static str {
 }
 
 /// Component `_id` → identities of the dialogs whose nodes use it.
-fn dialogs_using_components(definition: &Map) -> BTreeMap<String, Vec<String>> {
-    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+fn dialogs_using_components(definition: &Map) -> BTreeMap<&str, Vec<&str>> {
+    let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for dialog in array(definition, "dialogs") {
         let Some(dialog_id) = identity(dialog) else {
             continue;
@@ -101,10 +105,7 @@ fn dialogs_using_components(definition: &Map) -> BTreeMap<String, Vec<String>> {
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
         for component in nodes.iter().filter_map(|n| text(n, "componentId")) {
-            users
-                .entry(component.to_owned())
-                .or_default()
-                .push(dialog_id.to_owned());
+            users.entry(component).or_default().push(dialog_id);
         }
     }
     users
@@ -128,7 +129,7 @@ fn compare_dialogs(left: &Map, right: &Map, mut node_changes: NodeChanges, out: 
     let l = by_identity(array(left, "dialogs"));
     let r = by_identity(array(right, "dialogs"));
     for (key, right_dialog) in &r {
-        let nodes = node_changes.remove(key).unwrap_or_default();
+        let nodes = node_changes.remove(key.as_ref()).unwrap_or_default();
         match l.get(key) {
             None => out.push(Change::new(
                 Component::Dialogs,
@@ -142,7 +143,7 @@ fn compare_dialogs(left: &Map, right: &Map, mut node_changes: NodeChanges, out: 
     }
     for (key, left_dialog) in &l {
         if !r.contains_key(key) {
-            node_changes.remove(key);
+            node_changes.remove(key.as_ref());
             out.push(Change::new(
                 Component::Dialogs,
                 Action::Removed,

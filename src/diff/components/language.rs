@@ -8,7 +8,7 @@ use super::{array, differing_keys, keyed, pair, text};
 use crate::diff::report::{Action, Change, Component};
 
 /// `(intent, language)` → that intent's utterances in that language.
-type Groups<'a> = BTreeMap<(String, String), Vec<&'a Value>>;
+type Groups<'a> = BTreeMap<(&'a str, &'a str), Vec<&'a Value>>;
 
 /// Compares `sentences`: utterances added and removed per intent and language.
 pub(crate) fn compare_utterances(left: &Map, right: &Map, out: &mut Vec<Change>) {
@@ -16,7 +16,7 @@ pub(crate) fn compare_utterances(left: &Map, right: &Map, out: &mut Vec<Change>)
         group(array(left, "sentences")),
         group(array(right, "sentences")),
     );
-    let keys: std::collections::BTreeSet<&(String, String)> = l.keys().chain(r.keys()).collect();
+    let keys: std::collections::BTreeSet<&(&str, &str)> = l.keys().chain(r.keys()).collect();
     for key in keys {
         let (before, after) = (
             l.get(key).map_or(&[][..], Vec::as_slice),
@@ -26,8 +26,8 @@ pub(crate) fn compare_utterances(left: &Map, right: &Map, out: &mut Vec<Change>)
             continue;
         }
         let (before_texts, after_texts) = (texts(before), texts(after));
-        let mut change = Change::new(Component::Utterances, Action::Changed, key.0.clone());
-        change.language = Some(key.1.clone());
+        let mut change = Change::new(Component::Utterances, Action::Changed, key.0);
+        change.language = Some(key.1.to_owned());
         change.added = minus(&after_texts, &before_texts);
         change.removed = minus(&before_texts, &after_texts);
         if change.added.is_empty() && change.removed.is_empty() {
@@ -44,10 +44,7 @@ fn group(sentences: &[Value]) -> Groups<'_> {
             .or_else(|| text(sentence, "taskId"))
             .unwrap_or("(no intent)");
         let language = text(sentence, "language").unwrap_or("");
-        groups
-            .entry((intent.to_owned(), language.to_owned()))
-            .or_default()
-            .push(sentence);
+        groups.entry((intent, language)).or_default().push(sentence);
     }
     groups
 }
@@ -76,7 +73,7 @@ fn minus(from: &[String], take: &[String]) -> Vec<String> {
 
 /// Compares `patterns`, per intent.
 pub(crate) fn compare_patterns(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let name = |v: &Value| text(v, "refId").map(str::to_owned);
+    let name: fn(&Value) -> Option<&str> = |v| text(v, "refId");
     let (l, r) = (
         keyed(array(left, "patterns"), name),
         keyed(array(right, "patterns"), name),
