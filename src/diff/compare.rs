@@ -13,11 +13,17 @@ pub fn compare(left: &NormalisedBot, right: &NormalisedBot) -> BotDiff {
     // Collections whose element hashes agree need no walk: on large bots most do.
     let changed = |names: &[&str]| names.iter().any(|name| !left.same_collection(right, name));
     let mut changes = Vec::new();
-    if changed(&["dialogs", "dialogComponents"]) {
-        dialogs::compare(l, r, &mut changes);
+    let mut node_changes = dialogs::NodeChanges::new();
+    if changed(&["dialogComponents"]) {
+        node_changes = dialogs::compare_components(l, r, &mut changes);
+    }
+    if changed(&["dialogs"]) || !node_changes.is_empty() {
+        dialogs::compare_dialogs(l, r, node_changes, &mut changes);
     }
     if changed(&["sentences"]) {
-        language::compare_utterances(l, r, &mut changes);
+        // Utterances are compared as multisets: identical ones on both sides cancel out.
+        let (before, after) = left.unmatched_elements(right, "sentences");
+        language::compare_utterances(&before, &after, &mut changes);
     }
     if changed(&["patterns"]) {
         language::compare_patterns(l, r, &mut changes);

@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use super::DiffError;
-use super::canonical::{HashWriter, sha256};
-use super::order::ElementHashes;
+use super::canonical::{Hash, HashWriter, sha256};
+use super::order::{ElementHashes, unmatched};
 use super::parse::parse;
 use super::pointer;
 use super::tree::{Map, Value};
@@ -61,6 +61,26 @@ impl NormalisedBot {
     /// sides (by their content hashes); a collection neither side has is the same.
     pub(crate) fn same_collection(&self, other: &NormalisedBot, name: &str) -> bool {
         self.element_hashes.get(name) == other.element_hashes.get(name)
+    }
+
+    /// The elements of a sorted top-level collection without an identical
+    /// counterpart on the other side: `(only in self, only in other)`.
+    pub(crate) fn unmatched_elements<'a>(
+        &'a self,
+        other: &'a NormalisedBot,
+        name: &str,
+    ) -> (Vec<&'a Value>, Vec<&'a Value>) {
+        let (mine, theirs) = (self.collection(name), other.collection(name));
+        (unmatched(mine, theirs.1), unmatched(theirs, mine.1))
+    }
+
+    /// A sorted top-level collection's elements and their hashes (none when it is absent).
+    fn collection(&self, name: &str) -> (&[Value], &[Hash]) {
+        let items = self.definition.get(name).and_then(Value::as_array);
+        match (items, self.element_hashes.get(name)) {
+            (Some(items), Some(hashes)) if items.len() == hashes.len() => (items, hashes),
+            _ => (&[], &[]),
+        }
     }
 
     /// A top-level member of the definition: a sorted collection as the

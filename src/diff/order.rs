@@ -8,6 +8,8 @@
 //! cheap, and the hashes are kept so that the digest takes them instead of
 //! writing the elements a second time.
 
+use std::collections::HashMap;
+
 use super::canonical::{Hash, HashWriter};
 use super::tree::Value;
 
@@ -28,6 +30,31 @@ impl ElementHashes {
             .find(|(name, _)| *name == collection)
             .map(|(_, hashes)| hashes.as_slice())
     }
+}
+
+/// The items (with their hashes) that none of `others` matches, each of
+/// `others` matching at most one item: a multiset difference by content.
+pub(crate) fn unmatched<'a>(
+    (items, hashes): (&'a [Value], &[Hash]),
+    others: &[Hash],
+) -> Vec<&'a Value> {
+    let mut available: HashMap<&Hash, usize> = HashMap::new();
+    for hash in others {
+        *available.entry(hash).or_default() += 1;
+    }
+    let mut take = |hash: &Hash| match available.get_mut(hash) {
+        Some(count) if *count > 0 => {
+            *count -= 1;
+            true
+        }
+        _ => false,
+    };
+    items
+        .iter()
+        .zip(hashes)
+        .filter(|(_, hash)| !take(hash))
+        .map(|(item, _)| item)
+        .collect()
 }
 
 /// Sorts `items` by `(identity, content)` and returns their content hashes in the new order.
@@ -106,5 +133,19 @@ mod tests {
         let mut writer = HashWriter::new();
         let recomputed: Vec<Hash> = a.iter().map(|item| writer.hash_of(item)).collect();
         assert_eq!(hashes_a, recomputed, "the hashes follow the elements");
+    }
+
+    #[test]
+    fn unmatched_is_a_multiset_difference_by_content() {
+        let items = [json!("a"), json!("a"), json!("b"), json!("c")];
+        let mut writer = HashWriter::new();
+        let hash = |value: &Value, writer: &mut HashWriter| writer.hash_of(value);
+        let hashes: Vec<Hash> = items.iter().map(|i| hash(i, &mut writer)).collect();
+        let others = [
+            hash(&json!("a"), &mut writer),
+            hash(&json!("c"), &mut writer),
+        ];
+        let left: Vec<&Value> = unmatched((&items, &hashes), &others);
+        assert_eq!(left, [&json!("a"), &json!("b")]);
     }
 }

@@ -11,19 +11,15 @@ use crate::diff::report::{Action, Change, Component};
 use crate::diff::volatile::identity;
 
 /// Node descriptions per dialog identity (`refId`).
-type NodeChanges = BTreeMap<String, Vec<String>>;
-
-/// Compares `dialogs` and `dialogComponents`.
-pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let node_changes = compare_components(left, right, out);
-    compare_dialogs(left, right, node_changes, out);
-}
+pub(crate) type NodeChanges = BTreeMap<String, Vec<String>>;
 
 fn by_identity(items: &[Value]) -> Keyed<'_> {
     keyed(items, identity)
 }
 
-fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeChanges {
+/// Compares `dialogComponents`: intents and entities are reported here, other
+/// nodes are returned for the dialogs that use them.
+pub(crate) fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeChanges {
     let l = by_identity(array(left, "dialogComponents"));
     let r = by_identity(array(right, "dialogComponents"));
     let paired = pair(&l, &r);
@@ -125,7 +121,13 @@ fn dialog_name(dialog: &Value) -> String {
     display_name(dialog, "name", &["lname", "refId"])
 }
 
-fn compare_dialogs(left: &Map, right: &Map, mut node_changes: NodeChanges, out: &mut Vec<Change>) {
+/// Compares `dialogs`, with the node changes `compare_components` found.
+pub(crate) fn compare_dialogs(
+    left: &Map,
+    right: &Map,
+    mut node_changes: NodeChanges,
+    out: &mut Vec<Change>,
+) {
     let l = by_identity(array(left, "dialogs"));
     let r = by_identity(array(right, "dialogs"));
     for (key, right_dialog) in &r {

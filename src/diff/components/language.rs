@@ -10,12 +10,10 @@ use crate::diff::report::{Action, Change, Component};
 /// `(intent, language)` → that intent's utterances in that language.
 type Groups<'a> = BTreeMap<(&'a str, &'a str), Vec<&'a Value>>;
 
-/// Compares `sentences`: utterances added and removed per intent and language.
-pub(crate) fn compare_utterances(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let (l, r) = (
-        group(array(left, "sentences")),
-        group(array(right, "sentences")),
-    );
+/// Compares `sentences` (all of them, or only those without an identical
+/// counterpart on the other side): utterances added and removed per intent and language.
+pub(crate) fn compare_utterances(left: &[&Value], right: &[&Value], out: &mut Vec<Change>) {
+    let (l, r) = (group(left), group(right));
     let keys: std::collections::BTreeSet<&(&str, &str)> = l.keys().chain(r.keys()).collect();
     for key in keys {
         let (before, after) = (
@@ -37,9 +35,9 @@ pub(crate) fn compare_utterances(left: &Map, right: &Map, out: &mut Vec<Change>)
     }
 }
 
-fn group(sentences: &[Value]) -> Groups<'_> {
+fn group<'a>(sentences: &[&'a Value]) -> Groups<'a> {
     let mut groups = Groups::new();
-    for sentence in sentences {
+    for &sentence in sentences {
         let intent = text(sentence, "taskName")
             .or_else(|| text(sentence, "taskId"))
             .unwrap_or("(no intent)");
