@@ -23,7 +23,7 @@ pub fn compare(left: &NormalisedBot, right: &NormalisedBot) -> BotDiff {
     if changed(&["sentences"]) {
         // Utterances are compared as multisets: identical ones on both sides cancel out.
         let (before, after) = left.unmatched_elements(right, "sentences");
-        language::compare_utterances(&before, &after, &mut changes);
+        language::compare_utterances((l, &before), (r, &after), &mut changes);
     }
     if changed(&["patterns"]) {
         language::compare_patterns(l, r, &mut changes);

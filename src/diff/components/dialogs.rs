@@ -107,7 +107,8 @@ fn dialogs_using_components(definition: &Map) -> BTreeMap<&str, Vec<&str>> {
     users
 }
 
-fn component_name(component: &Value) -> String {
+/// A component's name: its English intent name, its name, or its label.
+pub(crate) fn component_name(component: &Value) -> String {
     let intent = component
         .get("localeData")
         .and_then(|l| l.get("en"))
