@@ -67,7 +67,7 @@ impl HashWriter {
             Value::Number(number) => {
                 write!(self.buffer, "{number}").expect("writing into memory cannot fail")
             }
-            Value::String(text) => write_string(&mut self.buffer, text),
+            Value::String(text) => write_string(&mut self.buffer, text.as_bytes()),
             Value::Array(items) => {
                 self.buffer.push(b'[');
                 for (index, item) in items.iter().enumerate() {
@@ -91,7 +91,7 @@ impl HashWriter {
             if index > 0 {
                 self.buffer.push(b',');
             }
-            write_string(&mut self.buffer, key);
+            write_string(&mut self.buffer, key.as_bytes());
             self.buffer.push(b':');
             member(self, key, value);
         }
@@ -121,11 +121,10 @@ impl HashWriter {
     }
 }
 
-/// A JSON string, escaped exactly as serde_json escapes it.
-fn write_string(out: &mut Vec<u8>, text: &str) {
+/// A JSON string (UTF-8 bytes), escaped exactly as serde_json escapes it.
+fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    let bytes = text.as_bytes();
     let mut plain_from = 0;
     for (at, &byte) in bytes.iter().enumerate() {
         let short: &[u8] = match byte {

@@ -15,6 +15,7 @@ mod order;
 mod parse;
 mod pointer;
 mod report;
+mod text;
 mod tree;
 mod volatile;
 

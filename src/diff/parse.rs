@@ -16,7 +16,7 @@ use percent_encoding::percent_decode_str;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
-use super::tree::{Key, Map, Value};
+use super::tree::{Key, Map, Text, Value};
 
 /// Largest integer an `f64` holds exactly; integral floats below it are written as integers.
 const MAX_EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
@@ -133,12 +133,12 @@ impl Visitor<'_> for KeySeed<'_> {
 
 /// Decodes a percent-encoded text; texts that are not valid percent-encoded
 /// UTF-8 keep their literal meaning. Texts without `%` are copied as they are.
-fn decode_percent(text: &str) -> Box<str> {
+fn decode_percent(text: &str) -> Text {
     if !text.as_bytes().contains(&b'%') {
         return text.into();
     }
     match percent_decode_str(text).decode_utf8() {
-        Ok(Cow::Owned(decoded)) => decoded.into_boxed_str(),
+        Ok(Cow::Owned(decoded)) => decoded.into(),
         _ => text.into(),
     }
 }

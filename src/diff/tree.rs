@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use serde_json::Number;
 
+pub(crate) use super::text::Text;
+
 /// An object key, shared by every object of a document that uses it.
 pub(crate) type Key = Arc<str>;
 
@@ -24,7 +26,7 @@ pub(crate) enum Value {
     Null,
     Bool(bool),
     Number(Number),
-    String(Box<str>),
+    String(Text),
     Array(Vec<Value>),
     Object(Map),
 }
@@ -116,7 +118,7 @@ impl Value {
 
     pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
-            Value::String(text) => Some(text),
+            Value::String(text) => Some(text.as_str()),
             _ => None,
         }
     }
