@@ -30,23 +30,63 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(value)
 }
 
+/// Slots of the recent-keys cache.
+const RECENT_KEYS: usize = 1024;
+
 /// What the parser shares across the recursion.
-#[derive(Default)]
 struct ParseState {
+    /// Every distinct key so far.
     keys: HashSet<Key>,
+    /// A direct-mapped cache in front of `keys`: a hit costs a short
+    /// comparison instead of hashing the key (the same few hundred keys
+    /// repeat millions of times); a miss or a collision falls through.
+    recent: Vec<Option<Key>>,
     members: Vec<(Key, Value)>,
     items: Vec<Value>,
 }
 
+impl Default for ParseState {
+    fn default() -> Self {
+        ParseState {
+            keys: HashSet::new(),
+            recent: vec![None; RECENT_KEYS],
+            members: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+}
+
 impl ParseState {
     fn key(&mut self, text: &str) -> Key {
-        if let Some(key) = self.keys.get(text) {
+        let slot = recent_slot(text.as_bytes());
+        if let Some(key) = &self.recent[slot]
+            && **key == *text
+        {
             return Key::clone(key);
         }
-        let key = Key::from(text);
-        self.keys.insert(Key::clone(&key));
+        let key = match self.keys.get(text) {
+            Some(key) => Key::clone(key),
+            None => {
+                let key = Key::from(text);
+                self.keys.insert(Key::clone(&key));
+                key
+            }
+        };
+        self.recent[slot] = Some(Key::clone(&key));
         key
     }
+}
+
+/// A cheap slot for a key: its length and a few of its bytes.
+fn recent_slot(bytes: &[u8]) -> usize {
+    let at = |i: usize| bytes.get(i).map_or(0, |b| usize::from(*b));
+    let len = bytes.len();
+    let mixed = len
+        .wrapping_mul(0x9E37)
+        .wrapping_add(at(0).wrapping_mul(31))
+        .wrapping_add(at(len / 2).wrapping_mul(131))
+        .wrapping_add(at(len.wrapping_sub(1)).wrapping_mul(7));
+    mixed % RECENT_KEYS
 }
 
 struct ValueSeed<'s>(&'s mut ParseState);
@@ -174,6 +214,20 @@ mod tests {
         assert!(
             std::ptr::eq(outer, inner),
             "one allocation per distinct key"
+        );
+    }
+
+    #[test]
+    fn keys_that_share_a_cache_slot_stay_apart() {
+        assert_eq!(recent_slot(b"axyb"), recent_slot(b"azyb"));
+        let value = parse(br#"[{"axyb": 1, "azyb": 2}, {"azyb": 3}, {"axyb": 4}]"#).unwrap();
+        let keys = |i: usize| {
+            let item = &value.as_array().unwrap()[i];
+            item.as_object().unwrap().keys().collect::<Vec<_>>()
+        };
+        assert_eq!(
+            (keys(0), keys(1), keys(2)),
+            (vec!["axyb", "azyb"], vec!["azyb"], vec!["axyb"])
         );
     }
 
