@@ -1,187 +1,213 @@
-//! Canonical leaves, a total order on JSON values, and the streaming hash of
-//! canonical JSON.
+//! Canonical JSON, written straight into sha256.
 //!
-//! Canonical JSON here is serde_json's compact output of a `Value` whose maps
-//! are sorted (serde_json's default `Map` is a `BTreeMap`; the crate does not
-//! enable `preserve_order`, which a unit test guards).
+//! Canonical JSON is the compact JSON of a parsed tree: members in key order
+//! (the tree keeps them sorted), strings escaped as serde_json escapes them,
+//! numbers as serde_json writes them. The writer is hand-written and feeds the
+//! hash in 64 KiB chunks: the document is never materialised whole, and no
+//! serializer sits between the tree and the hash.
 
-use std::cmp::Ordering;
-use std::io::{self, BufWriter, Write};
+use std::io::Write as _;
 
-use percent_encoding::percent_decode_str;
-use serde_json::Number;
-
-use super::tree::Value;
 use sha2::{Digest as _, Sha256};
 
-/// Largest integer an `f64` holds exactly; integral floats below it are written as integers.
-const MAX_EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
+use super::tree::{Map, Value};
 
-/// Rewrites leaves so equal meaning means equal bytes: percent-encoded texts
-/// are decoded (the platform encodes message texts, people write them plain),
-/// and integral floats (`2.0`) become integers (`2`).
-pub(crate) fn canonicalise_leaves(value: &mut Value) {
-    match value {
-        Value::String(text) => decode_percent(text),
-        Value::Number(number) => canonical_number(number),
-        Value::Array(items) => items.iter_mut().for_each(canonicalise_leaves),
-        Value::Object(map) => map.values_mut().for_each(canonicalise_leaves),
-        Value::Null | Value::Bool(_) => {}
-    }
+/// A sha256 hash.
+pub(crate) type Hash = [u8; 32];
+
+/// Bytes buffered before they are fed to sha256.
+const CHUNK: usize = 64 * 1024;
+
+/// Hashes canonical JSON and raw sections as they are written.
+pub(crate) struct HashWriter {
+    buffer: Vec<u8>,
+    sha: Sha256,
 }
 
-fn decode_percent(text: &mut Box<str>) {
-    if !text.as_bytes().contains(&b'%') {
-        return;
+impl HashWriter {
+    pub(crate) fn new() -> Self {
+        HashWriter {
+            buffer: Vec::new(),
+            sha: Sha256::new(),
+        }
     }
-    // Texts that are not valid percent-encoded UTF-8 keep their literal meaning.
-    if let Ok(std::borrow::Cow::Owned(decoded)) = percent_decode_str(text).decode_utf8() {
-        *text = decoded.into_boxed_str();
-    }
-}
 
-fn canonical_number(number: &mut Number) {
-    if let Some(float) = number.as_f64().filter(|_| number.is_f64())
-        && float.fract() == 0.0
-        && float.abs() < MAX_EXACT_FLOAT_INT
-    {
-        *number = Number::from(float as i64);
+    /// Feeds raw bytes.
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+        self.spill();
     }
-}
 
-/// A total order on values that agrees with canonical equality, used to sort
-/// order-insensitive collections deterministically.
-pub(crate) fn cmp_value(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => cmp_number(x, y),
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Array(x), Value::Array(y)) => x
+    /// Feeds a labelled, length-prefixed section, so that sections cannot run into each other.
+    pub(crate) fn section(&mut self, label: &str, bytes: &[u8]) {
+        self.bytes(label.as_bytes());
+        self.bytes(&(bytes.len() as u64).to_be_bytes());
+        self.bytes(bytes);
+    }
+
+    /// Feeds a list of hashes in place of a JSON value: `#`, the count, the
+    /// hashes. `#` cannot start JSON and the count fixes the length, so the
+    /// stream stays unambiguous.
+    pub(crate) fn hashes(&mut self, hashes: &[Hash]) {
+        self.buffer.push(b'#');
+        self.buffer
+            .extend_from_slice(&(hashes.len() as u64).to_be_bytes());
+        hashes
             .iter()
-            .zip(y)
-            .map(|(p, q)| cmp_value(p, q))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| x.len().cmp(&y.len())),
-        (Value::Object(x), Value::Object(y)) => x
-            .iter()
-            .zip(y.iter())
-            .map(|((kp, vp), (kq, vq))| kp.cmp(kq).then_with(|| cmp_value(vp, vq)))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| x.len().cmp(&y.len())),
-        _ => rank(a).cmp(&rank(b)),
+            .for_each(|hash| self.buffer.extend_from_slice(hash));
+        self.spill();
     }
-}
 
-fn rank(value: &Value) -> u8 {
-    match value {
-        Value::Null => 0,
-        Value::Bool(_) => 1,
-        Value::Number(_) => 2,
-        Value::String(_) => 3,
-        Value::Array(_) => 4,
-        Value::Object(_) => 5,
+    /// Feeds a value's canonical JSON.
+    pub(crate) fn value(&mut self, value: &Value) {
+        match value {
+            Value::Null => self.buffer.extend_from_slice(b"null"),
+            Value::Bool(true) => self.buffer.extend_from_slice(b"true"),
+            Value::Bool(false) => self.buffer.extend_from_slice(b"false"),
+            Value::Number(number) => {
+                write!(self.buffer, "{number}").expect("writing into memory cannot fail")
+            }
+            Value::String(text) => write_string(&mut self.buffer, text.as_bytes()),
+            Value::Array(items) => {
+                self.buffer.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        self.buffer.push(b',');
+                    }
+                    self.value(item);
+                }
+                self.buffer.push(b']');
+            }
+            Value::Object(map) => self.object(map, |writer, _, value| writer.value(value)),
+        }
+        self.spill();
     }
-}
 
-fn cmp_number(x: &Number, y: &Number) -> Ordering {
-    let as_int = |n: &Number| {
-        n.as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from))
-    };
-    match (as_int(x), as_int(y)) {
-        (Some(p), Some(q)) => p.cmp(&q),
-        _ => {
-            let float = |n: &Number| n.as_f64().unwrap_or(f64::NAN);
-            float(x)
-                .total_cmp(&float(y))
-                .then_with(|| x.to_string().cmp(&y.to_string()))
+    /// Feeds an object's canonical JSON, each member's value written by
+    /// `member` (so a caller can feed some members in another form).
+    pub(crate) fn object(&mut self, map: &Map, mut member: impl FnMut(&mut Self, &str, &Value)) {
+        self.buffer.push(b'{');
+        for (index, (key, value)) in map.iter().enumerate() {
+            if index > 0 {
+                self.buffer.push(b',');
+            }
+            write_string(&mut self.buffer, key.as_bytes());
+            self.buffer.push(b':');
+            member(self, key, value);
+        }
+        self.buffer.push(b'}');
+        self.spill();
+    }
+
+    /// The hash of everything written so far; the writer starts afresh
+    /// (keeping its buffer, so hashing many small values allocates once).
+    pub(crate) fn finish_reset(&mut self) -> Hash {
+        self.sha.update(&self.buffer);
+        self.buffer.clear();
+        self.sha.finalize_reset().into()
+    }
+
+    /// The hash of one value's canonical JSON.
+    pub(crate) fn hash_of(&mut self, value: &Value) -> Hash {
+        self.value(value);
+        self.finish_reset()
+    }
+
+    fn spill(&mut self) {
+        if self.buffer.len() >= CHUNK {
+            self.sha.update(&self.buffer);
+            self.buffer.clear();
         }
     }
 }
 
-/// sha256 over everything written to it.
-pub(crate) struct Hasher(Sha256);
-
-impl Hasher {
-    pub(crate) fn new() -> Self {
-        Hasher(Sha256::new())
+/// A JSON string (UTF-8 bytes), escaped exactly as serde_json escapes it.
+fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    // Most texts need no escape; this test has no early exit, so it vectorises.
+    let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    if !bytes.iter().fold(false, |any, &b| any | needs_escape(b)) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
     }
-
-    /// Feeds a labelled section, so that sections cannot run into each other.
-    pub(crate) fn section(&mut self, label: &str, bytes: &[u8]) {
-        self.0.update(label.as_bytes());
-        self.0.update((bytes.len() as u64).to_be_bytes());
-        self.0.update(bytes);
+    let mut plain_from = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let short: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0xf)],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[plain_from..at]);
+        out.extend_from_slice(short);
+        plain_from = at + 1;
     }
-
-    /// Feeds a value's canonical JSON, streamed through a buffer (never materialised whole).
-    pub(crate) fn json(&mut self, label: &str, value: &impl serde::Serialize) {
-        self.0.update(label.as_bytes());
-        let mut writer = BufWriter::with_capacity(64 * 1024, &mut *self);
-        serde_json::to_writer(&mut writer, value).expect("writing JSON into a hash cannot fail");
-        writer.flush().expect("writing into a hash cannot fail");
-    }
-
-    pub(crate) fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
-    }
-}
-
-impl Write for Hasher {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    out.extend_from_slice(&bytes[plain_from..]);
+    out.push(b'"');
 }
 
 /// The sha256 of some bytes (icon, functions).
-pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(bytes: &[u8]) -> Hash {
     Sha256::digest(bytes).into()
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::diff::tree::json;
+    use crate::diff::parse::parse;
 
     use super::*;
 
-    #[test]
-    fn maps_serialise_with_sorted_keys() {
-        let value: Value = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap();
-        assert_eq!(serde_json::to_string(&value).unwrap(), r#"{"a":2,"b":1}"#);
+    /// What the writer feeds the hash for one value.
+    fn canonical(text: &str) -> Vec<u8> {
+        let mut writer = HashWriter::new();
+        writer.value(&parse(text.as_bytes()).expect("valid JSON"));
+        writer.buffer
     }
 
     #[test]
-    fn leaves_decode_and_integral_floats_become_integers() {
-        let mut value =
-            json!({"t": "I%20am%20sorry%2C", "n": 2.0, "f": 2.5, "odd": "100%", "bad": "%FF"});
-        canonicalise_leaves(&mut value);
+    fn the_writer_agrees_with_serde_json_on_sorted_input() {
+        // Keys already in order, so serde_json's output does not depend on its map type.
+        let text = r#"{"a": [1, -2, 2.5, 1e300, null, true, false, {}, []],
+            "b": "quote \" backslash \\ controls \n\r\t\u0008\u000c\u0001\u001f\u007f é 😀 /",
+            "c": {"d": "", "e": [[]]}}"#;
+        let expected =
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(text).unwrap());
         assert_eq!(
-            value,
-            json!({"t": "I am sorry,", "n": 2, "f": 2.5, "odd": "100%", "bad": "%FF"})
+            String::from_utf8(canonical(text)).unwrap(),
+            expected.unwrap()
         );
     }
 
     #[test]
-    fn order_is_total_and_agrees_with_equality() {
-        let values = [
-            json!(null),
-            json!(false),
-            json!(1),
-            json!(1.5),
-            json!("a"),
-            json!([1]),
-            json!({"a": 1}),
-        ];
-        for (i, a) in values.iter().enumerate() {
-            for (j, b) in values.iter().enumerate() {
-                assert_eq!(cmp_value(a, b), i.cmp(&j), "{a:?} vs {b:?}");
-            }
-        }
+    fn members_are_written_in_key_order() {
+        assert_eq!(
+            canonical(r#"{"b":1,"a":{"d":2,"c":3}}"#),
+            br#"{"a":{"c":3,"d":2},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn hashes_do_not_depend_on_chunking_or_earlier_values() {
+        let big = parse(format!("[\"{}\"]", "x".repeat(3 * CHUNK)).as_bytes()).unwrap();
+        let mut writer = HashWriter::new();
+        writer.hash_of(&parse(b"{\"earlier\": 1}").unwrap());
+        let mut text = b"[\"".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 3 * CHUNK));
+        text.extend_from_slice(b"\"]");
+        assert_eq!(writer.hash_of(&big), sha256(&text));
     }
 }

@@ -11,8 +11,11 @@ mod canonical;
 mod compare;
 mod components;
 mod normalise;
+mod order;
+mod parse;
 mod pointer;
 mod report;
+mod text;
 mod tree;
 mod volatile;
 

@@ -3,9 +3,9 @@
 //! order carries no meaning. Exactly these are dropped or sorted; anything else
 //! is a real difference.
 
+use super::canonical::HashWriter;
+use super::order::{ElementHashes, sort_by_content, sort_by_identity};
 use super::tree::{Map, Value};
-
-use super::canonical::cmp_value;
 
 /// Top-level fields that describe the export, not the bot.
 const EXPORT_FIELDS: &[&str] = &["encryptedHash", "exportOptions", "environmentVersionInfo"];
@@ -74,42 +74,39 @@ pub(crate) fn drop_volatile(definition: &mut Map) {
     }
 }
 
-/// Sorts the order-insensitive collections by identity (`refId`, then `_id`, then content).
-pub(crate) fn sort_collections(definition: &mut Map) {
-    for name in IDENTITY_ARRAYS {
-        if let Some(Value::Array(items)) = definition.get_mut(name) {
-            sort_by_identity(items);
-        }
-    }
+/// Sorts the order-insensitive collections by identity (`refId`, then `_id`,
+/// then content) and returns the content hashes of the top-level ones.
+pub(crate) fn sort_collections(definition: &mut Map) -> ElementHashes {
+    let mut writer = HashWriter::new();
+    // FAQs first: they are part of the content of their knowledge graph.
     for task in objects_mut(definition.get_mut("knowledgeTasks")) {
         let faqs = task
             .get_mut("faqs")
             .and_then(Value::as_object_mut)
             .and_then(|f| f.get_mut("faqs"));
         if let Some(Value::Array(faqs)) = faqs {
-            sort_by_identity(faqs);
+            sort_by_identity(faqs, identity, &mut writer);
         }
     }
+    let mut hashes = ElementHashes::default();
+    for name in IDENTITY_ARRAYS {
+        if let Some(Value::Array(items)) = definition.get_mut(name) {
+            hashes.insert(name, sort_by_identity(items, identity, &mut writer));
+        }
+    }
+    hashes
 }
 
 /// Sorts `config.json`'s variables by `key`.
 pub(crate) fn sort_config(config: &mut Map) {
     if let Some(Value::Array(variables)) = config.get_mut("envVariables") {
-        variables.sort_by(|a, b| {
-            key_of(a, "key")
-                .cmp(&key_of(b, "key"))
-                .then_with(|| cmp_value(a, b))
-        });
+        sort_by_identity(variables, |v| key_of(v, "key"), &mut HashWriter::new());
     }
 }
 
 /// The identity of a collection element: `refId`, else `_id`; `None` sorts by content.
 pub(crate) fn identity(element: &Value) -> Option<&str> {
     key_of(element, "refId").or_else(|| key_of(element, "_id"))
-}
-
-fn sort_by_identity(items: &mut [Value]) {
-    items.sort_by(|a, b| identity(a).cmp(&identity(b)).then_with(|| cmp_value(a, b)));
 }
 
 fn key_of<'a>(element: &'a Value, key: &str) -> Option<&'a str> {
@@ -153,7 +150,7 @@ fn unkey_scene_components(links: Option<&mut Value>) {
         return;
     }
     let mut items: Vec<Value> = std::mem::take(map).into_values().collect();
-    items.sort_by(cmp_value);
+    sort_by_content(&mut items);
     *value = Value::Array(items);
 }
 

@@ -6,27 +6,26 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diff::tree::{Map, Value};
 
-use super::{array, differing_keys, display_name, keyed, pair, text};
+use super::{Keyed, array, differing_keys, display_name, keyed, pair, text};
 use crate::diff::report::{Action, Change, Component};
 use crate::diff::volatile::identity;
 
 /// Node descriptions per dialog identity (`refId`).
-type NodeChanges = BTreeMap<String, Vec<String>>;
+pub(crate) type NodeChanges = BTreeMap<String, Vec<String>>;
 
-/// Compares `dialogs` and `dialogComponents`.
-pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let node_changes = compare_components(left, right, out);
-    compare_dialogs(left, right, node_changes, out);
+fn by_identity(items: &[Value]) -> Keyed<'_> {
+    keyed(items, identity)
 }
 
-fn by_identity(items: &[Value]) -> BTreeMap<String, &Value> {
-    keyed(items, |v| identity(v).map(str::to_owned))
-}
-
-fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeChanges {
+/// Compares `dialogComponents`: intents and entities are reported here, other
+/// nodes are returned for the dialogs that use them.
+pub(crate) fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeChanges {
     let l = by_identity(array(left, "dialogComponents"));
     let r = by_identity(array(right, "dialogComponents"));
     let paired = pair(&l, &r);
+    if paired.is_empty() {
+        return NodeChanges::new();
+    }
     let users = [
         dialogs_using_components(left),
         dialogs_using_components(right),
@@ -36,10 +35,11 @@ fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeCha
         let kind = text(component, "type").unwrap_or("node");
         let name = component_name(component);
         let component_id = text(component, "_id").unwrap_or_default();
-        let dialogs: BTreeSet<&String> = users
+        let dialogs: BTreeSet<&str> = users
             .iter()
             .filter_map(|u| u.get(component_id))
             .flatten()
+            .copied()
             .collect();
         match kind {
             "intent" => {
@@ -60,7 +60,7 @@ fn compare_components(left: &Map, right: &Map, out: &mut Vec<Change>) -> NodeCha
                 let what = format!("node {name} ({kind}) {}", action_word(action));
                 dialogs.into_iter().for_each(|d| {
                     node_changes
-                        .entry(d.clone())
+                        .entry(d.to_owned())
                         .or_default()
                         .push(what.clone())
                 });
@@ -90,8 +90,8 @@ fn action_word(action: Action) -> &'static str {
 }
 
 /// Component `_id` → identities of the dialogs whose nodes use it.
-fn dialogs_using_components(definition: &Map) -> BTreeMap<String, Vec<String>> {
-    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+fn dialogs_using_components(definition: &Map) -> BTreeMap<&str, Vec<&str>> {
+    let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for dialog in array(definition, "dialogs") {
         let Some(dialog_id) = identity(dialog) else {
             continue;
@@ -101,16 +101,14 @@ fn dialogs_using_components(definition: &Map) -> BTreeMap<String, Vec<String>> {
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
         for component in nodes.iter().filter_map(|n| text(n, "componentId")) {
-            users
-                .entry(component.to_owned())
-                .or_default()
-                .push(dialog_id.to_owned());
+            users.entry(component).or_default().push(dialog_id);
         }
     }
     users
 }
 
-fn component_name(component: &Value) -> String {
+/// A component's name: its English intent name, its name, or its label.
+pub(crate) fn component_name(component: &Value) -> String {
     let intent = component
         .get("localeData")
         .and_then(|l| l.get("en"))
@@ -124,11 +122,17 @@ fn dialog_name(dialog: &Value) -> String {
     display_name(dialog, "name", &["lname", "refId"])
 }
 
-fn compare_dialogs(left: &Map, right: &Map, mut node_changes: NodeChanges, out: &mut Vec<Change>) {
+/// Compares `dialogs`, with the node changes `compare_components` found.
+pub(crate) fn compare_dialogs(
+    left: &Map,
+    right: &Map,
+    mut node_changes: NodeChanges,
+    out: &mut Vec<Change>,
+) {
     let l = by_identity(array(left, "dialogs"));
     let r = by_identity(array(right, "dialogs"));
     for (key, right_dialog) in &r {
-        let nodes = node_changes.remove(key).unwrap_or_default();
+        let nodes = node_changes.remove(key.as_ref()).unwrap_or_default();
         match l.get(key) {
             None => out.push(Change::new(
                 Component::Dialogs,
@@ -142,7 +146,7 @@ fn compare_dialogs(left: &Map, right: &Map, mut node_changes: NodeChanges, out: 
     }
     for (key, left_dialog) in &l {
         if !r.contains_key(key) {
-            node_changes.remove(key);
+            node_changes.remove(key.as_ref());
             out.push(Change::new(
                 Component::Dialogs,
                 Action::Removed,

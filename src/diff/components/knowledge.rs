@@ -9,10 +9,9 @@ use crate::diff::volatile::identity;
 
 /// Compares `knowledgeTasks`.
 pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let by_id = |v: &Value| identity(v).map(str::to_owned);
     let (l, r) = (
-        keyed(array(left, "knowledgeTasks"), by_id),
-        keyed(array(right, "knowledgeTasks"), by_id),
+        keyed(array(left, "knowledgeTasks"), identity),
+        keyed(array(right, "knowledgeTasks"), identity),
     );
     let paired = pair(&l, &r);
     let graph = |v: &Value| format!("graph {}", text(v, "name").unwrap_or("(unnamed)"));
@@ -61,8 +60,7 @@ fn faqs(graph: &Value) -> &[Value] {
 }
 
 fn compare_faqs(before: &Value, after: &Value, out: &mut Vec<Change>) {
-    let by_id = |v: &Value| identity(v).map(str::to_owned);
-    let (l, r) = (keyed(faqs(before), by_id), keyed(faqs(after), by_id));
+    let (l, r) = (keyed(faqs(before), identity), keyed(faqs(after), identity));
     let paired = pair(&l, &r);
     let question =
         |v: &Value| format!("FAQ \"{}\"", text(v, "question").unwrap_or("(no question)"));
@@ -85,7 +83,7 @@ fn compare_faqs(before: &Value, after: &Value, out: &mut Vec<Change>) {
 }
 
 fn compare_taxonomy(before: &Value, after: &Value, out: &mut Vec<Change>) {
-    let by_node = |v: &Value| text(v, "nodeId").map(str::to_owned);
+    let by_node: fn(&Value) -> Option<&str> = |v| text(v, "nodeId");
     let (l, r) = (
         keyed(nested(before, "taxonomy"), by_node),
         keyed(nested(after, "taxonomy"), by_node),

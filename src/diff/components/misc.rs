@@ -23,18 +23,19 @@ type Members<'a> = BTreeMap<String, &'a Value>;
 
 /// Compares `smallTalk`: groups per language.
 pub(crate) fn compare_small_talk(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let by_language = |v: &Value| text(v, "language").map(str::to_owned);
+    let by_language: fn(&Value) -> Option<&str> = |v| text(v, "language");
     let (l, r) = (
         keyed(array(left, "smallTalk"), by_language),
         keyed(array(right, "smallTalk"), by_language),
     );
-    let languages: std::collections::BTreeSet<&String> = l.keys().chain(r.keys()).collect();
+    let languages: std::collections::BTreeSet<&str> =
+        l.keys().chain(r.keys()).map(AsRef::as_ref).collect();
     for language in languages {
         let (before, after) = (l.get(language).copied(), r.get(language).copied());
         if before == after {
             continue;
         }
-        let by_name = |v: &Value| text(v, "groupName").map(str::to_owned);
+        let by_name: fn(&Value) -> Option<&str> = |v| text(v, "groupName");
         let (groups_before, groups_after) = (
             before.map_or(&[][..], |v| nested(v, "groups")),
             after.map_or(&[][..], |v| nested(v, "groups")),
@@ -46,7 +47,7 @@ pub(crate) fn compare_small_talk(left: &Map, right: &Map, out: &mut Vec<Change>)
         let found = out.len();
         let change = |v: &Value, action| {
             let name = format!("group {}", text(v, "groupName").unwrap_or("(unnamed)"));
-            Change::new(Component::SmallTalk, action, name).in_language(Some(language.clone()))
+            Change::new(Component::SmallTalk, action, name).in_language(Some(language.to_owned()))
         };
         out.extend(paired.added.iter().map(|v| change(v, Action::Added)));
         out.extend(paired.removed.iter().map(|v| change(v, Action::Removed)));
@@ -59,7 +60,7 @@ pub(crate) fn compare_small_talk(left: &Map, right: &Map, out: &mut Vec<Change>)
         if out.len() == found {
             out.push(
                 Change::new(Component::SmallTalk, Action::Changed, "settings")
-                    .in_language(Some(language.clone())),
+                    .in_language(Some(language.to_owned())),
             );
         }
     }
@@ -111,7 +112,7 @@ fn config_settings(config: &Map) -> Members<'_> {
 
 /// Compares `config.json` variables by key. Values are reported as "value", never shown.
 pub(crate) fn compare_variables(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let by_key = |v: &Value| text(v, "key").map(str::to_owned);
+    let by_key: fn(&Value) -> Option<&str> = |v| text(v, "key");
     let (l, r) = (
         keyed(array(left, "envVariables"), by_key),
         keyed(array(right, "envVariables"), by_key),

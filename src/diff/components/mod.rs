@@ -8,6 +8,7 @@ pub(crate) mod knowledge;
 pub(crate) mod language;
 pub(crate) mod misc;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::diff::tree::{Map, Value};
@@ -33,23 +34,30 @@ pub(crate) fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str)
 }
 
+/// Elements by a key borrowed from them (allocated only for missing or shared keys).
+pub(crate) type Keyed<'a> = BTreeMap<Cow<'a, str>, &'a Value>;
+
 /// Elements by a key; elements sharing a key get `#2`, `#3`, … so none is lost.
-pub(crate) fn keyed(
-    items: &[Value],
-    key: impl Fn(&Value) -> Option<String>,
-) -> BTreeMap<String, &Value> {
-    let mut map = BTreeMap::new();
+pub(crate) fn keyed(items: &[Value], key: fn(&Value) -> Option<&str>) -> Keyed<'_> {
+    let mut map = Keyed::new();
     for (index, item) in items.iter().enumerate() {
-        let base = key(item).unwrap_or_else(|| format!("#{index}"));
-        let mut name = base.clone();
-        let mut n = 1;
-        while map.contains_key(&name) {
-            n += 1;
-            name = format!("{base}#{n}");
-        }
+        let base = key(item).map_or_else(|| format!("#{index}").into(), Cow::from);
+        let name = unused_name(&map, base);
         map.insert(name, item);
     }
     map
+}
+
+/// `base`, or the first of `base#2`, `base#3`, … that is not taken yet.
+fn unused_name<'a>(map: &Keyed<'a>, base: Cow<'a, str>) -> Cow<'a, str> {
+    if !map.contains_key(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}#{n}"))
+        .find(|name| !map.contains_key(name.as_str()))
+        .map(Cow::from)
+        .expect("an unbounded range has a free suffix")
 }
 
 /// What two keyed collections have in common and not.
@@ -60,11 +68,15 @@ pub(crate) struct Paired<'a> {
     pub changed: Vec<(&'a Value, &'a Value)>,
 }
 
+impl Paired<'_> {
+    /// Whether the two collections hold the same elements.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
 /// Pairs elements by key and keeps only the differences.
-pub(crate) fn pair<'a>(
-    left: &BTreeMap<String, &'a Value>,
-    right: &BTreeMap<String, &'a Value>,
-) -> Paired<'a> {
+pub(crate) fn pair<'a>(left: &Keyed<'a>, right: &Keyed<'a>) -> Paired<'a> {
     let removed = left
         .iter()
         .filter(|(k, _)| !right.contains_key(*k))

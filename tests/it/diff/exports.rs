@@ -3,8 +3,9 @@
 
 use kore_gitops::desired::BotFiles;
 use kore_gitops::diff::{Action, Component};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::edits;
 use super::perturb::{Rng, perturb};
 use super::support::{config, definition, diff, load, with_config, with_definition};
 use crate::support::fixtures;
@@ -55,56 +56,22 @@ fn check_edit(edit: impl Fn(&mut Value) -> Option<String>) -> usize {
 
 #[test]
 fn one_changed_utterance_is_named_with_its_intent_and_language() {
-    let checked = check_edit(|d| {
-        let sentence = d["sentences"].as_array_mut()?.first_mut()?;
-        let text = format!("{} please", sentence["sentence"].as_str()?);
-        sentence["sentence"] = json!(text);
-        let (intent, language) = (
-            sentence["taskName"].as_str()?,
-            sentence["language"].as_str()?,
-        );
-        Some(format!("utterances: +1 −1 in \"{intent}\" ({language})"))
-    });
+    let checked = check_edit(edits::change_one_utterance);
     assert!(
-        checked >= 3 || fixtures::kore_exports().is_none(),
+        checked >= 5 || fixtures::kore_exports().is_none(),
         "only {checked} exports have utterances"
     );
 }
 
 #[test]
 fn one_renamed_dialog_is_named_with_both_names() {
-    let checked = check_edit(|d| {
-        let dialog = d["dialogs"].as_array_mut()?.first_mut()?;
-        let mut old = None;
-        for locale in dialog["localeData"].as_object_mut()?.values_mut() {
-            let name = locale["name"].as_str()?.to_owned();
-            locale["name"] = json!(format!("{name} Renamed"));
-            old.get_or_insert(name);
-        }
-        let english = dialog["localeData"]
-            .get("en")
-            .and_then(|en| en["name"].as_str())
-            .map(str::to_owned);
-        let old = english
-            .map(|n| n.trim_end_matches(" Renamed").to_owned())
-            .or(old)?;
-        Some(format!("dialogs: 1 renamed ({old} → {old} Renamed)"))
-    });
+    let checked = check_edit(edits::rename_one_dialog);
     assert!(checked == fixtures::EXPORTS.len() || fixtures::kore_exports().is_none());
 }
 
 #[test]
 fn one_edited_faq_answer_is_named_by_its_question() {
-    let checked = check_edit(|d| {
-        let faq = d["knowledgeTasks"].as_array_mut()?.first_mut()?["faqs"]["faqs"]
-            .as_array_mut()?
-            .first_mut()?;
-        faq["answer"][0]["text"] = json!("A new answer.");
-        Some(format!(
-            "knowledge graph: 1 changed (FAQ \"{}\": answer)",
-            faq["question"].as_str()?
-        ))
-    });
+    let checked = check_edit(edits::edit_one_faq_answer);
     assert!(
         checked >= 2 || fixtures::kore_exports().is_none(),
         "only {checked} exports have FAQs"
@@ -117,46 +84,10 @@ fn one_changed_service_url_is_named_by_its_node() {
     for (name, files) in exports() {
         let mut edited = definition(&files);
         perturb(&mut edited, &mut Rng::new(11));
-        let components = edited["dialogComponents"].as_array_mut().unwrap();
-        let Some(service) = components.iter_mut().find(|c| c["type"] == "service") else {
+        let Some(edit) = edits::change_one_service_url(&mut edited) else {
             continue;
         };
-        service["endPoint"]["host"] = json!("api.example.net");
-        let (service_name, service_id) = (
-            service["name"].as_str().unwrap().to_owned(),
-            service["_id"].clone(),
-        );
-        let users = edited["dialogs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|dialog| {
-                dialog["nodes"]
-                    .as_array()
-                    .is_some_and(|nodes| nodes.iter().any(|n| n["componentId"] == service_id))
-            });
-        let diff = diff(&files, &with_definition(&files, &edited));
-        let node = format!("node {service_name} (service) changed");
-        assert_eq!(
-            diff.changes.len(),
-            users.count().max(1),
-            "{name}: {}",
-            diff.detailed()
-        );
-        for change in &diff.changes {
-            match change.component {
-                Component::Dialogs => {
-                    assert_eq!(change.aspects, std::slice::from_ref(&node), "{name}")
-                }
-                Component::DialogComponents => assert_eq!(change.aspects, ["endPoint"], "{name}"),
-                other => panic!("{name}: unexpected {other:?} in {}", diff.detailed()),
-            }
-        }
-        assert!(
-            diff.summary().contains(&service_name),
-            "{name}: {}",
-            diff.summary()
-        );
+        edit.check(&diff(&files, &with_definition(&files, &edited)), name);
         checked += 1;
     }
     assert!(
@@ -168,65 +99,27 @@ fn one_changed_service_url_is_named_by_its_node() {
 #[test]
 fn one_changed_variable_value_is_named_but_never_shown() {
     for (name, files) in exports() {
-        let with_value = |value: &str| {
-            let mut config = config(&files);
-            let variable = json!({"key": "apiToken", "value": value, "variableType": "env", "isSecured": false});
-            config
-                .as_object_mut()
-                .unwrap()
-                .entry("envVariables")
-                .or_insert(json!([]));
-            config["envVariables"]
-                .as_array_mut()
-                .unwrap()
-                .push(variable);
-            with_config(&files, &config)
-        };
-        let (before, after) = (
-            with_value("s3cr3t-before-value"),
-            with_value("s3cr3t-after-value"),
-        );
-        let diff = diff(&before, &after);
-        assert_eq!(
-            diff.summary(),
-            "variables: 1 changed (apiToken: value)",
-            "{name}"
-        );
-        let everything = format!(
-            "{}{}{}{diff:?}",
-            diff.summary(),
-            diff.detailed(),
-            serde_json::to_string(&diff).unwrap()
-        );
-        assert!(
-            !everything.contains("s3cr3t"),
-            "{name}: a value was printed: {everything}"
-        );
+        let mut config = config(&files);
+        edits::ensure_variable(&mut config);
+        let before = with_config(&files, &config);
+        let expected = edits::change_one_variable_value(&mut config, "s3cr3t-after-value");
+        let diff = diff(&before, &with_config(&files, &config));
+        assert_eq!(Some(diff.summary()), expected, "{name}");
+        edits::assert_not_printed(&diff, "s3cr3t", name);
     }
 }
 
 #[test]
 fn a_changed_functions_file_is_named() {
     for (name, files) in exports() {
-        let with_functions = |body: &str| {
-            let mut files = files.clone();
-            files
-                .functions
-                .insert("botFunctions.js".into(), body.as_bytes().to_vec());
-            files
-        };
-        let before = with_functions("function greet() { return 'hello'; }\n");
-        let after = with_functions("function greet() { return 'hi'; }\n");
+        let before = edits::with_functions(&files, "function greet() { return 'hello'; }\n");
+        let after = edits::with_functions(&files, "function greet() { return 'hi'; }\n");
         let diff = diff(&before, &after);
-        assert_eq!(
-            diff.summary(),
-            "functions: 1 changed (botFunctions.js)",
-            "{name}"
-        );
+        assert_eq!(diff.summary(), edits::functions_changed(), "{name}");
         assert_eq!(diff.changes[0].component, Component::Functions);
         assert_eq!(diff.changes[0].action, Action::Changed);
         let mut renamed = before.clone();
-        let body = renamed.functions.remove("botFunctions.js").unwrap();
+        let body = renamed.functions.remove(edits::FUNCTIONS_FILE).unwrap();
         renamed.functions.insert("other.js".into(), body);
         assert!(
             super::support::diff(&before, &renamed).is_empty(),

@@ -2,9 +2,11 @@
 //! `diff` and `validate` commands).
 
 mod commands;
+mod edits;
 mod exports;
 mod gitrepo;
 mod hostile;
 mod perturb;
 mod properties;
+mod roundtrip;
 mod support;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use kore_gitops::desired::{BotFiles, IgnoreRules, read_bot_folder};
-use kore_gitops::diff::{BotDiff, compare, normalise};
+use kore_gitops::diff::{BotDiff, NormalisedBot, compare, normalise};
 use serde_json::Value;
 
 /// The files of an export folder or bot folder.
@@ -48,7 +48,12 @@ pub fn diff(left: &BotFiles, right: &BotFiles) -> BotDiff {
         normalise(left, &IgnoreRules::default()).unwrap(),
         normalise(right, &IgnoreRules::default()).unwrap(),
     );
-    let diff = compare(&l, &r);
+    compare_checked(&l, &r)
+}
+
+/// Compares two normalised sides, checking that the digest and the diff agree.
+pub fn compare_checked(l: &NormalisedBot, r: &NormalisedBot) -> BotDiff {
+    let diff = compare(l, r);
     assert_eq!(
         diff.is_empty(),
         l.digest() == r.digest(),

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod client;
 pub mod fixtures;
 pub mod git;
 pub mod logs;
