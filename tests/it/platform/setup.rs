@@ -1,12 +1,8 @@
 //! A platform client wired to an in-process simulator, tuned for fast tests.
 
-use std::time::Duration;
-
 use kore_gitops::ids::BotId;
-use kore_gitops::platform::retry::RetryPolicy;
-use kore_gitops::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
+use kore_gitops::platform::{PlatformClient, PlatformConfig};
 use kore_gitops::sim::{RunningSim, SimConfig};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::support::sim::{Client, start_sim_with, write_synthetic_bot};
@@ -40,28 +36,11 @@ impl World {
 
     /// The configuration a test client starts from: short waits, quick retries.
     pub fn config(&self, app: &str) -> PlatformConfig {
-        let app = self.sim.credentials.app(app);
-        let credentials = Credentials {
-            client_id: ClientId::new(app.client_id.clone()).unwrap(),
-            client_secret: SecretString::from(app.client_secret.clone()),
-            jwe: false,
-        };
-        let mut config = PlatformConfig::new(self.sim.base_url.parse().unwrap(), credentials);
-        config.request_timeout = Duration::from_secs(5);
-        config.poll_interval = Duration::from_millis(5);
-        config.max_poll_interval = Duration::from_millis(50);
-        config.job_deadline = Duration::from_secs(5);
-        config.retry = RetryPolicy {
-            max_attempts: 5,
-            base: Duration::from_millis(10),
-            cap: Duration::from_millis(100),
-            max_retry_after: Duration::from_secs(5),
-        };
-        config
+        crate::support::client::fast_config(&self.sim, app)
     }
 
     pub fn client(&self, app: &str) -> PlatformClient {
-        PlatformClient::new(self.config(app)).unwrap()
+        crate::support::client::fast_client(&self.sim, app)
     }
 
     /// `POST /_sim{path}` with a JSON body.
