@@ -33,6 +33,18 @@ pub enum PassError {
         /// The cause.
         source: DiffError,
     },
+    /// After a successful import the in-development copy still differs from
+    /// the commit: the platform rewrote something. Nothing is trained or
+    /// published (that would publish what nobody committed).
+    #[error(
+        "after the import the in-development copy still differs from the commit ({summary}): \
+         not trained or published; if the platform rewrites these fields on import, list \
+         their JSON pointers under ignore in bot.toml"
+    )]
+    NotReproduced {
+        /// What differs.
+        summary: String,
+    },
     /// A platform call or job failed.
     #[error(transparent)]
     Platform(#[from] PlatformError),
@@ -64,6 +76,7 @@ impl PassError {
                 Retry::Transient
             }
             PassError::Definition(_)
+            | PassError::NotReproduced { .. }
             | PassError::Desired(_)
             | PassError::Identity(_)
             | PassError::Platform(_) => Retry::Permanent,

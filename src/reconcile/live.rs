@@ -22,11 +22,20 @@ pub async fn observe(
     bot: &BotId,
     ignore: &IgnoreRules,
 ) -> Result<LiveBot, PassError> {
-    let dev = platform.export(bot, ExportKind::Latest).await?;
-    let dev = normalise_blocking(dev.into(), ignore.clone(), "in-development").await?;
+    let dev = in_development(platform, bot, ignore).await?;
     let published = platform.export(bot, ExportKind::Published).await?;
     let published = normalise_blocking(published.into(), ignore.clone(), "published").await?;
     Ok(LiveBot { dev, published })
+}
+
+/// Exports and normalises the in-development copy alone.
+pub async fn in_development(
+    platform: &PlatformClient,
+    bot: &BotId,
+    ignore: &IgnoreRules,
+) -> Result<NormalisedBot, PassError> {
+    let dev = platform.export(bot, ExportKind::Latest).await?;
+    normalise_blocking(dev.into(), ignore.clone(), "in-development").await
 }
 
 /// Normalises files for the sync decision, off the runtime.

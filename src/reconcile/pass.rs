@@ -16,7 +16,7 @@ use crate::status::{BotStatus, Phase};
 use super::apply::{self, Jobs};
 use super::error::PassError;
 use super::identity::resolve;
-use super::live::{comparable, observe};
+use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
 use super::plan::{Observed, Plan, Steps, decide};
 use super::policy::{Action, Retry, error_policy};
@@ -236,7 +236,11 @@ impl Reconciler {
             Plan::ReportDrift => status.phase = Phase::Drifted,
             Plan::Apply(_) if self.dry_run => {}
             Plan::Apply(steps) => {
-                self.apply(commit, desired, &id, steps, &diff.summary(), &mut status)
+                let change = Change {
+                    wanted: &wanted,
+                    summary: &diff.summary(),
+                };
+                self.apply(commit, desired, &id, steps, change, &mut status)
                     .await?
             }
         }
@@ -253,14 +257,15 @@ impl Reconciler {
         desired: &DesiredBot,
         id: &BotId,
         steps: Steps,
-        summary: &str,
+        change: Change<'_>,
         status: &mut BotStatus,
     ) -> Result<(), PassError> {
-        let bot = desired.name.as_str();
+        let (bot, summary) = (desired.name.as_str(), change.summary);
         let mut jobs = Jobs::new();
         if steps.import {
             self.phase(bot, Phase::Importing);
             apply::import(&self.platform, id, desired, &mut jobs).await?;
+            self.verify_import(id, desired, change.wanted).await?;
         }
         self.phase(bot, Phase::Training);
         let languages = apply::languages(desired);
@@ -283,6 +288,24 @@ impl Reconciler {
             status.summary = format!("published the imported definition: {summary}");
         }
         Ok(())
+    }
+
+    /// Never trains or publishes what the commit does not hold: the
+    /// in-development copy is exported again after the import and must be
+    /// the commit.
+    async fn verify_import(
+        &self,
+        id: &BotId,
+        desired: &DesiredBot,
+        wanted: &NormalisedBot,
+    ) -> Result<(), PassError> {
+        let imported = in_development(&self.platform, id, &desired.settings.ignore).await?;
+        if imported.digest() == wanted.digest() {
+            return Ok(());
+        }
+        Err(PassError::NotReproduced {
+            summary: compare(&imported, wanted).summary(),
+        })
     }
 
     async fn observed(
@@ -405,6 +428,14 @@ fn status(phase: Phase, summary: &str) -> BotStatus {
         error: None,
         updated: Utc::now(),
     }
+}
+
+/// What an apply brings: the commit's normalised definition and, in words,
+/// how it differs from the live bot.
+#[derive(Debug, Clone, Copy)]
+struct Change<'a> {
+    wanted: &'a NormalisedBot,
+    summary: &'a str,
 }
 
 /// The publish comment: the bot's own, or a default, naming the commit.

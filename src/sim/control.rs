@@ -28,6 +28,7 @@ pub fn routes() -> Router<Shared> {
         .route("/drop", post(drop_connections))
         .route("/job-failures", post(job_failures))
         .route("/download-fault", post(download_fault))
+        .route("/import-rewrite", post(import_rewrite))
         .route("/expire-links", post(expire_links))
         .route("/approval", post(approval))
         .route("/jobs/mode", post(job_mode))
@@ -129,6 +130,24 @@ async fn job_failures(State(shared): State<Shared>, Json(r): Json<JobFailureRequ
     lock(&shared)
         .faults
         .add_job_failure(&r.kind, r.count, message);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ImportRewriteRequest {
+    /// Top-level fields of the definition the import sets.
+    set: serde_json::Map<String, Value>,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+/// The next `count` imports set these top-level fields in the imported
+/// definition: a platform that rewrites what it imports.
+async fn import_rewrite(
+    State(shared): State<Shared>,
+    Json(r): Json<ImportRewriteRequest>,
+) -> Reply {
+    lock(&shared).faults.add_import_rewrite(r.set, r.count);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -73,6 +73,9 @@ pub struct Faults {
     drops: HashMap<String, u32>,
     jobs: HashMap<String, VecDeque<String>>,
     downloads: VecDeque<DownloadFault>,
+    /// Top-level fields the next imports set in the imported definition, as a
+    /// platform that fills in defaults on import would.
+    import_rewrites: VecDeque<serde_json::Map<String, serde_json::Value>>,
     pub log: Vec<LoggedRequest>,
     pub per_endpoint: BTreeMap<String, u64>,
     pub per_status: BTreeMap<u16, u64>,
@@ -115,9 +118,23 @@ impl Faults {
         (0..count).for_each(|_| self.downloads.push_back(fault));
     }
 
+    pub fn add_import_rewrite(
+        &mut self,
+        fields: serde_json::Map<String, serde_json::Value>,
+        count: u32,
+    ) {
+        (0..count).for_each(|_| self.import_rewrites.push_back(fields.clone()));
+    }
+
+    /// The fields the next import rewrites, if any.
+    pub fn take_import_rewrite(&mut self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.import_rewrites.pop_front()
+    }
+
     /// Forgets every scripted fault not yet spent; the request log and the
     /// counters stay.
     pub fn clear_scripted(&mut self) {
+        self.import_rewrites.clear();
         self.status.clear();
         self.latency.clear();
         self.drops.clear();

@@ -88,7 +88,13 @@ pub async fn start(
     state.settle();
     let bot = state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
     let current = bot.dev.clone();
-    let files = assemble(&state, &request, &current)?;
+    let mut files = assemble(&state, &request, &current)?;
+    if let Ok(files) = &mut files
+        && let Some(definition) = files.definition.as_object_mut()
+        && let Some(fields) = state.faults.take_import_rewrite()
+    {
+        definition.extend(fields);
+    }
     if state.is_running(JobKind::Import, &bot_id) {
         return Err(ApiError::conflict(
             "An import of this bot is already in progress",

@@ -5,8 +5,7 @@
 use kore_gitops::status::Phase;
 use serde_json::json;
 
-use super::world::World;
-use super::world::{count as n, counters};
+use super::world::{World, count as n, counters};
 
 fn change_utterance(world: &World, text: &str) {
     world.commit_definition("travel-desk", "change one utterance", |d| {
@@ -180,4 +179,43 @@ async fn approval_mode_is_reported_and_not_published_again() {
     }
     assert_eq!(n(&world.bot("travel-desk").await, "publishes"), 1);
     assert!(world.head_note().contains("phase = \"AwaitingApproval\""));
+}
+
+#[tokio::test]
+async fn a_platform_that_rewrites_the_import_is_never_trained_or_published() {
+    let world = World::start().await;
+    change_utterance(&world, "an utterance the platform mangles");
+    let rewrite = json!({"set": {"addedOnImport": "a platform default"}});
+    world.fault("/import-rewrite", rewrite.clone()).await;
+    let before = world.bot("travel-desk").await;
+
+    let reports = world.sync().await;
+    let status = World::status_of(&reports, "travel-desk");
+    assert_eq!(status.phase, Phase::Failed, "{status:?}");
+    let error = status.error.as_deref().unwrap();
+    assert!(
+        error.contains("addedOnImport"),
+        "the change is named: {error}"
+    );
+    assert!(
+        error.contains("after the import") && error.contains("not trained or published"),
+        "{error}"
+    );
+    assert!(error.contains("waiting for a new commit"), "{error}");
+    let after = world.bot("travel-desk").await;
+    assert_eq!(counters(&after), (1, 0, 0), "{after}");
+    assert_eq!(after["published_digest"], before["published_digest"]);
+    assert!(world.head_note().contains("after the import"));
+
+    // The team says the field is the platform's: the copy imported before now
+    // matches the commit, so it is trained and published, not imported again.
+    let settings = world.work.join("bots/travel-desk/bot.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("ignore = [\"/addedOnImport\"]\n");
+    std::fs::write(&settings, text).unwrap();
+    world.commit_all("travel-desk: the platform owns addedOnImport");
+    let reports = world.sync().await;
+    let status = World::status_of(&reports, "travel-desk");
+    assert_eq!(status.phase, Phase::Synced, "{status:?}");
+    assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
 }
