@@ -11,7 +11,8 @@ use crate::ids::BotId;
 use crate::platform::jobs::JobPhase;
 use crate::platform::ops::import::{UtteranceMode as UtteranceFlags, UtteranceOptions};
 use crate::platform::{
-    BotCopy, FileId, FileKind, ImportOptions, ImportRequest, PlatformClient, PublishOutcome,
+    BotCopy, FileId, FileKind, ImportOptions, ImportOutcome, ImportRequest, PlatformClient,
+    PlatformError, PublishOutcome,
 };
 
 use super::error::PassError;
@@ -26,7 +27,20 @@ pub async fn import(
     desired: &DesiredBot,
     jobs: &mut Jobs,
 ) -> Result<(), PassError> {
-    let files = &desired.files;
+    let options = import_options(desired);
+    let outcome = upload_and_import(platform, bot, &desired.files, options).await?;
+    jobs.insert("import".to_owned(), outcome.request.to_string());
+    Ok(())
+}
+
+/// Uploads a bot's files (definition, `config.json`, functions) and imports
+/// them into its in-development copy: the one way kore-gitops pushes a bot.
+pub async fn upload_and_import(
+    platform: &PlatformClient,
+    bot: &BotId,
+    files: &BotFiles,
+    import_options: Option<ImportOptions>,
+) -> Result<ImportOutcome, PlatformError> {
     let json = FileKind::Json;
     let definition_name = files.definition_name.file_name();
     let definition = upload(platform, definition_name, &files.definition, json).await?;
@@ -39,11 +53,9 @@ pub async fn import(
         bot_definition: definition,
         config_info: config,
         bot_functions: functions,
-        import_options: import_options(desired),
+        import_options,
     };
-    let outcome = platform.import(bot, &request).await?;
-    jobs.insert("import".to_owned(), outcome.request.to_string());
-    Ok(())
+    platform.import(bot, &request).await
 }
 
 async fn upload(
@@ -51,10 +63,10 @@ async fn upload(
     name: &str,
     bytes: &[u8],
     kind: FileKind,
-) -> Result<FileId, PassError> {
-    Ok(platform
+) -> Result<FileId, PlatformError> {
+    platform
         .upload(name, Bytes::copy_from_slice(bytes), kind)
-        .await?)
+        .await
 }
 
 /// `None` (a full import, which replaces the whole bot) unless `bot.toml`

@@ -21,6 +21,7 @@ pub mod runner;
 pub mod snapshot;
 pub mod telemetry;
 
+pub use apply::upload_and_import;
 pub use daemon::Daemon;
 pub use error::PassError;
 pub use notes::Notes;

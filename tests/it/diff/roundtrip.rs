@@ -5,11 +5,11 @@
 //! the files, full import), export again, and check that the diff against the
 //! unchanged export says "different" and names exactly that edit.
 
-use bytes::Bytes;
 use kore_gitops::desired::{BotFiles, IgnoreRules};
 use kore_gitops::diff::{BotDiff, NormalisedBot, normalise};
 use kore_gitops::ids::BotId;
-use kore_gitops::platform::{ExportKind, FileId, FileKind, ImportRequest, PlatformClient};
+use kore_gitops::platform::{ExportKind, PlatformClient};
+use kore_gitops::reconcile::upload_and_import;
 use kore_gitops::sim::RunningSim;
 use serde_json::Value;
 
@@ -89,34 +89,9 @@ impl SeededBot {
 
     /// Pushes `files` as the daemon does: upload each file, then a full import.
     async fn push(&self, files: &BotFiles) {
-        let definition_name = files.definition_name.file_name();
-        let definition = self
-            .upload(definition_name, &files.definition, FileKind::Json)
-            .await;
-        let config = self
-            .upload("config.json", &files.config, FileKind::Json)
-            .await;
-        let mut functions = Vec::new();
-        for (name, body) in &files.functions {
-            functions.push(self.upload(name, body, FileKind::Js).await);
-        }
-        let request = ImportRequest {
-            bot_definition: definition,
-            config_info: config,
-            bot_functions: functions,
-            import_options: None,
-        };
-        self.client
-            .import(&self.id, &request)
+        upload_and_import(&self.client, &self.id, files, None)
             .await
-            .unwrap_or_else(|e| panic!("{}: import: {e}", self.name));
-    }
-
-    async fn upload(&self, name: &str, bytes: &[u8], kind: FileKind) -> FileId {
-        self.client
-            .upload(name, Bytes::copy_from_slice(bytes), kind)
-            .await
-            .unwrap_or_else(|e| panic!("{}: upload {name}: {e}", self.name))
+            .unwrap_or_else(|e| panic!("{}: upload and import: {e}", self.name));
     }
 
     /// Pushes `files`, exports, and describes the export against `before`.

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use kore_gitops::desired::BotFiles;
 use kore_gitops::platform::{ArchiveError, ExportKind, Operation, PlatformClient, PlatformError};
+use kore_gitops::reconcile::upload_and_import;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -194,30 +196,9 @@ async fn failed_jobs_are_typed_errors_with_the_platform_message() {
     };
     check(export(&client, &world).await, "export");
     let archive = client.export(&world.bot, ExportKind::Latest).await.unwrap();
-    let request = kore_gitops::platform::ImportRequest {
-        bot_definition: client
-            .upload(
-                "d.json",
-                archive.definition.into(),
-                kore_gitops::platform::FileKind::Json,
-            )
-            .await
-            .unwrap(),
-        config_info: client
-            .upload(
-                "c.json",
-                archive.config.into(),
-                kore_gitops::platform::FileKind::Json,
-            )
-            .await
-            .unwrap(),
-        bot_functions: vec![],
-        import_options: None,
-    };
-    check(
-        client.import(&world.bot, &request).await.map(|_| ()),
-        "import",
-    );
+    let files = BotFiles::from(archive);
+    let imported = upload_and_import(&client, &world.bot, &files, None).await;
+    check(imported.map(|_| ()), "import");
     check(client.train(&world.bot, "en").await.map(|_| ()), "train");
     check(client.publish(&world.bot, "c").await.map(|_| ()), "publish");
 }
@@ -274,27 +255,10 @@ async fn a_builder_app_cannot_import_and_says_so() {
     let world = World::start().await;
     let client = world.client("builder");
     let archive = client.export(&world.bot, ExportKind::Latest).await.unwrap();
-    let request = kore_gitops::platform::ImportRequest {
-        bot_definition: client
-            .upload(
-                "d.json",
-                archive.definition.into(),
-                kore_gitops::platform::FileKind::Json,
-            )
-            .await
-            .unwrap(),
-        config_info: client
-            .upload(
-                "c.json",
-                archive.config.into(),
-                kore_gitops::platform::FileKind::Json,
-            )
-            .await
-            .unwrap(),
-        bot_functions: vec![],
-        import_options: None,
-    };
-    let err = client.import(&world.bot, &request).await.unwrap_err();
+    let files = BotFiles::from(archive);
+    let err = upload_and_import(&client, &world.bot, &files, None)
+        .await
+        .unwrap_err();
     let PlatformError::Api {
         status, message, ..
     } = &err

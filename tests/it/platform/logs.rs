@@ -1,6 +1,8 @@
 //! The client's logs, captured at TRACE through a whole sync, hold no secret.
 
-use kore_gitops::platform::{ExportKind, FileKind, ImportRequest, PublishOutcome};
+use kore_gitops::desired::BotFiles;
+use kore_gitops::platform::{ExportKind, PublishOutcome};
+use kore_gitops::reconcile::upload_and_import;
 
 use super::setup::World;
 use crate::support::logs::capture;
@@ -45,19 +47,9 @@ async fn sync_once(world: &World) {
     assert!(!client.list_bots().await.unwrap().is_empty());
     let archive = client.export(&world.bot, ExportKind::Latest).await.unwrap();
     assert!(String::from_utf8_lossy(&archive.config).contains(VARIABLE_VALUE));
-    let request = ImportRequest {
-        bot_definition: client
-            .upload("d.json", archive.definition.into(), FileKind::Json)
-            .await
-            .unwrap(),
-        config_info: client
-            .upload("c.json", archive.config.into(), FileKind::Json)
-            .await
-            .unwrap(),
-        bot_functions: vec![],
-        import_options: None,
-    };
-    client.import(&world.bot, &request).await.unwrap();
+    upload_and_import(&client, &world.bot, &BotFiles::from(archive), None)
+        .await
+        .unwrap();
     client.train(&world.bot, "en").await.unwrap();
     assert_eq!(
         client.publish(&world.bot, "logged").await.unwrap(),

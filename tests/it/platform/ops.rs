@@ -1,7 +1,8 @@
 //! Every operation against the simulator over real HTTP.
 
-use bytes::Bytes;
-use kore_gitops::platform::{BotCopy, ExportKind, FileKind, ImportRequest, PublishOutcome};
+use kore_gitops::desired::BotFiles;
+use kore_gitops::platform::{BotCopy, ExportKind, PublishOutcome};
+use kore_gitops::reconcile::upload_and_import;
 use kore_gitops::sim::SimConfig;
 
 use super::setup::World;
@@ -32,21 +33,14 @@ async fn export_import_train_publish_round_trip() {
 
     let mut definition: serde_json::Value = serde_json::from_slice(&exported.definition).unwrap();
     definition["dialogs"][0]["lname"] = "renamed by the client test".into();
-    let definition = Bytes::from(serde_json::to_vec(&definition).unwrap());
-    let before = world.bot_view().await;
-    let request = ImportRequest {
-        bot_definition: client
-            .upload("botDefinition.json", definition, FileKind::Json)
-            .await
-            .unwrap(),
-        config_info: client
-            .upload("config.json", exported.config.into(), FileKind::Json)
-            .await
-            .unwrap(),
-        bot_functions: vec![],
-        import_options: None,
+    let files = BotFiles {
+        definition: serde_json::to_vec(&definition).unwrap(),
+        ..BotFiles::from(exported)
     };
-    let imported = client.import(&world.bot, &request).await.unwrap();
+    let before = world.bot_view().await;
+    let imported = upload_and_import(&client, &world.bot, &files, None)
+        .await
+        .unwrap();
     assert!(
         imported.request.as_str().starts_with("bir-"),
         "{imported:?}"
