@@ -197,7 +197,7 @@ impl Reconciler {
     async fn converge(&self, commit: CommitId, desired: &DesiredBot) -> Result<Outcome, PassError> {
         let bot = &desired.name.as_str().to_owned();
         if desired.settings.suspend {
-            let status = status(
+            let status = BotStatus::new(
                 Phase::Suspended,
                 "suspend = true in bot.toml: not reconciled",
             );
@@ -228,7 +228,7 @@ impl Reconciler {
             bot_id: Some(id.clone()),
             desired: Some(observed.desired),
             live: Some(observed.dev),
-            ..status(Phase::Synced, &diff.summary())
+            ..BotStatus::new(Phase::Synced, diff.summary())
         };
         match plan {
             Plan::Synced => status.summary = "in sync".to_owned(),
@@ -382,7 +382,7 @@ impl Reconciler {
             Action::Requeue(delay) => format!("retrying in {}s", delay.as_secs()),
             Action::AwaitChange => "waiting for a new commit".to_owned(),
         };
-        let mut status = status(Phase::Failed, &format!("failed: {next}"));
+        let mut status = BotStatus::new(Phase::Failed, format!("failed: {next}"));
         status.error = Some(format!("{error} ({next})"));
         (action, status)
     }
@@ -412,21 +412,6 @@ impl Reconciler {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-fn status(phase: Phase, summary: &str) -> BotStatus {
-    BotStatus {
-        bot_id: None,
-        phase,
-        summary: summary.to_owned(),
-        desired: None,
-        live: None,
-        jobs: Jobs::new(),
-        started: None,
-        finished: None,
-        error: None,
-        updated: Utc::now(),
     }
 }
 

@@ -86,6 +86,22 @@ pub struct BotStatus {
 }
 
 impl BotStatus {
+    /// A section with only a phase and a summary, written now.
+    pub fn new(phase: Phase, summary: impl Into<String>) -> BotStatus {
+        BotStatus {
+            bot_id: None,
+            phase,
+            summary: summary.into(),
+            desired: None,
+            live: None,
+            jobs: BTreeMap::new(),
+            started: None,
+            finished: None,
+            error: None,
+            updated: Utc::now(),
+        }
+    }
+
     /// True when `other` says the same thing, whatever the times it was
     /// written and its pass ran: a pass that finds nothing new leaves the note
     /// as it is (no new notes commit, no push), and `started`/`finished` stay

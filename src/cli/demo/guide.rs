@@ -238,19 +238,11 @@ mod tests {
 
     fn note(jobs: &[(&str, &str)]) -> BotStatus {
         BotStatus {
-            bot_id: None,
-            phase: Phase::Synced,
-            summary: String::new(),
-            desired: None,
-            live: None,
             jobs: jobs
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<BTreeMap<_, _>>(),
-            started: None,
-            finished: None,
-            error: None,
-            updated: Utc::now(),
+            ..BotStatus::new(Phase::Synced, "")
         }
     }
 

@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -9,16 +8,8 @@ use crate::support::git::{git, remote_with_clone};
 
 fn status(phase: Phase, summary: &str, at: i64) -> BotStatus {
     BotStatus {
-        bot_id: None,
-        phase,
-        summary: summary.to_owned(),
-        desired: None,
-        live: None,
-        jobs: BTreeMap::new(),
-        started: None,
-        finished: None,
-        error: None,
         updated: DateTime::<Utc>::from_timestamp(at, 0).unwrap(),
+        ..BotStatus::new(phase, summary)
     }
 }
 
