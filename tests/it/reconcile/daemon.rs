@@ -12,6 +12,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::world::{TRIGGER_TOKEN, World};
+use crate::support::git::git;
+use crate::support::logs::capture;
 
 struct Running {
     base: String,
@@ -235,16 +237,15 @@ async fn a_newer_commit_supersedes_a_failing_one_at_once() {
             serde_json::json!({"kind": "train", "count": 1}),
         )
         .await;
-    std::process::Command::new("git")
-        .current_dir(&world.work)
-        .args([
+    git(
+        &world.work,
+        &[
             "checkout",
             "HEAD~1",
             "--",
             "bots/travel-desk/botDefinition.json",
-        ])
-        .status()
-        .unwrap();
+        ],
+    );
     world.commit_definition("travel-desk", "the fix", |d| {
         d["sentences"][0]["sentence"] = "the fixed utterance".into();
     });
@@ -285,12 +286,12 @@ async fn a_newer_commit_supersedes_a_failing_one_at_once() {
 #[tokio::test]
 async fn a_broken_remote_is_retried_with_backoff_however_busy_its_refs() {
     let world = World::start().await;
-    let (buffer, guard) = crate::support::logs::capture();
+    let (buffer, guard) = capture();
     let daemon = start(&world).await;
     daemon
         .until_status("synced", |s| phase_of(s, "travel-desk") == Some("Synced"))
         .await;
-    let remote = crate::support::git::git(&world.work, &["remote", "get-url", "origin"]);
+    let remote = git(&world.work, &["remote", "get-url", "origin"]);
     let remote = std::path::PathBuf::from(remote.trim());
     // Every fetch fails, while something keeps writing under refs/ (a
     // repository being rewritten): each write fires the watch.
