@@ -20,6 +20,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest export download accepted.
 pub const DOWNLOAD_LIMIT: u64 = 128 * 1024 * 1024;
+/// The largest JSON answer accepted (a Get Bots page or a job status is a
+/// few kilobytes; export archives come through the download, not here).
+pub const ANSWER_LIMIT: u64 = 16 * 1024 * 1024;
 /// The first wait between two polls of a job's status (it doubles from there).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest wait between two polls of a job's status.
@@ -41,6 +44,7 @@ pub struct PlatformConfig {
     pub connect_timeout: Duration,
     pub download_timeout: Duration,
     pub download_limit: u64,
+    pub answer_limit: u64,
     pub archive_limits: Limits,
     pub retry: RetryPolicy,
     pub budget: Budget,
@@ -63,6 +67,7 @@ impl PlatformConfig {
             connect_timeout: CONNECT_TIMEOUT,
             download_timeout: DOWNLOAD_TIMEOUT,
             download_limit: DOWNLOAD_LIMIT,
+            answer_limit: ANSWER_LIMIT,
             archive_limits: Limits::default(),
             retry: RetryPolicy::default(),
             budget: Budget::default(),

@@ -27,6 +27,7 @@ pub enum Operation {
     TrainStatus,
     Publish,
     PublishStatus,
+    ChangeLog,
 }
 
 impl Operation {
@@ -44,6 +45,7 @@ impl Operation {
             Operation::TrainStatus => "training status",
             Operation::Publish => "publish",
             Operation::PublishStatus => "publish status",
+            Operation::ChangeLog => "change log",
         }
     }
 }
@@ -144,6 +146,30 @@ pub enum PlatformError {
     /// A token could not be minted.
     #[error("{at}: {source}")]
     Auth { at: Context, source: AuthError },
+    /// The answer was not JSON (an HTML maintenance or sign-on page, a
+    /// proxy's error page): the platform's trouble, never the commit's.
+    #[error(
+        "{at}: the platform answered {status} with {content_type} instead of JSON \
+         (it begins {preview:?}): a proxy, maintenance or sign-on page?"
+    )]
+    NotJson {
+        at: Context,
+        status: u16,
+        content_type: String,
+        preview: String,
+    },
+    /// The answer was larger than any answer of this API should be.
+    #[error("{at}: the answer is larger than the limit of {limit} bytes")]
+    AnswerTooLarge { at: Context, limit: u64 },
+    /// A call that must not be sent twice (import, training, publish) lost
+    /// its answer, and the platform does not tell yet whether it was carried
+    /// out: nothing is sent again before it does.
+    #[error("{at}: the answer was lost ({cause}) and {unknown}; looking again later")]
+    Unconfirmed {
+        at: Context,
+        cause: Box<PlatformError>,
+        unknown: &'static str,
+    },
 }
 
 /// What an operator should check for a status that means the app itself was
@@ -152,6 +178,7 @@ fn status_hint(status: u16) -> &'static str {
     match status {
         401 => " (check the API app's client id and client secret)",
         403 => " (check the API app's kind, Admin Console or App Builder, and its scopes)",
+        409 => " (a job of this bot is running: it is waited for, not a fault of the commit)",
         _ => "",
     }
 }
@@ -169,15 +196,38 @@ impl PlatformError {
         )
     }
 
+    /// Whether the platform refused because a job of the bot is running
+    /// (409): wait and look again, never the commit's fault.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, PlatformError::Api { status: 409, .. })
+    }
+
+    /// Whether the request may have been carried out although no good answer
+    /// came back: a timeout or a connection broken after sending, a gateway
+    /// fault, a page that is not the platform's JSON. A connection never made
+    /// and a rate limit (refused before any work) are not.
+    pub fn may_have_been_carried_out(&self) -> bool {
+        match self {
+            PlatformError::Transport { failure, .. } => *failure != TransportFailure::Connect,
+            PlatformError::Api { status, .. } => *status >= 500,
+            PlatformError::NotJson { .. } | PlatformError::AnswerTooLarge { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Whether the same call may succeed later: rate limits, platform faults,
-    /// lost connections, timeouts, expired links and damaged downloads. Bad
-    /// requests, refused credentials, unknown bots, conflicts and failed jobs are
+    /// lost connections, timeouts, expired links, damaged downloads, answers
+    /// that are not the platform's, and jobs of the bot already running (409).
+    /// Bad requests, refused credentials, unknown bots and failed jobs are
     /// not: they need a change first.
     pub fn is_retryable(&self) -> bool {
         match self {
-            PlatformError::Api { status, .. } => *status == 429 || *status >= 500,
+            PlatformError::Api { status, .. } => *status == 409 || *status == 429 || *status >= 500,
             PlatformError::Transport { .. }
             | PlatformError::JobTimedOut { .. }
+            | PlatformError::NotJson { .. }
+            | PlatformError::AnswerTooLarge { .. }
+            | PlatformError::Unconfirmed { .. }
             | PlatformError::LinkExpired { .. } => true,
             PlatformError::Archive { source, .. } => source.is_retryable(),
             PlatformError::JobFailed { .. }
@@ -198,6 +248,9 @@ impl PlatformError {
             | PlatformError::LinkExpired { at, .. }
             | PlatformError::DownloadTooLarge { at, .. }
             | PlatformError::UnexpectedResponse { at, .. }
+            | PlatformError::NotJson { at, .. }
+            | PlatformError::AnswerTooLarge { at, .. }
+            | PlatformError::Unconfirmed { at, .. }
             | PlatformError::Auth { at, .. } => at,
         }
     }

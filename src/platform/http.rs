@@ -46,6 +46,10 @@ pub(crate) struct Call {
     pub headers: Vec<(&'static str, String)>,
     pub body: Body,
     pub pace: PaceKey,
+    /// Not to be sent twice (import, training, publish): an attempt that may
+    /// have been carried out is never repeated here; the operation checks
+    /// first whether it took effect.
+    pub once: bool,
 }
 
 impl Call {
@@ -58,7 +62,13 @@ impl Call {
             headers: Vec::new(),
             body: Body::Empty,
             pace,
+            once: false,
         }
+    }
+
+    /// The same call, marked as not to be sent twice.
+    pub fn once(self) -> Self {
+        Call { once: true, ..self }
     }
 }
 
@@ -77,6 +87,7 @@ pub(crate) struct Http {
     pacer: Pacer,
     pub retry: RetryPolicy,
     request_timeout: Duration,
+    answer_limit: u64,
     observer: Option<Arc<dyn CallObserver>>,
 }
 
@@ -93,6 +104,7 @@ impl Http {
             pacer: Pacer::new(config.budget),
             retry: config.retry,
             request_timeout: config.request_timeout,
+            answer_limit: config.answer_limit,
             observer: config.observer.clone(),
         })
     }
@@ -119,6 +131,11 @@ impl Http {
             let (error, wait_hint) = match self.attempt(call, attempt).await {
                 Ok(body) => return Ok(body),
                 Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Transient(error, _))
+                    if call.once && error.may_have_been_carried_out() =>
+                {
+                    return Err(error);
+                }
                 Err(Failure::Transient(error, hint)) => (error, hint),
             };
             let Some(wait) = self
@@ -162,7 +179,7 @@ impl Http {
         }
         request = attach_body(request, &call.body);
         let started = Instant::now();
-        let outcome = read_answer(&call.at, request.send().await).await;
+        let outcome = read_answer(&call.at, request.send().await, self.answer_limit).await;
         let status = log_call(call, attempt, started, &outcome);
         if let Some(observer) = &self.observer {
             observer.call(call.at.op, (status != 0).then_some(status));
@@ -208,18 +225,28 @@ impl Answer {
     }
 }
 
-/// Reads a whole answer and classifies it.
-async fn read_answer(at: &Context, sent: Result<Response, reqwest::Error>) -> Answer {
+/// Reads a whole answer (at most `limit` bytes) and classifies it.
+async fn read_answer(at: &Context, sent: Result<Response, reqwest::Error>, limit: u64) -> Answer {
     let response = match sent {
         Ok(response) => response,
         Err(error) => return Answer::Unanswered(transport(at, &error)),
     };
     let status = response.status();
     let wait_hint = retry_after(response.headers());
-    let body = match response.bytes().await {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no content type")
+        .to_owned();
+    let body = match read_capped(at, response, limit).await {
         Ok(body) => body,
-        Err(error) => return Answer::Failed(status, transport(at, &error)),
+        Err(failure) => return Answer::Failed(status, failure),
     };
+    if !looks_like_json(&body) && (status.is_success() || !body.trim_ascii().is_empty()) {
+        let error = not_json(at, status, content_type, &body);
+        return Answer::Failed(status, Failure::Transient(error, wait_hint));
+    }
     if status.is_success() {
         return Answer::Body(status, body);
     }
@@ -234,6 +261,59 @@ async fn read_answer(at: &Context, sent: Result<Response, reqwest::Error>) -> An
         Failure::Final(error)
     };
     Answer::Failed(status, failure)
+}
+
+/// The body, refused past `limit` bytes (announced or streamed): a platform
+/// answer is never allowed to take the daemon's memory.
+async fn read_capped(at: &Context, mut response: Response, limit: u64) -> Result<Bytes, Failure> {
+    let too_large = || {
+        Failure::Final(PlatformError::AnswerTooLarge {
+            at: at.clone(),
+            limit,
+        })
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(at, &e))? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Whether a body can be the platform's JSON: every answer of the API is an
+/// object or an array.
+fn looks_like_json(body: &[u8]) -> bool {
+    matches!(body.trim_ascii_start().first(), Some(b'{' | b'['))
+}
+
+/// How many characters of a foreign page a message quotes.
+const PREVIEW_CHARS: usize = 60;
+
+fn not_json(at: &Context, status: StatusCode, content_type: String, body: &[u8]) -> PlatformError {
+    let text = String::from_utf8_lossy(body);
+    let preview: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(PREVIEW_CHARS)
+        .collect();
+    PlatformError::NotJson {
+        at: at.clone(),
+        status: status.as_u16(),
+        content_type,
+        preview: if preview.trim().is_empty() {
+            "(an empty body)".to_owned()
+        } else {
+            preview
+        },
+    }
 }
 
 /// Logs one attempt; returns its HTTP status (0: no answer).

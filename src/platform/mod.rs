@@ -28,6 +28,7 @@ pub use error::{Context, Operation, PlatformError, TransportFailure};
 pub use http::AUTH_HEADER;
 pub use observer::CallObserver;
 pub use ops::bots::BotSummary;
+pub use ops::changelog::{ChangeLogEntry, ChangeMark};
 pub use ops::export::ExportKind;
 pub use ops::import::{ImportOptions, ImportOutcome, ImportRequest, ImportRequestId, StatusLog};
 pub use ops::publish::{PublishOutcome, PublishStatus};

@@ -11,8 +11,8 @@ use crate::ids::BotId;
 use crate::platform::jobs::JobPhase;
 use crate::platform::ops::import::{UtteranceMode as UtteranceFlags, UtteranceOptions};
 use crate::platform::{
-    BotCopy, FileId, FileKind, ImportOptions, ImportOutcome, ImportRequest, PlatformClient,
-    PlatformError, PublishOutcome,
+    BotCopy, ChangeMark, FileId, FileKind, ImportOptions, ImportOutcome, ImportRequest,
+    ImportRequestId, PlatformClient, PlatformError, PublishOutcome,
 };
 
 use super::error::PassError;
@@ -20,17 +20,38 @@ use super::error::PassError;
 /// Platform job ids of an apply, by step, for the note.
 pub type Jobs = BTreeMap<String, String>;
 
-/// Uploads the commit's files and imports them into the in-development copy.
+/// Where an import starts from: the change log's mark before it, and whether
+/// that mark is the one of an earlier import whose answer was lost.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportBasis<'a> {
+    pub mark: Option<&'a ChangeMark>,
+    pub after_lost_answer: bool,
+}
+
+/// Uploads the commit's files and imports them into the in-development copy;
+/// the import's request id. After a lost answer, an import that completed
+/// since is followed instead of sending another one.
 pub async fn import(
     platform: &PlatformClient,
     bot: &BotId,
     desired: &DesiredBot,
+    basis: ImportBasis<'_>,
     jobs: &mut Jobs,
-) -> Result<(), PassError> {
-    let options = import_options(desired);
-    let outcome = upload_and_import(platform, bot, &desired.files, options).await?;
+) -> Result<ImportRequestId, PassError> {
+    let earlier = match basis.after_lost_answer {
+        true => platform.import_since(bot, basis.mark).await?,
+        false => None,
+    };
+    let outcome = match earlier {
+        Some(request) => platform.wait_for_import(bot, &request).await?,
+        None => {
+            let options = import_options(desired);
+            let files = &desired.files;
+            upload_and_import_once(platform, bot, files, options, basis.mark).await?
+        }
+    };
     jobs.insert("import".to_owned(), outcome.request.to_string());
-    Ok(())
+    Ok(outcome.request)
 }
 
 /// Uploads a bot's files (definition, `config.json`, functions) and imports
@@ -40,6 +61,18 @@ pub async fn upload_and_import(
     bot: &BotId,
     files: &BotFiles,
     import_options: Option<ImportOptions>,
+) -> Result<ImportOutcome, PlatformError> {
+    upload_and_import_once(platform, bot, files, import_options, None).await
+}
+
+/// [`upload_and_import`], the import sent at most once (see
+/// [`PlatformClient::import_once`]).
+async fn upload_and_import_once(
+    platform: &PlatformClient,
+    bot: &BotId,
+    files: &BotFiles,
+    import_options: Option<ImportOptions>,
+    mark: Option<&ChangeMark>,
 ) -> Result<ImportOutcome, PlatformError> {
     let json = FileKind::Json;
     let definition_name = files.definition_name.file_name();
@@ -55,7 +88,7 @@ pub async fn upload_and_import(
         bot_functions: functions,
         import_options,
     };
-    platform.import(bot, &request).await
+    platform.import_once(bot, &request, mark).await
 }
 
 async fn upload(

@@ -157,7 +157,12 @@ impl Daemon {
         let queue = WorkQueue::new();
         let watch = self.watch_local(refresh.clone());
         if let Some(triggers) = self.triggers.lock().ok().and_then(|mut t| t.take()) {
-            tokio::spawn(forward_triggers(triggers, queue.clone(), refresh.clone()));
+            let reconciler = self.reconciler.clone();
+            tokio::spawn(forward_triggers(
+                triggers,
+                (queue.clone(), reconciler),
+                refresh.clone(),
+            ));
         }
         let reconciler = self.reconciler.clone();
         let workers = tokio::spawn(run_workers(
@@ -263,16 +268,19 @@ impl Daemon {
 }
 
 /// Webhook and manual triggers: a refresh wakes the fetch loop, a bot is
-/// scheduled now.
+/// woken (even one parked until a new commit) and scheduled now.
 async fn forward_triggers(
     mut triggers: mpsc::Receiver<Trigger>,
-    queue: Arc<WorkQueue<String>>,
+    (queue, reconciler): (Arc<WorkQueue<String>>, Arc<Reconciler>),
     refresh: Arc<Notify>,
 ) {
     while let Some(trigger) = triggers.recv().await {
         match trigger {
             Trigger::Refresh => refresh.notify_one(),
-            Trigger::Bot(bot) => queue.schedule_now(bot),
+            Trigger::Bot(bot) => {
+                reconciler.wake(&bot);
+                queue.schedule_now(bot);
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ mod apply;
 mod convert;
 pub mod daemon;
 pub mod error;
+mod guard;
 pub mod identity;
 mod live;
 pub mod notes;

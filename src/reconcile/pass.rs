@@ -9,12 +9,13 @@ use tokio::time::Instant;
 
 use crate::desired::{BotEntry, DesiredBot, DriftPolicy};
 use crate::diff::{NormalisedBot, compare};
-use crate::ids::{BotId, CommitId};
-use crate::platform::{BotSummary, PlatformClient, PublishOutcome};
+use crate::ids::{BotId, CommitId, Digest};
+use crate::platform::{BotSummary, ChangeMark, PlatformClient, PlatformError, PublishOutcome};
 use crate::status::{BotStatus, Phase};
 
-use super::apply::{self, Jobs};
+use super::apply::{self, ImportBasis, Jobs};
 use super::error::PassError;
+use super::guard::EditGuard;
 use super::identity::resolve;
 use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
@@ -61,6 +62,9 @@ struct State {
     attempts: HashMap<String, u32>,
     /// Bots whose last failure at this commit was permanent.
     blocked: HashMap<String, CommitId>,
+    /// Bots whose last import lost its answer: the change-log mark taken
+    /// before it, so that the next pass sees that import complete.
+    lost_imports: HashMap<String, ChangeMark>,
 }
 
 /// What a successful pass found, for the report.
@@ -120,6 +124,14 @@ impl Reconciler {
     /// try at the same commit (a platform-side refusal may have cleared).
     pub fn resync(&self) {
         self.lock().blocked.clear();
+    }
+
+    /// A person asked for this bot (`/trigger/{bot}`): whatever parked it
+    /// (a permanent failure at this commit) gets one more try, now.
+    pub fn wake(&self, bot: &str) {
+        let mut state = self.lock();
+        state.blocked.remove(bot);
+        state.attempts.remove(bot);
     }
 
     /// The commit passes currently work from.
@@ -262,14 +274,47 @@ impl Reconciler {
     ) -> Result<(), PassError> {
         let (bot, summary) = (desired.name.as_str(), change.summary);
         let mut jobs = Jobs::new();
+        let lost = self.lock().lost_imports.remove(bot);
+        let after_lost_answer = lost.is_some();
+        let mut guard = EditGuard::start(&self.platform, id, lost).await?;
         if steps.import {
             self.phase(bot, Phase::Importing);
-            apply::import(&self.platform, id, desired, &mut jobs).await?;
-            self.verify_import(id, desired, change.wanted).await?;
+            let basis = ImportBasis {
+                mark: guard.mark(),
+                after_lost_answer,
+            };
+            let imported = apply::import(&self.platform, id, desired, basis, &mut jobs).await;
+            if let (Err(PassError::Platform(PlatformError::Unconfirmed { .. })), Some(mark)) =
+                (&imported, guard.mark())
+            {
+                self.lock()
+                    .lost_imports
+                    .insert(bot.to_owned(), mark.clone());
+            }
+            guard.own_import(imported?.as_str());
+        }
+        status.jobs = jobs;
+        if let Some(live) = self.verify(id, desired, change.wanted, &mut guard).await? {
+            edited_during_pass(status, live, "before training: not trained or published");
+            return Ok(());
         }
         self.phase(bot, Phase::Training);
         let languages = apply::languages(desired);
-        apply::train(&self.platform, id, &languages, !steps.import, &mut jobs).await?;
+        apply::train(
+            &self.platform,
+            id,
+            &languages,
+            !steps.import,
+            &mut status.jobs,
+        )
+        .await?;
+        if let Some(live) = self
+            .still_committed(id, desired, change.wanted, &mut guard)
+            .await?
+        {
+            edited_during_pass(status, live, "while it trained: not published");
+            return Ok(());
+        }
         status.phase = if steps.publish {
             self.phase(bot, Phase::Publishing);
             let comment = version_comment(desired, commit, summary);
@@ -281,31 +326,88 @@ impl Reconciler {
             Phase::Synced
         };
         status.live = status.desired;
-        status.jobs = jobs;
         if steps.reverts_drift {
             status.summary = format!("reverted drift: {summary}");
         } else if !steps.import {
             status.summary = format!("published the imported definition: {summary}");
         }
+        if steps.publish {
+            self.after_publish(id, desired, change.wanted, &mut guard, status)
+                .await?;
+        }
         Ok(())
     }
 
-    /// Never trains or publishes what the commit does not hold: the
-    /// in-development copy is exported again after the import and must be
-    /// the commit.
-    async fn verify_import(
+    /// Never trains or publishes what the commit does not hold: once the
+    /// change log is marked (and after the import, if there was one), the
+    /// in-development copy is exported and must be the commit. `Some(live
+    /// digest)` when a person changed it meanwhile; an error when the
+    /// platform itself rewrote the import.
+    async fn verify(
         &self,
         id: &BotId,
         desired: &DesiredBot,
         wanted: &NormalisedBot,
-    ) -> Result<(), PassError> {
+        guard: &mut EditGuard,
+    ) -> Result<Option<Digest>, PassError> {
         let imported = in_development(&self.platform, id, &desired.settings.ignore).await?;
         if imported.digest() == wanted.digest() {
-            return Ok(());
+            return Ok(None);
+        }
+        if guard.shows_edit(&self.platform, id).await? {
+            return Ok(Some(imported.digest()));
         }
         Err(PassError::NotReproduced {
             summary: compare(&imported, wanted).summary(),
         })
+    }
+
+    /// Whether the in-development copy is still the verified commit, by the
+    /// change log, and by an export when the log shows (or cannot rule out) a
+    /// change: `Some(live digest)` when it is not.
+    async fn still_committed(
+        &self,
+        id: &BotId,
+        desired: &DesiredBot,
+        wanted: &NormalisedBot,
+        guard: &mut EditGuard,
+    ) -> Result<Option<Digest>, PassError> {
+        if !guard.changed(&self.platform, id).await? {
+            return Ok(None);
+        }
+        let dev = in_development(&self.platform, id, &desired.settings.ignore).await?;
+        Ok((dev.digest() != wanted.digest()).then(|| dev.digest()))
+    }
+
+    /// After a publish: if the change log shows an edit since the last check,
+    /// both copies are looked at again, so that the note says what is live.
+    async fn after_publish(
+        &self,
+        id: &BotId,
+        desired: &DesiredBot,
+        wanted: &NormalisedBot,
+        guard: &mut EditGuard,
+        status: &mut BotStatus,
+    ) -> Result<(), PassError> {
+        if !guard.changed(&self.platform, id).await? {
+            return Ok(());
+        }
+        let live = observe(&self.platform, id, &desired.settings.ignore).await?;
+        let want = wanted.digest();
+        status.live = Some(live.dev.digest());
+        if live.published.digest() != want {
+            status.phase = Phase::Drifted;
+            status.summary = "a designer edit landed as the commit was published: the published \
+                copy is not the commit"
+                .to_owned();
+        } else if live.dev.digest() != want {
+            status.phase = Phase::Drifted;
+            status.summary = format!(
+                "{}; then a designer edit changed the in-development copy",
+                status.summary
+            );
+        }
+        Ok(())
     }
 
     async fn observed(
@@ -421,6 +523,14 @@ impl Reconciler {
 struct Change<'a> {
     wanted: &'a NormalisedBot,
     summary: &'a str,
+}
+
+/// A person changed the in-development copy while the pass applied the
+/// commit: nothing more is done, and the note says so and what is live.
+fn edited_during_pass(status: &mut BotStatus, live: Digest, when: &str) {
+    status.phase = Phase::Drifted;
+    status.live = Some(live);
+    status.summary = format!("a designer edit changed the in-development copy {when}");
 }
 
 /// The publish comment: the bot's own, or a default, naming the commit.

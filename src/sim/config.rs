@@ -81,6 +81,10 @@ pub struct SimConfig {
     pub extra_bots: usize,
     /// What exports report in `environmentVersionInfo`.
     pub platform_version: String,
+    /// One job per bot at a time, whatever its kind (409 otherwise); off:
+    /// one job per bot and kind. The documentation says only that a
+    /// conflicting job answers 409, so the harsher reading is the default.
+    pub exclusive_jobs: bool,
 }
 
 impl Default for SimConfig {
@@ -95,6 +99,7 @@ impl Default for SimConfig {
             apps: default_apps(),
             extra_bots: 0,
             platform_version: "9.1.7".to_owned(),
+            exclusive_jobs: true,
         }
     }
 }

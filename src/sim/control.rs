@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::archive::digest;
 use super::config::JobMode;
 use super::error::ApiError;
-use super::faults::{DownloadFault, ENDPOINTS, JOB_KINDS};
+use super::faults::{DownloadFault, ENDPOINTS, JOB_KINDS, LostAnswer};
 use super::jobs::JobKind;
 use super::state::{Bot, Shared, lock};
 
@@ -26,6 +26,7 @@ pub fn routes() -> Router<Shared> {
         .route("/faults/clear", post(clear_faults))
         .route("/latency", post(latency))
         .route("/drop", post(drop_connections))
+        .route("/lost-answer", post(lost_answer))
         .route("/job-failures", post(job_failures))
         .route("/download-fault", post(download_fault))
         .route("/import-rewrite", post(import_rewrite))
@@ -45,6 +46,7 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/bots/{id}/channels", post(channels))
         .route("/bots/{id}/approve", post(approve))
+        .merge(super::scripted::routes())
 }
 
 fn endpoint(name: &str) -> Result<&str, ApiError> {
@@ -60,6 +62,8 @@ struct FaultRequest {
     #[serde(default = "one")]
     count: u32,
     retry_after: Option<u64>,
+    /// `"html"`: answer with an HTML page instead of the JSON envelope.
+    body: Option<String>,
 }
 
 fn one() -> u32 {
@@ -68,15 +72,45 @@ fn one() -> u32 {
 
 async fn faults(State(shared): State<Shared>, Json(r): Json<FaultRequest>) -> Reply {
     let name = endpoint(&r.endpoint)?;
+    let html = match r.body.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "body must be json or html, not {other:?}"
+            )));
+        }
+    };
     lock(&shared)
         .faults
-        .add_status(name, r.status, r.count, r.retry_after);
+        .add_status(name, (r.status, html), r.count, r.retry_after);
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Drops the scripted faults not yet spent (the bots and the log stay).
+#[derive(Deserialize)]
+struct LostRequest {
+    endpoint: String,
+    #[serde(flatten)]
+    lost: LostAnswer,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+/// The next `count` calls of an endpoint are carried out and their answers
+/// lost: dropped, a gateway's 504, stalled past the client's timeout, or an
+/// HTML page.
+async fn lost_answer(State(shared): State<Shared>, Json(r): Json<LostRequest>) -> Reply {
+    let name = endpoint(&r.endpoint)?;
+    lock(&shared).faults.add_lost(name, r.lost, r.count);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Drops the scripted faults and timed edits not yet spent (the bots, their
+/// running jobs and the log stay).
 async fn clear_faults(State(shared): State<Shared>) -> Reply {
-    lock(&shared).faults.clear_scripted();
+    let mut state = lock(&shared);
+    state.faults.clear_scripted();
+    state.edit_hooks.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -21,6 +21,7 @@ pub const ENDPOINTS: &[&str] = &[
     "train_status",
     "publish",
     "publish_status",
+    "changelogs",
 ];
 
 /// Job kinds, as named in the control API.
@@ -43,12 +44,45 @@ pub struct Prelude {
     pub drop: bool,
     pub delay: Option<Duration>,
     pub fault: Option<ApiError>,
+    /// The fault is answered as an HTML page (a proxy's or a maintenance
+    /// page), not in the platform's JSON envelope.
+    pub html: bool,
 }
 
 #[derive(Debug)]
 struct StatusFault {
     status: u16,
     retry_after: Option<u64>,
+    html: bool,
+}
+
+/// How the answer to a call that the platform did carry out is lost: the
+/// work is done, the client cannot know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "mode")]
+pub enum LostAnswer {
+    /// The connection closes without an answer.
+    Drop,
+    /// A gateway answers 504 with its own HTML page.
+    #[serde(rename = "504")]
+    GatewayTimeout,
+    /// The answer comes only after `millis` (past the client's timeout).
+    Stall { millis: u64 },
+    /// A proxy answers `status` with an HTML page (e.g. a single sign-on
+    /// page with status 200).
+    Html { status: u16 },
+}
+
+impl LostAnswer {
+    /// Its name in the request log.
+    pub fn name(self) -> &'static str {
+        match self {
+            LostAnswer::Drop => "drop",
+            LostAnswer::GatewayTimeout => "504",
+            LostAnswer::Stall { .. } => "stall",
+            LostAnswer::Html { .. } => "html",
+        }
+    }
 }
 
 /// One line of the request log: never a token, secret, body or value.
@@ -63,6 +97,9 @@ pub struct LoggedRequest {
     pub bot: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// The call was carried out and its answer lost this way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<&'static str>,
 }
 
 /// All scripted faults and observations.
@@ -71,6 +108,7 @@ pub struct Faults {
     status: HashMap<String, VecDeque<StatusFault>>,
     latency: HashMap<String, VecDeque<Duration>>,
     drops: HashMap<String, u32>,
+    lost: HashMap<String, VecDeque<LostAnswer>>,
     jobs: HashMap<String, VecDeque<String>>,
     downloads: VecDeque<DownloadFault>,
     /// Top-level fields the next imports set in the imported definition, as a
@@ -87,7 +125,7 @@ impl Faults {
     pub fn add_status(
         &mut self,
         endpoint: &str,
-        status: u16,
+        (status, html): (u16, bool),
         count: u32,
         retry_after: Option<u64>,
     ) {
@@ -96,8 +134,21 @@ impl Faults {
             queue.push_back(StatusFault {
                 status,
                 retry_after,
+                html,
             })
         });
+    }
+
+    /// The next `count` calls of `endpoint` are carried out, then their
+    /// answers lost.
+    pub fn add_lost(&mut self, endpoint: &str, lost: LostAnswer, count: u32) {
+        let queue = self.lost.entry(endpoint.to_owned()).or_default();
+        (0..count).for_each(|_| queue.push_back(lost));
+    }
+
+    /// How the answer of the call of `endpoint` just carried out is lost, if it is.
+    pub fn take_lost(&mut self, endpoint: &str) -> Option<LostAnswer> {
+        self.lost.get_mut(endpoint).and_then(VecDeque::pop_front)
     }
 
     pub fn add_latency(&mut self, endpoint: &str, delay: Duration, count: u32) {
@@ -138,6 +189,7 @@ impl Faults {
         self.status.clear();
         self.latency.clear();
         self.drops.clear();
+        self.lost.clear();
         self.jobs.clear();
         self.downloads.clear();
     }
@@ -153,15 +205,14 @@ impl Faults {
             };
         }
         let delay = self.latency.get_mut(endpoint).and_then(VecDeque::pop_front);
-        let fault = self
-            .status
-            .get_mut(endpoint)
-            .and_then(VecDeque::pop_front)
-            .map(|f| ApiError::fault(f.status, f.retry_after));
+        let scripted = self.status.get_mut(endpoint).and_then(VecDeque::pop_front);
+        let html = scripted.as_ref().is_some_and(|f| f.html);
+        let fault = scripted.map(|f| ApiError::fault(f.status, f.retry_after));
         Prelude {
             drop: false,
             delay,
             fault,
+            html,
         }
     }
 
@@ -193,7 +244,8 @@ mod tests {
     #[test]
     fn clearing_forgets_scripted_faults_but_keeps_the_log() {
         let mut faults = Faults::default();
-        faults.add_status("import", 503, 3, None);
+        faults.add_status("import", (503, false), 3, None);
+        faults.add_lost("import", LostAnswer::GatewayTimeout, 1);
         faults.add_latency("export", Duration::from_millis(5), 1);
         faults.add_drop("publish", 2);
         faults.add_job_failure("train", 1, "no".into());
@@ -206,8 +258,10 @@ mod tests {
             status: 200,
             bot: None,
             app: None,
+            lost: None,
         });
         faults.clear_scripted();
+        assert_eq!(faults.take_lost("import"), None);
         for endpoint in ["import", "export", "publish"] {
             let prelude = faults.prelude(endpoint);
             assert!(!prelude.drop && prelude.delay.is_none() && prelude.fault.is_none());

@@ -10,7 +10,10 @@ use tokio::time::Instant;
 
 use super::api::download::issue_link;
 use super::archive::digest;
+use super::changelog::Author;
+use super::error::ApiError;
 use super::history::Event;
+use super::hooks::Moment;
 use super::seed::BotFiles;
 use super::state::State;
 
@@ -99,24 +102,56 @@ impl State {
     /// Adds a job, taking a scripted failure for its kind if one is queued.
     /// An accepted publish goes into the bot's history at once.
     pub fn add_job(&mut self, id: String, kind: JobKind, bot: &str, payload: Payload) -> usize {
+        let due = self.job_due(Instant::now());
+        self.add_job_due(id, kind, bot, payload, due)
+    }
+
+    /// [`State::add_job`] with an explicit due time (`None`: until stepped).
+    pub fn add_job_due(
+        &mut self,
+        id: String,
+        kind: JobKind,
+        bot: &str,
+        payload: Payload,
+        due: Option<Instant>,
+    ) -> usize {
         if let Payload::Publish { snapshot, .. } = &payload {
             let digest = digest(snapshot);
             self.record(bot, Event::PublishRequested { digest });
         }
-        let now = Instant::now();
         let job = Job {
             id,
             kind,
             bot: bot.to_owned(),
             created_on: self.iso_now(),
-            due: self.job_due(now),
+            due,
             status: JobStatus::Pending,
             scripted_failure: self.faults.take_job_failure(kind.name()),
             payload,
         };
         self.jobs.push(job);
+        let index = self.jobs.len() - 1;
+        self.fire_hooks(bot, kind, Moment::Accepted);
         self.settle();
-        self.jobs.len() - 1
+        index
+    }
+
+    /// Refuses a new job of `kind` on `bot` while another one runs: one job
+    /// per bot at a time, whoever started it (409 with the platform's
+    /// envelope), or one per kind when `exclusive_jobs` is off.
+    pub fn admit_job(&self, bot: &str, kind: JobKind) -> Result<(), ApiError> {
+        let exclusive = self.config.exclusive_jobs;
+        let running = self
+            .jobs
+            .iter()
+            .find(|j| j.bot == bot && j.is_pending() && (exclusive || j.kind == kind));
+        match running {
+            None => Ok(()),
+            Some(job) => Err(ApiError::conflict(format!(
+                "A {} of this bot is already in progress",
+                job.kind.name()
+            ))),
+        }
     }
 
     /// Finishes every job that is due.
@@ -159,13 +194,6 @@ impl State {
             .find(|j| j.kind == kind && j.bot == bot)
     }
 
-    /// Whether a job of this kind is running for the bot.
-    pub fn is_running(&self, kind: JobKind, bot: &str) -> bool {
-        self.jobs
-            .iter()
-            .any(|j| j.kind == kind && j.bot == bot && j.is_pending())
-    }
-
     fn finish(&mut self, index: usize) {
         let failure = self.jobs[index].scripted_failure.take();
         let bot = self.jobs[index].bot.clone();
@@ -187,8 +215,34 @@ impl State {
         if let Some(event) = outcome_event(&status, &payload) {
             self.record(&bot, event);
         }
+        let succeeded = status == JobStatus::Succeeded;
         self.jobs[index].status = status;
         self.jobs[index].payload = payload;
+        if succeeded {
+            self.log_job(index);
+        }
+        let kind = self.jobs[index].kind;
+        self.fire_hooks(&bot, kind, Moment::Finished);
+    }
+
+    /// The change-log entry of a finished job (exports change nothing).
+    fn log_job(&mut self, index: usize) {
+        let job = &self.jobs[index];
+        let (bot, id) = (job.bot.clone(), job.id.clone());
+        let entry = match &job.payload {
+            Payload::Export { .. } => return,
+            Payload::Import { .. } => ("Import", "Import request completed".to_owned()),
+            Payload::Train { language, .. } => (
+                "Sentence",
+                format!("Trained ML after utterances changed ({language})"),
+            ),
+            Payload::Publish { approval: true, .. } => {
+                ("dialog", "Publish request sent for approval".to_owned())
+            }
+            Payload::Publish { .. } => ("dialog", "Published task(s) of the bot".to_owned()),
+        };
+        let (kind, message) = entry;
+        self.log_change(&bot, Author::Api, (kind, &id), message);
     }
 
     /// Applies a successful job's effect to the bot.

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod archive;
 pub mod auth;
+pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod control;
@@ -20,8 +21,10 @@ pub mod crypto;
 pub mod error;
 pub mod faults;
 pub mod history;
+pub mod hooks;
 pub mod jobs;
 pub mod limits;
+pub mod scripted;
 pub mod seed;
 pub mod server;
 pub mod state;

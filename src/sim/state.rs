@@ -101,6 +101,8 @@ pub struct Bot {
     pub created_on: String,
     /// What changed the bot's copies, in order.
     pub history: History,
+    /// The platform's change log of the bot, oldest first.
+    pub changelog: Vec<super::changelog::Entry>,
 }
 
 impl Bot {
@@ -121,6 +123,7 @@ impl Bot {
             ml_in_sync: HashMap::new(),
             created_on: created_on.to_owned(),
             history: History::default(),
+            changelog: Vec::new(),
         }
     }
 }
@@ -155,6 +158,9 @@ pub struct State {
     pub link_key: [u8; 32],
     pub started: Instant,
     pub last_stamp: chrono::DateTime<chrono::Utc>,
+    pub last_log_stamp: chrono::DateTime<chrono::Utc>,
+    /// Designer edits waiting for a job of a bot to reach a point.
+    pub edit_hooks: Vec<super::hooks::EditHook>,
 }
 
 /// The state shared by handlers.
@@ -186,6 +192,8 @@ impl State {
             link_key: crypto::hmac_sha256(crypto::random_hex(64).as_bytes(), b"links"),
             started: Instant::now(),
             last_stamp: chrono::Utc::now(),
+            last_log_stamp: chrono::Utc::now(),
+            edit_hooks: Vec::new(),
         };
         state.reset_bots();
         state
@@ -202,6 +210,7 @@ impl State {
         self.uploads.clear();
         self.exports.clear();
         self.jobs.clear();
+        self.edit_hooks.clear();
     }
 
     pub fn bot(&self, id: &str) -> Option<&Bot> {
@@ -232,6 +241,8 @@ impl State {
         let digest = super::archive::digest(&files);
         bot.dev = Arc::new(files);
         bot.history.push(Event::Edit { digest });
+        let author = super::changelog::Author::Designer;
+        self.log_change(bot_id, author, ("stream", bot_id), "Bot updated".into());
         true
     }
 

@@ -44,6 +44,8 @@ struct Started {
 
 #[derive(Debug, Deserialize)]
 struct ExportStatus {
+    #[serde(rename = "_id", default)]
+    id: Option<String>,
     #[serde(default)]
     status: String,
     #[serde(rename = "downloadURL", alias = "downloadUrl", default)]
@@ -85,8 +87,17 @@ impl PlatformClient {
         let mut call = design_call(Operation::Export, bot, Method::POST, "/export");
         call.body = Body::Json(json!({ "exportType": kind.as_str() }));
         let started: Started = self.http.json(&call).await?;
-        let job = started.id.unwrap_or_else(|| "export".to_owned());
-        let url = self.wait_for_export(bot, &job).await?;
+        let url = match self.wait_for_export(bot, started.id.as_deref()).await? {
+            Some(url) => url,
+            None => {
+                let detail = "the export status moved on to an export of another client".into();
+                let at = call.at.clone();
+                return Ok(Round::Again(PlatformError::UnexpectedResponse {
+                    at,
+                    detail,
+                }));
+            }
+        };
         let at = Context::new(Operation::Download, Some(bot));
         let config = &self.config;
         let fetched = self
@@ -113,26 +124,43 @@ impl PlatformClient {
         }
     }
 
-    /// Polls the bot's export status until it has a download link.
-    async fn wait_for_export(&self, bot: &BotId, job: &str) -> Result<String, PlatformError> {
+    /// Polls the bot's export status until it has a download link. The status
+    /// has no request id: it describes the bot's latest export, which may be
+    /// another client's. Its link is never taken for ours (it may be a
+    /// partial export); `None` when ours can no longer be seen.
+    async fn wait_for_export(
+        &self,
+        bot: &BotId,
+        job: Option<&str>,
+    ) -> Result<Option<String>, PlatformError> {
         let call = status_call(Operation::ExportStatus, bot, "/export/status");
-        wait_for(&call.at, job, self.patience(), || self.poll_export(&call)).await
+        let name = job.unwrap_or("export");
+        let poll = || self.poll_export(&call, job);
+        wait_for(&call.at, name, self.patience(), poll).await
     }
 
-    async fn poll_export(&self, call: &Call) -> Result<Poll<String>, PlatformError> {
+    async fn poll_export(
+        &self,
+        call: &Call,
+        job: Option<&str>,
+    ) -> Result<Poll<Option<String>>, PlatformError> {
         let status: ExportStatus = self.http.json(call).await?;
-        Ok(
-            match (JobPhase::parse(&status.status), status.download_url) {
-                (JobPhase::Running, _) => Poll::Running,
-                (JobPhase::Succeeded, Some(url)) => Poll::Done(url),
-                (JobPhase::Succeeded, None) => {
-                    Poll::Failed("finished without a downloadURL".into())
-                }
-                (JobPhase::Failed, _) => {
-                    Poll::Failed(failure_message(&status.status, &status.errors))
-                }
-            },
-        )
+        let phase = JobPhase::parse(&status.status);
+        let theirs = job.is_some() && status.id.is_some() && status.id.as_deref() != job;
+        if theirs {
+            // Another client's export runs: ours ended before it; look again
+            // once it is done, then start anew.
+            return Ok(match phase {
+                JobPhase::Running => Poll::Running,
+                _ => Poll::Done(None),
+            });
+        }
+        Ok(match (phase, status.download_url.map(Some)) {
+            (JobPhase::Running, _) => Poll::Running,
+            (JobPhase::Succeeded, Some(url)) => Poll::Done(url),
+            (JobPhase::Succeeded, None) => Poll::Failed("finished without a downloadURL".into()),
+            (JobPhase::Failed, _) => Poll::Failed(failure_message(&status.status, &status.errors)),
+        })
     }
 }
 

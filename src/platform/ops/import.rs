@@ -12,6 +12,7 @@ use crate::platform::http::{Body, Call};
 use crate::platform::jobs::{JobPhase, Poll, wait_for};
 use crate::platform::pacing::PaceKey;
 
+use super::changelog::ChangeMark;
 use super::design_call;
 use super::export::failure_message;
 use super::upload::FileId;
@@ -117,18 +118,63 @@ impl PlatformClient {
         bot: &BotId,
         request: &ImportRequest,
     ) -> Result<ImportOutcome, PlatformError> {
-        let mut call = design_call(Operation::Import, bot, Method::POST, "/import");
+        self.import_once(bot, request, None).await
+    }
+
+    /// Imports as [`PlatformClient::import`] does, sending the request at
+    /// most once. When its answer is lost, the change log tells whether an
+    /// import completed since `mark` (taken before): that one is followed;
+    /// otherwise the error says the outcome is unknown and nothing is sent
+    /// again (the caller looks again later, from what the bot holds).
+    pub async fn import_once(
+        &self,
+        bot: &BotId,
+        request: &ImportRequest,
+        mark: Option<&ChangeMark>,
+    ) -> Result<ImportOutcome, PlatformError> {
+        let mut call = design_call(Operation::Import, bot, Method::POST, "/import").once();
         call.body = Body::Json(serde_json::to_value(request).map_err(|err| {
             PlatformError::UnexpectedResponse {
                 at: call.at.clone(),
                 detail: err.to_string(),
             }
         })?);
-        let started: ImportStatus = self.http.json(&call).await?;
-        self.wait_for_import(bot, &started.id).await
+        match self.http.json::<ImportStatus>(&call).await {
+            Ok(started) => self.wait_for_import(bot, &started.id).await,
+            Err(error) if error.may_have_been_carried_out() => {
+                match self.import_since(bot, mark).await? {
+                    Some(id) => self.wait_for_import(bot, &id).await,
+                    None => Err(PlatformError::Unconfirmed {
+                        at: call.at,
+                        cause: Box::new(error),
+                        unknown: "the change log shows no import completed since it was sent",
+                    }),
+                }
+            }
+            Err(error) => Err(error),
+        }
     }
 
-    async fn wait_for_import(
+    /// The latest import the change log shows as completed after `mark`.
+    pub async fn import_since(
+        &self,
+        bot: &BotId,
+        mark: Option<&ChangeMark>,
+    ) -> Result<Option<ImportRequestId>, PlatformError> {
+        let Some(mark) = mark else { return Ok(None) };
+        let Some(entries) = self.recent_changes(bot).await? else {
+            return Ok(None);
+        };
+        let newest = mark
+            .since(&entries)
+            .into_iter()
+            .rev()
+            .find(|e| e.is_import());
+        Ok(newest.map(|e| ImportRequestId(e.resource_id.clone())))
+    }
+
+    /// Waits for the import `id` (one found in the change log) to end.
+    pub async fn wait_for_import(
         &self,
         bot: &BotId,
         id: &ImportRequestId,

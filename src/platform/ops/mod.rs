@@ -2,6 +2,7 @@
 //! [`PlatformClient`](super::PlatformClient).
 
 pub mod bots;
+pub mod changelog;
 pub mod export;
 pub mod import;
 pub mod publish;

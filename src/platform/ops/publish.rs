@@ -80,22 +80,52 @@ impl PlatformClient {
         bot: &BotId,
         comment: &str,
     ) -> Result<PublishOutcome, PlatformError> {
-        let mut call = design_call(Operation::Publish, bot, Method::POST, "/publish");
+        // The publish answer names no job: the job is the first publish
+        // status that is not the one before.
+        let before = self.latest_publish(bot).await?;
+        let mut call = design_call(Operation::Publish, bot, Method::POST, "/publish").once();
         call.body = Body::Json(json!({ "versionComment": comment }));
-        let results: Value = self.http.json(&call).await?;
-        let approval_asked = results
-            .as_array()
-            .is_some_and(|rs| rs.iter().any(mentions_approval));
-        let poll = || self.poll_publish(bot, approval_asked);
+        let approval_asked = match self.http.json::<Value>(&call).await {
+            Ok(results) => results
+                .as_array()
+                .is_some_and(|rs| rs.iter().any(mentions_approval)),
+            Err(error) if error.may_have_been_carried_out() => {
+                let now = self.latest_publish(bot).await?;
+                if now.is_none() || now == before {
+                    return Err(PlatformError::Unconfirmed {
+                        at: call.at,
+                        cause: Box::new(error),
+                        unknown: "the publish status shows no publish since it was sent",
+                    });
+                }
+                false
+            }
+            Err(error) => return Err(error),
+        };
+        let poll = || self.poll_publish(bot, approval_asked, before.as_deref());
         wait_for(&call.at, "publish", self.patience(), poll).await
+    }
+
+    /// The id of the bot's latest publish job (`None`: never published).
+    async fn latest_publish(&self, bot: &BotId) -> Result<Option<String>, PlatformError> {
+        match self.publish_status(bot).await {
+            Ok(status) => Ok(status.id),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn poll_publish(
         &self,
         bot: &BotId,
         approval_asked: bool,
+        before: Option<&str>,
     ) -> Result<Poll<PublishOutcome>, PlatformError> {
         let status = self.publish_status(bot).await?;
+        // The status of the publish before ours says nothing about ours yet.
+        if before.is_some() && status.id.as_deref() == before {
+            return Ok(Poll::Running);
+        }
         Ok(match status.phase() {
             JobPhase::Running => Poll::Running,
             JobPhase::Failed => Poll::Failed(status.failure()),

@@ -59,15 +59,49 @@ impl PlatformClient {
         bot: &BotId,
         language: &str,
     ) -> Result<TrainingStatus, PlatformError> {
-        let mut call = design_call(Operation::Train, bot, Method::POST, "/ml/train");
+        let mut call = design_call(Operation::Train, bot, Method::POST, "/ml/train").once();
         call.headers.push(("bot-language", language.to_owned()));
-        let queued: Vec<Queued> = self.http.json(&call).await?;
-        let id = queued.into_iter().find_map(|q| q.training_id);
+        let id = match self.http.json::<Vec<Queued>>(&call).await {
+            Ok(queued) => queued.into_iter().find_map(|q| q.training_id),
+            Err(error) if error.may_have_been_carried_out() => {
+                return self.follow_lost_training(bot, language, error).await;
+            }
+            Err(error) => return Err(error),
+        };
         let job = id
             .clone()
             .unwrap_or_else(|| format!("training ({language})"));
         let poll = || self.poll_training(bot, language, id.as_deref());
         wait_for(&call.at, &job, self.patience(), poll).await
+    }
+
+    /// After a training request lost its answer: a training that runs (ours,
+    /// or one that serves as well) is waited for; a model already trained on
+    /// the current utterances is the outcome; anything else means it did not
+    /// take effect, and the caller decides later, from what the bot holds.
+    async fn follow_lost_training(
+        &self,
+        bot: &BotId,
+        language: &str,
+        error: PlatformError,
+    ) -> Result<TrainingStatus, PlatformError> {
+        let at = error.context().clone();
+        let status = self
+            .training_status(bot, language, BotCopy::Configured)
+            .await?;
+        match status.phase() {
+            JobPhase::Running => {
+                let job = format!("training ({language})");
+                let poll = || self.poll_training(bot, language, None);
+                wait_for(&at, &job, self.patience(), poll).await
+            }
+            JobPhase::Succeeded if status.is_ml_in_sync_with_sentences == Some(true) => Ok(status),
+            _ => Err(PlatformError::Unconfirmed {
+                at,
+                cause: Box::new(error),
+                unknown: "the training status shows no training of the current utterances",
+            }),
+        }
     }
 
     async fn poll_training(

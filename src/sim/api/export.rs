@@ -43,11 +43,7 @@ pub async fn start(
         let mut state = lock(&shared);
         state.settle();
         let bot = state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
-        if state.is_running(JobKind::Export, &bot_id) {
-            return Err(ApiError::conflict(
-                "An export of this bot is already in progress",
-            ));
-        }
+        state.admit_job(&bot_id, JobKind::Export)?;
         let files = if export_type == "latest" {
             bot.dev.clone()
         } else {
@@ -67,11 +63,7 @@ pub async fn start(
         .map_err(|e| ApiError::new(500, format!("export failed: {e}")))?
         .map_err(|e| ApiError::new(500, format!("export failed: {e}")))?;
     let mut state = lock(&shared);
-    if state.is_running(JobKind::Export, &bot_id) {
-        return Err(ApiError::conflict(
-            "An export of this bot is already in progress",
-        ));
-    }
+    state.admit_job(&bot_id, JobKind::Export)?;
     let bot = state.bot_mut(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
     bot.exports += 1;
     let payload = Payload::Export {

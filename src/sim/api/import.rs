@@ -95,11 +95,7 @@ pub async fn start(
     {
         definition.extend(fields);
     }
-    if state.is_running(JobKind::Import, &bot_id) {
-        return Err(ApiError::conflict(
-            "An import of this bot is already in progress",
-        ));
-    }
+    state.admit_job(&bot_id, JobKind::Import)?;
     if let Some(bot) = state.bot_mut(&bot_id) {
         bot.imports += 1;
     }

@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 
 use super::auth;
 use super::error::ApiError;
-use super::faults::{LoggedRequest, Prelude};
+use super::faults::{LoggedRequest, LostAnswer, Prelude};
 use super::state::{AppKind, Shared, lock};
 
 /// Marks a response whose connection must be closed without answering.
@@ -53,6 +53,7 @@ pub fn platform_routes() -> Router<Shared> {
         .route("/bot/{bot}/ml/train/status", get(train::status))
         .route("/bot/{bot}/publish", post(publish::start))
         .route("/bot/{bot}/publish/status", get(publish::status))
+        .route("/bot/{bot}/changelogs", get(super::changelog::list))
 }
 
 /// Classifies a request path as a platform call, if it is one.
@@ -79,6 +80,7 @@ fn classify(method: &Method, path: &str) -> Option<Call> {
         ["bot", id, "ml", "train", "status"] => call("train_status", bot(id), None),
         ["bot", id, "publish"] if post => call("publish", bot(id), None),
         ["bot", id, "publish", "status"] => call("publish_status", bot(id), None),
+        ["bot", id, "changelogs"] => call("changelogs", bot(id), None),
         _ => return None,
     })
 }
@@ -95,7 +97,9 @@ fn call(endpoint: &'static str, bot: Option<String>, request_id: Option<String>)
 fn requirement(endpoint: &str) -> (&'static str, bool) {
     match endpoint {
         "bots" => ("bots", true),
-        "export" | "export_status" => ("export", false),
+        // The documentation names no scope for the change log: read access
+        // like an export's is the closest.
+        "export" | "export_status" | "changelogs" => ("export", false),
         "upload" => ("upload", false),
         "import" | "import_status" => ("import", true),
         "train" | "train_status" => ("train", false),
@@ -125,27 +129,76 @@ pub async fn gate(State(shared): State<Shared>, request: Request, next: Next) ->
     );
     let prelude = lock(&shared).faults.prelude(call.endpoint);
     let (response, status, app) = if prelude.drop {
-        let mut response = ().into_response();
-        response.extensions_mut().insert(DropConnection);
-        (response, 0, None)
+        (dropped(), 0, None)
     } else {
         let (response, app) = answer(&shared, &call, prelude, request, next).await;
         let status = response.status().as_u16();
         (response, status, app)
     };
-    let mut state = lock(&shared);
-    let app = app.map(|i| state.apps[i].name.clone());
-    let (endpoint, bot) = (call.endpoint.to_owned(), call.bot);
-    state.faults.record(LoggedRequest {
+    // A call refused before its handler ran did nothing: only one that was
+    // carried out can lose its answer.
+    let lost = match status {
+        200..=299 => lock(&shared).faults.take_lost(call.endpoint),
+        _ => None,
+    };
+    // Logged before the answer is lost: a stalled answer's connection may be
+    // closed by the client, and the call was carried out all the same.
+    let entry = LoggedRequest {
         seq: 0,
         method,
         path,
-        endpoint,
+        endpoint: call.endpoint.to_owned(),
         status,
-        bot,
-        app,
-    });
+        bot: call.bot,
+        app: None,
+        lost: lost.map(LostAnswer::name),
+    };
+    record(&shared, entry, app);
+    match lost {
+        Some(lost) => lose(lost, response).await,
+        None => response,
+    }
+}
+
+/// Adds a call to the request log, naming its app.
+fn record(shared: &Shared, mut entry: LoggedRequest, app: Option<usize>) {
+    let mut state = lock(shared);
+    entry.app = app.map(|i| state.apps[i].name.clone());
+    state.faults.record(entry);
+}
+
+fn dropped() -> Response {
+    let mut response = ().into_response();
+    response.extensions_mut().insert(DropConnection);
     response
+}
+
+/// What the client gets instead of the answer of a call carried out.
+async fn lose(lost: LostAnswer, response: Response) -> Response {
+    match lost {
+        LostAnswer::Drop => dropped(),
+        LostAnswer::GatewayTimeout => html_page(504),
+        LostAnswer::Html { status } => html_page(status),
+        LostAnswer::Stall { millis } => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            response
+        }
+    }
+}
+
+/// An HTML page as a load balancer, a maintenance page or a single sign-on
+/// proxy answers it: not the platform's JSON, whatever the status.
+pub fn html_page(status: u16) -> Response {
+    let status =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+    let body = "<!DOCTYPE html>\n<html><head><title>Scheduled maintenance</title></head>\n\
+        <body><h1>We&#39;ll be back soon</h1><p>The platform is being upgraded.</p></body></html>\n";
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// Delays, fails, or admits and runs a call; returns the response and the app.
@@ -160,6 +213,7 @@ async fn answer(
         tokio::time::sleep(delay).await;
     }
     let admitted = match prelude.fault {
+        Some(fault) if prelude.html => return (html_page(fault.status.as_u16()), None),
         Some(fault) => Err(fault),
         None => admit(shared, call, &request),
     };

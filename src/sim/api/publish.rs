@@ -31,16 +31,12 @@ pub async fn start(
     let mut state = lock(&shared);
     state.settle();
     let approval = state.config.approval;
-    let running = state.is_running(JobKind::Publish, &bot_id);
+    state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
+    state.admit_job(&bot_id, JobKind::Publish)?;
     let bot = state.bot_mut(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
     if !bot.channels_enabled {
         return Err(ApiError::bad_request(
             "At least one channel must be enabled to publish the bot",
-        ));
-    }
-    if running {
-        return Err(ApiError::conflict(
-            "A publish of this bot is already in progress",
         ));
     }
     bot.publishes += 1;

@@ -25,6 +25,8 @@ pub async fn start(
         .to_owned();
     let mut state = lock(&shared);
     state.settle();
+    state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
+    state.admit_job(&bot_id, JobKind::Train)?;
     let bot = state.bot_mut(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
     if !bot.dev.languages().contains(&language) {
         return Err(ApiError::bad_request(format!(

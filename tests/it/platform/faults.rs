@@ -48,13 +48,16 @@ async fn a_burst_of_503s_is_retried_and_a_longer_one_gives_up_retryable() {
         .upload("a.json", "{}".into(), kore_gitops::platform::FileKind::Json)
         .await
         .unwrap();
-    world.fault("train", 503, 10).await;
-    let err = client.train(&world.bot, "en").await.unwrap_err();
+    world.fault("export_status", 503, 10).await;
+    let err = client
+        .export(&world.bot, ExportKind::Latest)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(503), "{err}");
     assert!(err.is_retryable());
-    assert_eq!(err.context().op, Operation::Train);
+    assert_eq!(err.context().op, Operation::ExportStatus);
     assert_eq!(
-        world.calls("train").await,
+        world.calls("export_status").await,
         5,
         "max_attempts calls, then the error"
     );
@@ -108,7 +111,7 @@ async fn latency_beyond_the_timeout_is_a_timeout_then_a_retry() {
 }
 
 #[tokio::test]
-async fn non_retryable_statuses_surface_at_once_with_the_platform_message() {
+async fn a_conflict_surfaces_at_once_as_a_wait_not_a_fault_of_the_commit() {
     let world = World::start().await;
     world.fault("publish", 409, 1).await;
     let err = world
@@ -120,7 +123,11 @@ async fn non_retryable_statuses_surface_at_once_with_the_platform_message() {
         matches!(err, PlatformError::Api { status: 409, .. }),
         "{err}"
     );
-    assert!(!err.is_retryable());
+    assert!(err.is_busy() && err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains("not a fault of the commit"),
+        "{err}"
+    );
     assert_eq!(world.calls("publish").await, 1);
     assert!(err.to_string().contains(&world.bot.to_string()), "{err}");
 }

@@ -3,6 +3,7 @@
 mod archive;
 mod faults;
 mod logs;
+mod lost;
 mod ops;
 mod pacing;
 mod setup;

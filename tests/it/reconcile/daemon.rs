@@ -314,3 +314,37 @@ async fn a_broken_remote_is_retried_with_backoff_however_busy_its_refs() {
     daemon.done.await.unwrap();
     drop(guard);
 }
+
+#[tokio::test]
+async fn a_trigger_wakes_a_bot_parked_until_a_new_commit() {
+    let world = World::start().await;
+    world.commit_definition("travel-desk", "a change the platform refuses once", |d| {
+        d["sentences"][0]["sentence"] = "refused once, then fine".into();
+    });
+    let body = serde_json::json!({"kind": "import", "count": 1, "message": "Import refused once"});
+    world.fault("/job-failures", body).await;
+    let daemon = start(&world).await;
+    let parked = daemon
+        .until_status("parked", |s| phase_of(s, "travel-desk") == Some("Failed"))
+        .await;
+    let summary = entry(&parked, "travel-desk")["summary"].to_string();
+    assert!(summary.contains("waiting for a new commit"), "{parked}");
+    let url = format!("{}/trigger/travel-desk", daemon.base);
+    let accepted = daemon
+        .http
+        .post(&url)
+        .bearer_auth(TRIGGER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    daemon
+        .until_status("woken and synced", |s| {
+            phase_of(s, "travel-desk") == Some("Synced")
+        })
+        .await;
+    let bot = world.bot("travel-desk").await;
+    assert_eq!(bot["publishes"], 1, "{bot}");
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}

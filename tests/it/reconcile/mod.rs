@@ -6,6 +6,7 @@ mod credentials;
 mod daemon;
 mod faults;
 mod logs;
+mod lost;
 mod policy;
 mod secrets;
 mod signals;

@@ -66,6 +66,8 @@ struct Soak {
 impl Soak {
     async fn start(seed: u64) -> Soak {
         let world = World::start().await;
+        // Stalled answers must outlast the client's patience.
+        world.set_request_timeout("2s");
         // Passes come thick and fast: the platform's per-minute limits would
         // turn the run into minutes of waiting. 429s are scripted instead.
         world
@@ -199,10 +201,67 @@ impl Soak {
             .await;
     }
 
-    /// One scripted fault, at any endpoint or job.
+    /// One scripted fault, at any endpoint or job: before the platform does
+    /// the work, or after it (the answer lost); another client's job; a
+    /// designer edit at a moment of a job; a page that is not JSON.
     async fn inject_fault(&mut self) {
         let endpoint = *ENDPOINTS.choose(&mut self.rng).unwrap();
-        let (path, body) = match self.rng.random_range(0..7) {
+        let (path, body) = match self.rng.random_range(0..11) {
+            7 => {
+                let modes = [
+                    json!({"mode": "drop"}),
+                    json!({"mode": "504"}),
+                    json!({"mode": "html", "status": 200}),
+                    json!({"mode": "stall", "millis": 2500}),
+                ];
+                let mut body = modes.choose(&mut self.rng).unwrap().clone();
+                body["endpoint"] = endpoint.into();
+                ("/lost-answer".to_owned(), body)
+            }
+            8 => {
+                let status = *[200, 401, 502].choose(&mut self.rng).unwrap();
+                let body = json!({"endpoint": endpoint, "status": status, "body": "html"});
+                ("/faults".to_owned(), body)
+            }
+            9 => {
+                let bot = self
+                    .world
+                    .sim
+                    .credentials
+                    .bot(BOTS.choose(&mut self.rng).unwrap());
+                let kind = *["export", "train"].choose(&mut self.rng).unwrap();
+                let millis = self.rng.random_range(20..150);
+                let body = json!({"kind": kind, "millis": millis});
+                (format!("/bots/{}/jobs", bot.id), body)
+            }
+            10 => self.edit_at_a_moment(),
+            n => self.scripted_fault(n, endpoint),
+        };
+        self.step(format!("fault: {path} {body}"));
+        self.world.fault(&path, body).await;
+    }
+
+    /// A designer edit timed to a job of a bot.
+    fn edit_at_a_moment(&mut self) -> (String, Value) {
+        let bot = self
+            .world
+            .sim
+            .credentials
+            .bot(BOTS.choose(&mut self.rng).unwrap());
+        let kind = *["export", "import", "train", "publish"]
+            .choose(&mut self.rng)
+            .unwrap();
+        let when = *["accepted", "finished"].choose(&mut self.rng).unwrap();
+        self.counter += 1;
+        let body = json!({"kind": kind, "when": when, "skip": self.rng.random_range(0..3),
+            "set": [{"pointer": "/sentences/0/sentence",
+                     "value": format!("edited at a moment {}", self.counter)}]});
+        (format!("/bots/{}/edit-at", bot.id), body)
+    }
+
+    /// The faults that strike before the platform does anything.
+    fn scripted_fault(&mut self, n: u32, endpoint: &str) -> (String, Value) {
+        let (path, body) = match n {
             0 => {
                 let status = *[500, 502, 503, 504].choose(&mut self.rng).unwrap();
                 let count = self.rng.random_range(1..=2);
@@ -230,8 +289,7 @@ impl Soak {
             5 => ("/expire-links", json!({})),
             _ => ("/latency", json!({"endpoint": endpoint, "millis": 40})),
         };
-        self.step(format!("fault: {path} {body}"));
-        self.world.fault(path, body).await;
+        (path.to_owned(), body)
     }
 
     async fn clear_faults(&self) {

@@ -80,6 +80,16 @@ impl World {
         daemon.pass_all(bots).await
     }
 
+    /// Sets the platform request timeout of the configuration (`"400ms"`).
+    pub fn set_request_timeout(&self, value: &str) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let text = text.replace(
+            "request_timeout = \"5s\"",
+            &format!("request_timeout = {value:?}"),
+        );
+        std::fs::write(&self.config, text).unwrap();
+    }
+
     /// Edits a bot's definition in the user's clone, commits and pushes.
     pub fn commit_definition(&self, bot: &str, message: &str, edit: impl FnOnce(&mut Value)) {
         self.edit_file(bot, "botDefinition.json", edit);

@@ -233,7 +233,13 @@ async fn import_refuses_bad_file_ids_and_fails_on_malformed_definitions() {
 #[tokio::test]
 async fn conflicting_jobs_and_channels_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(&[write_synthetic_bot(dir.path(), "travel")]).await;
+    // One job per bot and kind here; the default (one per bot) is tested below.
+    let config = kore_gitops::sim::SimConfig {
+        exclusive_jobs: false,
+        ..kore_gitops::sim::SimConfig::instant()
+    };
+    let seeds = [write_synthetic_bot(dir.path(), "travel")];
+    let sim = crate::support::sim::start_sim_with(&seeds, config).await;
     let client = Client::new(&sim);
     let admin = sim.credentials.app("admin");
     let bot = sim.credentials.bot("travel").id.clone();
@@ -436,4 +442,53 @@ async fn timed_jobs_are_pending_then_finish_and_training_is_per_language() {
         .await
         .unwrap();
     assert_eq!(spanish.status(), 400, "the bot has no Spanish");
+}
+
+#[tokio::test]
+async fn one_job_per_bot_at_a_time_whoever_started_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(&[write_synthetic_bot(dir.path(), "travel")]).await;
+    let client = Client::new(&sim);
+    let admin = sim.credentials.app("admin");
+    let bot = sim.credentials.bot("travel").id.clone();
+    client
+        .control("/jobs/mode", json!({"mode": "manual"}))
+        .await;
+    // Another client's training holds the bot.
+    let started: Value = client
+        .control(&format!("/bots/{bot}/jobs"), json!({"kind": "train"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        started["id"].as_str().unwrap().starts_with("tr-"),
+        "{started}"
+    );
+    for (path, body) in [
+        (
+            format!("/bot/{bot}/export"),
+            json!({"exportType": "latest"}),
+        ),
+        (
+            format!("/bot/{bot}/publish"),
+            json!({"versionComment": "x"}),
+        ),
+        (format!("/bot/{bot}/ml/train"), json!({})),
+    ] {
+        let refused = client.post(admin, &path, body).await;
+        assert_eq!(refused.status(), 409, "{path}");
+        let envelope: Value = refused.json().await.unwrap();
+        assert_eq!(
+            envelope["errors"][0]["msg"], "A train of this bot is already in progress",
+            "{path}"
+        );
+        assert_eq!(envelope["errors"][0]["code"], 409);
+    }
+    client.control("/jobs/step", json!({})).await;
+    let path = format!("/bot/{bot}/export");
+    let accepted = client
+        .post(admin, &path, json!({"exportType": "latest"}))
+        .await;
+    assert_eq!(accepted.status(), 200, "free again once the job ended");
 }
