@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod limits;
 pub mod seed;
 pub mod server;
+pub mod shuffle;
 pub mod state;
 pub mod volatile;
 
