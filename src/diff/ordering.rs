@@ -44,11 +44,26 @@ pub const IDENTITY_KEYS: &[&str] = &["refId", "_id", "nodeId", "groupId", "key"]
 /// Sets whatever their elements carry, and why.
 pub const SETS: &[(&str, &str)] = &[
     ("dialogs[]", "the bot's dialog tasks"),
-    ("dialogComponents[]", "the bot's dialog nodes, referred to by id"),
-    ("scenes[]", "storyboard scenes; the export regenerates their _id"),
-    ("sceneComponents[]", "storyboard components; _id regenerated"),
-    ("sentences[]", "ML utterances; the export regenerates their _id"),
-    ("patterns[]", "the patterns of each task, one element per task"),
+    (
+        "dialogComponents[]",
+        "the bot's dialog nodes, referred to by id",
+    ),
+    (
+        "scenes[]",
+        "storyboard scenes; the export regenerates their _id",
+    ),
+    (
+        "sceneComponents[]",
+        "storyboard components; _id regenerated",
+    ),
+    (
+        "sentences[]",
+        "ML utterances; the export regenerates their _id",
+    ),
+    (
+        "patterns[]",
+        "the patterns of each task, one element per task",
+    ),
     ("knowledgeTasks[]", "knowledge graphs"),
     ("traits[]", "trait groups"),
     ("namespaces[]", "variable namespaces"),
@@ -75,7 +90,10 @@ pub const ORDERED: &[(&str, &str)] = &[
         "dialogs[].nodes[]",
         "dialog nodes: the first is the entry point, and the canvas shows them in order",
     ),
-    ("dialogs[].nodes[].nodes[]", "child nodes, in their parent's order"),
+    (
+        "dialogs[].nodes[].nodes[]",
+        "child nodes, in their parent's order",
+    ),
     (
         "dialogComponents[].nodes[]",
         "nodes of a reusable component, as in a dialog",
@@ -85,12 +103,24 @@ pub const ORDERED: &[(&str, &str)] = &[
         "form fields and containers: the order is the form's layout",
     ),
     // Evaluated or shown in order.
-    ("**.transitions[]", "node connections: conditions are tried in order"),
-    ("**.message[]", "prompt messages per channel, shown in order"),
+    (
+        "**.transitions[]",
+        "node connections: conditions are tried in order",
+    ),
+    (
+        "**.message[]",
+        "prompt messages per channel, shown in order",
+    ),
     ("**.errorMessage[]", "error prompts, as messages"),
     ("**.submitMessage[]", "submit prompts, as messages"),
-    ("**.localeData.*.messages[]", "messages per language, as written"),
-    ("botEvents.*.msg[]", "bot event messages per channel, as messages"),
+    (
+        "**.localeData.*.messages[]",
+        "messages per language, as written",
+    ),
+    (
+        "botEvents.*.msg[]",
+        "bot event messages per channel, as messages",
+    ),
     (
         "patterns[].localeData.*.patterns[]",
         "intent patterns, tried in order",
@@ -156,10 +186,19 @@ pub const ORDERED: &[(&str, &str)] = &[
         "localeData.*.confidenceConfigs[]",
         "confidence settings per mode",
     ),
-    ("confidenceConfigs[]", "confidence settings per mode (older exports)"),
-    ("botSentimentEvents[]", "sentiment events ({name}), kept as written"),
+    (
+        "confidenceConfigs[]",
+        "confidence settings per mode (older exports)",
+    ),
+    (
+        "botSentimentEvents[]",
+        "sentiment events ({name}), kept as written",
+    ),
     ("koraResponses[]", "standard responses, kept as written"),
-    ("koraResponses[].channelUXMaps[]", "per-channel forms of a response"),
+    (
+        "koraResponses[].channelUXMaps[]",
+        "per-channel forms of a response",
+    ),
     (
         "mlParams[]",
         "ML settings per language and state, kept as written",
@@ -168,7 +207,10 @@ pub const ORDERED: &[(&str, &str)] = &[
         "llmConfigsForStream[].featureList[]",
         "LLM features ({name}), kept as written",
     ),
-    ("forms[].**.values[]", "a form field's choices, in display order"),
+    (
+        "forms[].**.values[]",
+        "a form field's choices, in display order",
+    ),
     ("forms[].integrations[]", "what a form submits to, in order"),
     (
         "widgets[].meta.previewJson.data[]",

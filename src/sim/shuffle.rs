@@ -58,8 +58,11 @@ fn is_set(items: &[Value], path: &str) -> bool {
         return false;
     }
     let carries_identity = |item: &Value| {
-        item.as_object()
-            .is_some_and(|map| IDENTITY_KEYS.iter().any(|k| map.get(*k).is_some_and(Value::is_string)))
+        item.as_object().is_some_and(|map| {
+            IDENTITY_KEYS
+                .iter()
+                .any(|k| map.get(*k).is_some_and(Value::is_string))
+        })
     };
     ALSO_SETS.contains(&path) || (!items.is_empty() && items.iter().all(carries_identity))
 }
@@ -114,7 +117,11 @@ fn permute(items: &mut Vec<Value>, rng: &mut SplitMix) {
     let mut taken: Vec<Option<Value>> = std::mem::take(items).into_iter().map(Some).collect();
     *items = order
         .into_iter()
-        .map(|i| taken[i].take().expect("a permutation takes each element once"))
+        .map(|i| {
+            taken[i]
+                .take()
+                .expect("a permutation takes each element once")
+        })
         .collect();
 }
 
@@ -162,7 +169,10 @@ mod tests {
             .iter()
             .find(|d| d["refId"] == "a")
             .unwrap();
-        assert_eq!(a["nodes"], original["dialogs"][0]["nodes"], "nodes keep their order");
+        assert_eq!(
+            a["nodes"], original["dialogs"][0]["nodes"],
+            "nodes keep their order"
+        );
         assert_ne!(a["headers"], original["dialogs"][0]["headers"]);
         assert_eq!(shuffled["transitions"], original["transitions"]);
         let (mut left, mut right) = (shuffled, original);
