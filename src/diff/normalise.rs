@@ -10,14 +10,16 @@ use super::canonical::{Hash, HashWriter, sha256};
 use super::order::{ElementHashes, unmatched};
 use super::parse::parse;
 use super::pointer;
+use super::sets::sort_collections;
 use super::tree::{Map, Value};
-use super::volatile::{drop_volatile, sort_collections, sort_config};
+use super::volatile::{drop_volatile, sort_config};
 use crate::desired::{BotFiles, IgnoreRules, JsonPointer};
 use crate::ids::Digest;
 
 /// Labels the digest's input format; bump it when normalisation or the
 /// canonical form changes.
-const DIGEST_FORMAT: &str = "kore-gitops normalised bot v2\n";
+/// v3: sets are sorted at every depth, decided by `ordering`'s rule.
+const DIGEST_FORMAT: &str = "kore-gitops normalised bot v3\n";
 
 /// A bot reduced to what matters: volatile fields dropped, order-insensitive
 /// collections sorted, texts decoded, ignore rules applied.

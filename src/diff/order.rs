@@ -15,19 +15,19 @@ use super::tree::Value;
 
 /// The content hashes of the elements of sorted top-level collections, in their sorted order.
 #[derive(Debug, Default)]
-pub(crate) struct ElementHashes(Vec<(&'static str, Vec<Hash>)>);
+pub(crate) struct ElementHashes(Vec<(Box<str>, Vec<Hash>)>);
 
 impl ElementHashes {
-    pub(crate) fn insert(&mut self, collection: &'static str, hashes: Vec<Hash>) {
-        self.0.retain(|(name, _)| *name != collection);
-        self.0.push((collection, hashes));
+    pub(crate) fn insert(&mut self, collection: &str, hashes: Vec<Hash>) {
+        self.0.retain(|(name, _)| &**name != collection);
+        self.0.push((collection.into(), hashes));
     }
 
     /// The hashes of `collection`'s elements, when it was sorted.
     pub(crate) fn get(&self, collection: &str) -> Option<&[Hash]> {
         self.0
             .iter()
-            .find(|(name, _)| *name == collection)
+            .find(|(name, _)| &**name == collection)
             .map(|(_, hashes)| hashes.as_slice())
     }
 }

@@ -1,10 +1,10 @@
 //! What the platform changes on every export although nobody changed the bot
-//! (the "Volatile fields" table of platform-api.md), and the collections whose
-//! order carries no meaning. Exactly these are dropped or sorted; anything else
-//! is a real difference.
+//! (the "Volatile fields" table of platform-api.md). Exactly these are dropped
+//! (and the sets of `ordering` sorted, in `sets`); anything else is a real
+//! difference.
 
 use super::canonical::HashWriter;
-use super::order::{ElementHashes, sort_by_content, sort_by_identity};
+use super::order::{sort_by_content, sort_by_identity};
 use super::tree::{Map, Value};
 
 /// Top-level fields that describe the export, not the bot.
@@ -20,21 +20,6 @@ const ARRAY_TIMESTAMPS: &[(&str, &[&str])] = &[
 
 /// Fields of `botEvents.*.msg[]` rewritten on export.
 const BOT_EVENT_MESSAGE_FIELDS: &[&str] = &["lMod", "createdBy", "lModBy"];
-
-/// Top-level arrays whose order is not meaningful: sorted by identity.
-pub(crate) const IDENTITY_ARRAYS: &[&str] = &[
-    "dialogs",
-    "dialogComponents",
-    "scenes",
-    "sceneComponents",
-    "sentences",
-    "patterns",
-    "knowledgeTasks",
-    "traits",
-    "namespaces",
-    "customDashboards",
-    "smallTalk",
-];
 
 /// Removes the volatile fields of a bot definition, in place.
 pub(crate) fn drop_volatile(definition: &mut Map) {
@@ -72,29 +57,6 @@ pub(crate) fn drop_volatile(definition: &mut Map) {
             locale.remove("nlMeta");
         }
     }
-}
-
-/// Sorts the order-insensitive collections by identity (`refId`, then `_id`,
-/// then content) and returns the content hashes of the top-level ones.
-pub(crate) fn sort_collections(definition: &mut Map) -> ElementHashes {
-    let mut writer = HashWriter::new();
-    // FAQs first: they are part of the content of their knowledge graph.
-    for task in objects_mut(definition.get_mut("knowledgeTasks")) {
-        let faqs = task
-            .get_mut("faqs")
-            .and_then(Value::as_object_mut)
-            .and_then(|f| f.get_mut("faqs"));
-        if let Some(Value::Array(faqs)) = faqs {
-            sort_by_identity(faqs, identity, &mut writer);
-        }
-    }
-    let mut hashes = ElementHashes::default();
-    for name in IDENTITY_ARRAYS {
-        if let Some(Value::Array(items)) = definition.get_mut(name) {
-            hashes.insert(name, sort_by_identity(items, identity, &mut writer));
-        }
-    }
-    hashes
 }
 
 /// Sorts `config.json`'s variables by `key`.

@@ -40,6 +40,33 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// How exports reorder the arrays whose order carries no meaning.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ShuffleConfig {
+    /// Whether exports shuffle every set (on by default: the harshest platform).
+    pub enabled: bool,
+    /// The seed; each export mixes in its number, so a run replays exactly.
+    pub seed: u64,
+}
+
+impl Default for ShuffleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            seed: 0,
+        }
+    }
+}
+
+impl ShuffleConfig {
+    /// The shuffle seed of a bot's export number `seq`, when shuffling is on.
+    pub fn seed_for(&self, seq: u64) -> Option<u64> {
+        self.enabled
+            .then(|| super::shuffle::export_seed(self.seed, seq))
+    }
+}
+
 /// One API app (a client id and secret) of the simulated account.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AppConfig {
@@ -85,6 +112,8 @@ pub struct SimConfig {
     /// one job per bot and kind. The documentation says only that a
     /// conflicting job answers 409, so the harsher reading is the default.
     pub exclusive_jobs: bool,
+    /// How exports reorder sets.
+    pub shuffle: ShuffleConfig,
 }
 
 impl Default for SimConfig {
@@ -100,6 +129,7 @@ impl Default for SimConfig {
             extra_bots: 0,
             platform_version: "9.1.7".to_owned(),
             exclusive_jobs: true,
+            shuffle: ShuffleConfig::default(),
         }
     }
 }

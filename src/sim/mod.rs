@@ -27,6 +27,7 @@ pub mod limits;
 pub mod scripted;
 pub mod seed;
 pub mod server;
+pub mod shuffle;
 pub mod state;
 pub mod volatile;
 

@@ -131,6 +131,7 @@ fn foreign_payload(state: &mut Model, id: &str, kind: JobKind) -> Result<Payload
                 time: state.next_export_stamp(),
                 export_options: Some(json!({"tasks": ["knowledgeGraph"]})),
                 platform_version: state.config.platform_version.clone(),
+                shuffle: state.config.shuffle.seed_for(0),
             };
             let archive = export_zip(&files, &stamp).map_err(|e| ApiError::new(500, e))?;
             Payload::Export {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::crypto::{prefixed_id, random_hex};
+use super::shuffle;
 
 /// What an export needs to regenerate the volatile fields.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct ExportStamp {
     pub export_options: Option<Value>,
     /// What `environmentVersionInfo` reports.
     pub platform_version: String,
+    /// The seed this export shuffles its sets with; `None` keeps every order.
+    pub shuffle: Option<u64>,
 }
 
 /// Regenerate for an export, or strip for a digest.
@@ -34,6 +37,13 @@ pub fn apply(definition: &mut Value, mode: &Mode) {
     let Some(root) = definition.as_object_mut() else {
         return;
     };
+    if let Mode::Regenerate(ExportStamp {
+        shuffle: Some(seed),
+        ..
+    }) = mode
+    {
+        shuffle::shuffle(root, *seed);
+    }
     top_level(root, mode);
     each(root, "smallTalk", |item| small_talk(item, mode));
     if let Some(Value::Object(events)) = root.get_mut("botEvents") {
@@ -47,8 +57,9 @@ pub fn apply(definition: &mut Value, mode: &Mode) {
     each(root, "sentences", |s| set_ids(s, mode, || random_hex(24)));
     locale_meta(root, mode);
     timestamps(root, mode);
-    for key in ["dialogs", "scenes", "sentences"] {
-        reorder(root, key, mode);
+    if let Mode::Strip = mode {
+        // After the volatile fields are gone, so that they cannot decide the order.
+        shuffle::sort(root);
     }
 }
 
@@ -249,20 +260,4 @@ fn renamed_id(old: &str, renamed: &mut HashMap<String, String>) -> String {
         .entry(old.to_owned())
         .or_insert_with(|| prefixed_id(prefix))
         .clone()
-}
-
-/// Same set, another order: rotated on export, sorted for the digest.
-fn reorder(root: &mut Map<String, Value>, key: &str, mode: &Mode) {
-    let Some(Value::Array(items)) = root.get_mut(key) else {
-        return;
-    };
-    match mode {
-        Mode::Strip => items.sort_by_cached_key(|v| v.to_string()),
-        Mode::Regenerate(stamp) if items.len() > 1 => {
-            let len = items.len();
-            let by = 1 + (stamp.seq % (len as u64 - 1)) as usize;
-            items.rotate_left(by % len);
-        }
-        Mode::Regenerate(_) => {}
-    }
 }

@@ -1,18 +1,31 @@
-//! Knowledge graphs: FAQs (by identity, named by their question) and taxonomy
-//! terms (by node id, named by label).
+//! Knowledge graphs (by `refId` and language: a multilingual bot has one graph
+//! per language under one `refId`): FAQs (by `refId` when it is unique, else
+//! by question, named by their question) and taxonomy terms (by node id,
+//! named by label).
+
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 use crate::diff::tree::{Map, Value};
 
-use super::{array, differing_keys, keyed, nested, pair, text};
+use super::{Keyed, array, differing_keys, keyed, keyed_by, nested, pair, text};
 use crate::diff::report::{Action, Change, Component};
 use crate::diff::volatile::identity;
 
+/// Graphs by identity and language.
+fn graphs(definition: &Map) -> Keyed<'_> {
+    keyed_by(array(definition, "knowledgeTasks"), |graph| {
+        let id = identity(graph)?;
+        Some(match text(graph, "language") {
+            Some(language) => Cow::Owned(format!("{id} ({language})")),
+            None => Cow::Borrowed(id),
+        })
+    })
+}
+
 /// Compares `knowledgeTasks`.
 pub(crate) fn compare(left: &Map, right: &Map, out: &mut Vec<Change>) {
-    let (l, r) = (
-        keyed(array(left, "knowledgeTasks"), identity),
-        keyed(array(right, "knowledgeTasks"), identity),
-    );
+    let (l, r) = (graphs(left), graphs(right));
     let paired = pair(&l, &r);
     let graph = |v: &Value| format!("graph {}", text(v, "name").unwrap_or("(unnamed)"));
     out.extend(
@@ -59,8 +72,28 @@ fn faqs(graph: &Value) -> &[Value] {
         .map_or(&[], Vec::as_slice)
 }
 
+/// Whether every FAQ has a `refId` no other FAQ of its graph shares.
+fn unique_ref_ids(faqs: &[Value]) -> bool {
+    let mut seen = HashSet::new();
+    faqs.iter()
+        .all(|faq| text(faq, "refId").is_some_and(|id| seen.insert(id)))
+}
+
+/// FAQs of both sides by `refId` when it is unique on both (so an edited
+/// question reads as a change), else by question: exports made by the platform
+/// often give many FAQs one `refId`, and pairing those by position would turn
+/// one edit into dozens.
+fn keyed_faqs<'a>(before: &'a [Value], after: &'a [Value]) -> (Keyed<'a>, Keyed<'a>) {
+    let key: fn(&Value) -> Option<&str> = if unique_ref_ids(before) && unique_ref_ids(after) {
+        |faq| text(faq, "refId")
+    } else {
+        |faq| text(faq, "question")
+    };
+    (keyed(before, key), keyed(after, key))
+}
+
 fn compare_faqs(before: &Value, after: &Value, out: &mut Vec<Change>) {
-    let (l, r) = (keyed(faqs(before), identity), keyed(faqs(after), identity));
+    let (l, r) = keyed_faqs(faqs(before), faqs(after));
     let paired = pair(&l, &r);
     let question =
         |v: &Value| format!("FAQ \"{}\"", text(v, "question").unwrap_or("(no question)"));

@@ -39,9 +39,17 @@ pub(crate) type Keyed<'a> = BTreeMap<Cow<'a, str>, &'a Value>;
 
 /// Elements by a key; elements sharing a key get `#2`, `#3`, … so none is lost.
 pub(crate) fn keyed(items: &[Value], key: fn(&Value) -> Option<&str>) -> Keyed<'_> {
+    keyed_by(items, |item| key(item).map(Cow::from))
+}
+
+/// [`keyed`], with a key that may be built (joined from several fields).
+pub(crate) fn keyed_by<'a>(
+    items: &'a [Value],
+    key: impl Fn(&'a Value) -> Option<Cow<'a, str>>,
+) -> Keyed<'a> {
     let mut map = Keyed::new();
     for (index, item) in items.iter().enumerate() {
-        let base = key(item).map_or_else(|| format!("#{index}").into(), Cow::from);
+        let base = key(item).unwrap_or_else(|| format!("#{index}").into());
         let name = unused_name(&map, base);
         map.insert(name, item);
     }

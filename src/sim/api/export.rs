@@ -55,6 +55,7 @@ pub async fn start(
             time: state.next_export_stamp(),
             export_options: request.export_options,
             platform_version: state.config.platform_version.clone(),
+            shuffle: state.config.shuffle.seed_for(seq),
         };
         (files, stamp)
     };

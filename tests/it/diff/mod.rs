@@ -6,6 +6,7 @@ mod edits;
 mod exports;
 mod gitrepo;
 mod hostile;
+mod ordering;
 mod perturb;
 mod properties;
 mod roundtrip;

@@ -1,7 +1,8 @@
 //! The round trip the daemon makes, on every real export: seed it into the
 //! simulator and export it through the real client over HTTP, twice (the two
 //! exports are equivalent although the platform regenerated their volatile
-//! fields); then push one real edit at a time the way the daemon does (upload
+//! fields and shuffled every set at every depth, the full shuffle being on
+//! with a seed per fixture); then push one real edit at a time the way the daemon does (upload
 //! the files, full import), export again, and check that the diff against the
 //! unchanged export says "different" and names exactly that edit.
 
@@ -10,14 +11,15 @@ use kore_gitops::diff::{BotDiff, NormalisedBot, normalise};
 use kore_gitops::ids::BotId;
 use kore_gitops::platform::{ExportKind, PlatformClient};
 use kore_gitops::reconcile::upload_and_import;
-use kore_gitops::sim::RunningSim;
+use kore_gitops::sim::config::ShuffleConfig;
+use kore_gitops::sim::{RunningSim, SimConfig};
 use serde_json::Value;
 
 use super::edits;
 use super::support::{compare_checked, config, definition, with_config, with_definition};
 use crate::support::client::fast_client;
 use crate::support::fixtures;
-use crate::support::sim::start_sim;
+use crate::support::sim::start_sim_with;
 
 /// The edits, named so that each test says which ones its export has room for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +66,14 @@ impl SeededBot {
     /// `None` (after a notice) when the fixtures are absent outside CI.
     async fn seed(name: &'static str) -> Option<SeededBot> {
         let folder = fixtures::export(name)?;
-        let sim = start_sim(&[folder]).await;
+        let config = SimConfig {
+            shuffle: ShuffleConfig {
+                enabled: true,
+                seed: name.len() as u64,
+            },
+            ..SimConfig::instant()
+        };
+        let sim = start_sim_with(&[folder], config).await;
         let id = sim.credentials.bot(name).id.parse().expect("a bot id");
         let client = fast_client(&sim, "admin");
         Some(SeededBot {

@@ -3,10 +3,16 @@
 
 use std::path::PathBuf;
 
+use kore_gitops::diff::ordering::{IDENTITY_KEYS, Order, classify};
 use serde_json::{Map, Value};
 
 use crate::support::fixtures;
-use crate::support::sim::{Client, start_sim, unzip, write_synthetic_bot, zip_json};
+use kore_gitops::sim::SimConfig;
+use kore_gitops::sim::config::ShuffleConfig;
+
+use crate::support::sim::{
+    Client, start_sim, start_sim_with, unzip, write_synthetic_bot, zip_json,
+};
 
 /// The test's own list of volatile fields (platform-api.md), stripped.
 fn strip(mut definition: Value) -> Value {
@@ -56,12 +62,44 @@ fn strip(mut definition: Value) -> Value {
     ] {
         for_each(root, key, |item| remove(item, fields));
     }
-    for key in ["dialogs", "scenes", "sentences"] {
-        if let Some(Value::Array(items)) = root.get_mut(key) {
-            items.sort_by_key(|v| v.to_string());
+    sort_sets(&mut definition);
+    definition
+}
+
+/// Sorts (innermost first) every array the normaliser treats as a set: the
+/// simulator may reorder those and nothing else.
+fn sort_sets(value: &mut Value) {
+    fn walk(value: &mut Value, path: &mut String) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    let length = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    walk(value, path);
+                    path.truncate(length);
+                }
+            }
+            Value::Array(items) => {
+                path.push_str("[]");
+                items.iter_mut().for_each(|item| walk(item, path));
+                let identity = !items.is_empty()
+                    && items.iter().all(|item| {
+                        IDENTITY_KEYS
+                            .iter()
+                            .any(|key| item.get(key).is_some_and(Value::is_string))
+                    });
+                if let Some(Order::Set(_)) = classify(path, identity) {
+                    items.sort_by_key(|v| v.to_string());
+                }
+                path.truncate(path.len() - 2);
+            }
+            _ => {}
         }
     }
-    definition
+    walk(value, &mut String::new());
 }
 
 fn blank_scene_ids(value: &mut Value) {
@@ -287,4 +325,84 @@ async fn real_exports_come_back_intact_apart_from_volatile_fields() {
             assert_ne!(again["encryptedHash"], exported["encryptedHash"], "{name}");
         }
     }
+}
+
+/// The first export of vaidyah-kg from a fresh simulator with `shuffle`.
+async fn first_export(shuffle: ShuffleConfig) -> Option<Value> {
+    let seed = fixtures::export("vaidyah-kg")?;
+    let config = SimConfig {
+        shuffle,
+        ..SimConfig::instant()
+    };
+    let sim = start_sim_with(&[seed], config).await;
+    let client = Client::new(&sim);
+    let bot = sim.credentials.bot("vaidyah-kg").id.clone();
+    let zip = client
+        .export(sim.credentials.app("admin"), &bot, "latest")
+        .await;
+    Some(zip_json(&zip, "botDefinition.json"))
+}
+
+/// The `key` of each element of the array at `pointer`, in order.
+fn order_at(definition: &Value, pointer: &str, key: &str) -> Vec<String> {
+    at(definition, pointer)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Identity-bearing arrays at three depths of vaidyah-kg, and the key that names their elements.
+const SETS_AT_DEPTH: &[(&str, &str)] = &[
+    ("/dialogs", "refId"),
+    ("/knowledgeTasks/0/taxonomy", "nodeId"),
+    ("/knowledgeTasks/0/faqs/faqs", "refId"),
+];
+
+#[tokio::test]
+async fn exports_shuffle_sets_at_every_depth_from_the_configured_seed_or_not_at_all() {
+    let shuffled = |seed| ShuffleConfig {
+        enabled: true,
+        seed,
+    };
+    let Some(a) = first_export(shuffled(1)).await else {
+        return;
+    };
+    let again = first_export(shuffled(1)).await.unwrap();
+    let other = first_export(shuffled(2)).await.unwrap();
+    let kept = first_export(ShuffleConfig {
+        enabled: false,
+        seed: 1,
+    })
+    .await
+    .unwrap();
+    let seeded: Value = serde_json::from_slice(
+        &std::fs::read(
+            fixtures::export("vaidyah-kg")
+                .unwrap()
+                .join("botDefinition.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for (pointer, key) in SETS_AT_DEPTH {
+        let order = |v: &Value| order_at(v, pointer, key);
+        assert_ne!(order(&a), order(&seeded), "{pointer}: shuffled");
+        assert_eq!(order(&a), order(&again), "{pointer}: same seed, same order");
+        assert_ne!(order(&a), order(&other), "{pointer}: another seed");
+        assert_eq!(order(&kept), order(&seeded), "{pointer}: shuffle off");
+    }
+    // Dialog nodes are a list: the platform keeps their order.
+    let nodes = |v: &Value| {
+        let dialog = v["dialogs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["refId"] == seeded["dialogs"][0]["refId"])
+            .unwrap()
+            .clone();
+        order_at(&dialog, "/nodes", "nodeId")
+    };
+    assert_eq!(nodes(&a), nodes(&seeded));
 }
