@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use super::DiffError;
 use super::canonical::{Hash, HashWriter, sha256};
+use super::identity::neutralise;
 use super::order::{ElementHashes, unmatched};
 use super::parse::parse;
 use super::pointer;
@@ -17,7 +18,7 @@ use crate::ids::Digest;
 
 /// Labels the digest's input format; bump it when normalisation or the
 /// canonical form changes.
-const DIGEST_FORMAT: &str = "kore-gitops normalised bot v2\n";
+const DIGEST_FORMAT: &str = "kore-gitops normalised bot v3\n";
 
 /// A bot reduced to what matters: volatile fields dropped, order-insensitive
 /// collections sorted, texts decoded, ignore rules applied.
@@ -134,6 +135,7 @@ fn normalise_definition(
     ignore: &[JsonPointer],
 ) -> Result<(Map, ElementHashes), DiffError> {
     let mut definition = parse_object(files.definition_name.file_name(), &files.definition)?;
+    neutralise(&mut definition);
     drop_volatile(&mut definition);
     let mut hashes = sort_collections(&mut definition);
     if !ignore.is_empty() {

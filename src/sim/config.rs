@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use super::identity::IdentityRewrite;
+
 /// How asynchronous jobs (export, import, training, publish) finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +59,10 @@ pub struct AppConfig {
     pub client_id: Option<String>,
     /// Fixed client secret; derived from the name when absent.
     pub client_secret: Option<String>,
+    /// An App Builder app's own bot (a seed name or a bot id): the only bot
+    /// it may reach. The first seed when absent.
+    #[serde(default)]
+    pub bot: Option<String>,
 }
 
 /// Everything that shapes the simulator's behaviour.
@@ -81,6 +87,8 @@ pub struct SimConfig {
     pub extra_bots: usize,
     /// What exports report in `environmentVersionInfo`.
     pub platform_version: String,
+    /// How much of the target bot's identity an import stamps (`identity.rs`).
+    pub identity_rewrite: IdentityRewrite,
 }
 
 impl Default for SimConfig {
@@ -95,6 +103,7 @@ impl Default for SimConfig {
             apps: default_apps(),
             extra_bots: 0,
             platform_version: "9.1.7".to_owned(),
+            identity_rewrite: IdentityRewrite::default(),
         }
     }
 }
@@ -125,6 +134,7 @@ fn app(name: &str, kind: &str, scopes: &[&str], jti_enforced: bool) -> AppConfig
         jti_enforced,
         client_id: None,
         client_secret: None,
+        bot: None,
     }
 }
 
