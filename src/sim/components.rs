@@ -55,6 +55,8 @@ const COMPONENT_STUB: &[&str] = &[
     "localeData",
     "useTaskLevelNs",
     "vNameSpace",
+    // Service nodes keep their identity-provider link.
+    "idp",
 ];
 use Left::{Absent, Empty, Stub};
 

@@ -89,6 +89,10 @@ pub struct SimConfig {
     pub platform_version: String,
     /// How much of the target bot's identity an import stamps (`identity.rs`).
     pub identity_rewrite: IdentityRewrite,
+    /// Whether each seed is stamped with the simulator's id for it (as a real
+    /// bot's export carries the bot's own ids), by `identity_rewrite`. Off by
+    /// default, so a seed is served exactly as given.
+    pub stamp_seeds: bool,
 }
 
 impl Default for SimConfig {
@@ -104,6 +108,7 @@ impl Default for SimConfig {
             extra_bots: 0,
             platform_version: "9.1.7".to_owned(),
             identity_rewrite: IdentityRewrite::default(),
+            stamp_seeds: false,
         }
     }
 }

@@ -12,8 +12,9 @@
 //! |          | target's id for the same `refId` if it has that task, else a new id       |
 //! |          | derived from (target, `refId`); every string equal to an old id follows   |
 //!
-//! Seeds get the same treatment at start, so a seeded bot's definition carries
-//! the simulator's id for it, as a real bot's export carries the bot's own id.
+//! With `stamp_seeds`, seeds get the same treatment at start, so a seeded
+//! bot's definition carries the simulator's id for it, as a real bot's export
+//! carries the bot's own id (two bots seeded from one export then differ).
 
 use std::collections::HashMap;
 

@@ -178,7 +178,11 @@ pub async fn start(options: SimOptions) -> Result<RunningSim, SimError> {
         seeds,
         config,
     } = options;
-    let (extra, mode) = (config.extra_bots, config.identity_rewrite);
+    let extra = config.extra_bots;
+    let mode = match config.stamp_seeds {
+        true => config.identity_rewrite,
+        false => IdentityRewrite::None,
+    };
     let seeds = tokio::task::spawn_blocking(move || load_seeds(&seeds, extra, mode))
         .await
         .map_err(|e| SimError::Config(format!("seed loading panicked: {e}")))??;
@@ -240,8 +244,8 @@ fn credentials(model: &State) -> Credentials {
     }
 }
 
-/// Reads every seed, plus `extra` synthetic clones of the first one; each
-/// carries its own bot id, as an import would stamp it.
+/// Reads every seed, plus `extra` synthetic clones of the first one, each
+/// stamped with its own bot id as `mode` says.
 fn load_seeds(
     paths: &[PathBuf],
     extra: usize,
