@@ -9,6 +9,9 @@
 //!   the others kept; utterances and patterns of the file's tasks are appended
 //!   (the default) or replaced; variables are updated by key; every other
 //!   component's keys are replaced by the file's when the file has them.
+//! - a full import that asks for `options.utterances.append` (or patterns)
+//!   explicitly still appends (ASSUMED, the harsher reading): the file's
+//!   tasks keep the utterances and patterns the bot has for them.
 //! - `options.botVariables.ignore`: those variables keep the target's entry
 //!   (one the target lacks is added from the file, ASSUMED).
 
@@ -24,6 +27,8 @@ pub struct ImportPlan {
     incremental: Option<Selection>,
     append_utterances: bool,
     append_patterns: bool,
+    /// `append: true` said in so many words (honoured by a full import too).
+    explicit_append: [bool; 2],
     ignore: Vec<String>,
 }
 
@@ -36,12 +41,15 @@ impl ImportPlan {
         let incremental =
             Selection::names_any_list(options).then(|| Selection::from_options(options));
         let flags = options.get("options");
-        let appends = |key: &str| {
-            // Append unless the request asks for replace (and not append).
-            let mode = flags.and_then(|f| f.get(key));
-            let on = |k: &str| mode.and_then(|m| m.get(k)).and_then(Value::as_bool) == Some(true);
-            !(on("replace") && !on("append"))
+        let on = |key: &str, flag: &str| {
+            flags
+                .and_then(|f| f.get(key))
+                .and_then(|m| m.get(flag))
+                .and_then(Value::as_bool)
+                == Some(true)
         };
+        // Append unless the request asks for replace (and not append).
+        let appends = |key: &str| !(on(key, "replace") && !on(key, "append"));
         let ignore = flags
             .and_then(|f| f.pointer("/botVariables/ignore"))
             .and_then(Value::as_array)
@@ -56,6 +64,7 @@ impl ImportPlan {
             incremental,
             append_utterances: appends("utterances"),
             append_patterns: appends("patterns"),
+            explicit_append: [on("utterances", "append"), on("patterns", "append")],
             ignore,
         }
     }
@@ -64,7 +73,14 @@ impl ImportPlan {
 /// The target's new in-development copy after importing `file` into `current`.
 pub fn apply(current: &BotFiles, mut file: BotFiles, plan: &ImportPlan) -> BotFiles {
     match &plan.incremental {
-        None => keep_webhook(&current.definition, &mut file.definition),
+        None => {
+            keep_webhook(&current.definition, &mut file.definition);
+            keep_for_file_tasks(
+                &current.definition,
+                &mut file.definition,
+                plan.explicit_append,
+            );
+        }
         Some(selection) => {
             let mut merged = current.clone();
             incremental(&mut merged, &file, selection, plan);
@@ -274,5 +290,43 @@ fn keep_webhook(current: &Value, definition: &mut Value) {
     let channels = array_mut(root, "channels");
     if !channels.iter().any(is_webhook) {
         channels.push(webhook.clone());
+    }
+}
+
+/// A full import asked to append: the file's tasks keep the bot's utterances
+/// (and patterns) for them on top of the file's.
+fn keep_for_file_tasks(
+    current: &Value,
+    definition: &mut Value,
+    [sentences, patterns_too]: [bool; 2],
+) {
+    let (Some(from), Some(into)) = (current.as_object(), definition.as_object_mut()) else {
+        return;
+    };
+    if sentences {
+        let tasks: Vec<Option<String>> = items(into, "sentences")
+            .iter()
+            .map(|s| str_at(s, "taskId").map(str::to_owned))
+            .collect();
+        let theirs: Vec<Value> = items(from, "sentences")
+            .iter()
+            .filter(|s| tasks.contains(&str_at(s, "taskId").map(str::to_owned)))
+            .cloned()
+            .collect();
+        let mut only_theirs = Object::new();
+        only_theirs.insert("sentences".into(), Value::Array(theirs));
+        utterances(into, &only_theirs, true);
+    }
+    if patterns_too {
+        let target = array_mut(into, "patterns");
+        for theirs in items(from, "patterns") {
+            let id = str_at(theirs, "refId");
+            if let Some(slot) = target
+                .iter_mut()
+                .find(|p| id.is_some() && str_at(p, "refId") == id)
+            {
+                union_lists(slot, theirs);
+            }
+        }
     }
 }

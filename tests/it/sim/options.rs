@@ -323,6 +323,16 @@ async fn import_options_append_replace_and_keep_as_documented() {
         pairs(&[("apiKey", ""), ("new", "n"), ("url", "file-url")])
     );
 
+    // A full import that asks to append keeps a's utterances (b is gone).
+    let (d, _) = import_with(
+        &client,
+        &sim,
+        Some(json!({"options": flags("utterances", true)})),
+    )
+    .await;
+    assert_eq!(names(&d), ["a renamed", "c"]);
+    assert_eq!(utterances(&d), ["a1", "a2", "a3"]);
+
     // Full import that keeps one variable of the target.
     let options = json!({"options": {"botVariables": {"ignore": ["apiKey"]}}});
     let (d, c) = import_with(&client, &sim, Some(options)).await;
