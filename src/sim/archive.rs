@@ -9,6 +9,7 @@ use zip::write::SimpleFileOptions;
 
 use super::components::ExportView;
 use super::crypto::{random_hex, sha256_hex};
+use super::numbers;
 use super::seed::BotFiles;
 use super::volatile::{self, ExportStamp, Mode};
 
@@ -50,7 +51,7 @@ fn to_json(value: &Value) -> Result<Vec<u8>, String> {
     value
         .serialize(&mut serializer)
         .map_err(|e| format!("cannot serialise: {e}"))?;
-    Ok(out)
+    Ok(numbers::restore(out))
 }
 
 fn write_zip(entries: &[(String, Vec<u8>)], stamp: &ExportStamp) -> Result<Vec<u8>, String> {

@@ -60,8 +60,11 @@ const COMPONENT_STUB: &[&str] = &[
 ];
 use Left::{Absent, Empty, Stub};
 
+/// One row: a component and the top-level keys it stands for.
+pub type Component = (Group, &'static str, &'static [(&'static str, Left)]);
+
 /// `(group, component, keys)`: the one table both export and import read.
-pub const COMPONENTS: &[(Group, &str, &[(&str, Left)])] = &[
+pub const COMPONENTS: &[Component] = &[
     (
         Group::Tasks,
         "botTask",

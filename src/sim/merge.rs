@@ -49,7 +49,7 @@ impl ImportPlan {
                 == Some(true)
         };
         // Append unless the request asks for replace (and not append).
-        let appends = |key: &str| !(on(key, "replace") && !on(key, "append"));
+        let appends = |key: &str| !on(key, "replace") || on(key, "append");
         let ignore = flags
             .and_then(|f| f.pointer("/botVariables/ignore"))
             .and_then(Value::as_array)

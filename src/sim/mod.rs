@@ -25,6 +25,7 @@ pub mod identity;
 pub mod jobs;
 pub mod limits;
 pub mod merge;
+pub mod numbers;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -159,3 +159,63 @@ async fn the_publish_status_answers_with_a_trailing_slash() {
         "both calls are classified, rate-limited and logged: {log}"
     );
 }
+
+#[tokio::test]
+async fn numbers_come_back_with_the_bytes_that_went_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = write_synthetic_bot(dir.path(), "numbers");
+    let literal = |n: &str| {
+        format!(
+            r#"{{"_id":"st-n","name":"n","mlParams":[{{"threshold":1.50,"timeout":1e3,"big":{n},"plain":7,"half":0.5}}]}}"#
+        )
+    };
+    std::fs::write(
+        folder.join("botDefinition.json"),
+        literal("123456789012345678901234567890"),
+    )
+    .unwrap();
+    let sim = start_sim(&[folder]).await;
+    let client = Client::new(&sim);
+    let admin = sim.credentials.app("admin");
+    let bot = sim.credentials.bot("numbers").id.clone();
+    let exported = |zip: Vec<u8>| {
+        let entries = unzip(&zip);
+        let (_, bytes) = entries
+            .into_iter()
+            .find(|(n, _)| n == "botDefinition.json")
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    let text = exported(client.export(admin, &bot, "latest").await);
+    for token in [
+        "\"threshold\": 1.50",
+        "\"timeout\": 1e3",
+        "\"big\": 123456789012345678901234567890",
+        "\"plain\": 7",
+        "\"half\": 0.5",
+    ] {
+        assert!(text.contains(token), "{token} in {text}");
+    }
+    // And through an import.
+    let definition = client
+        .upload(
+            admin,
+            literal("-98765432109876543210.000").into_bytes(),
+            "json",
+        )
+        .await;
+    let config = client
+        .upload(admin, br#"{"name":"n","envVariables":[]}"#.to_vec(), "json")
+        .await;
+    let body = json!({"botDefinition": definition, "configInfo": config});
+    let started = client
+        .post(admin, &format!("/bot/{bot}/import"), body)
+        .await;
+    assert_eq!(started.status(), 200);
+    let text = exported(client.export(admin, &bot, "latest").await);
+    assert!(
+        text.contains("\"big\": -98765432109876543210.000"),
+        "{text}"
+    );
+    assert!(text.contains("\"threshold\": 1.50"), "{text}");
+}
