@@ -26,7 +26,8 @@ pub use git::read_commit;
 pub use ignore::{CONFIG_PREFIX, IgnoreRules, JsonPointer, Segment};
 pub use problem::Problem;
 pub use settings::{
-    BotSettings, BotTarget, DriftPolicy, ImportOptions, UtteranceMode, parse_settings,
+    APPEND_REFUSED, BotSettings, BotTarget, DriftPolicy, ImportOptions, UtteranceMode,
+    parse_settings,
 };
 
 /// The name of a bot folder (`bots/<name>/`): the bot's name inside kore-gitops.

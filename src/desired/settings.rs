@@ -89,9 +89,16 @@ struct RawSettings {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawImport {
-    #[serde(default)]
-    utterances: UtteranceMode,
+    utterances: Option<Spanned<UtteranceMode>>,
 }
+
+/// Why `[import] utterances = "append"` is refused: an append import is a
+/// union with what the bot already has (platform-api.md, "Import options"),
+/// so an utterance deleted in git would stay on the bot, the import could
+/// never be verified, and the bot would be imported again on every pass.
+pub const APPEND_REFUSED: &str = "[import] utterances = \"append\" cannot converge: an append \
+import keeps every utterance the bot already has, so one deleted in git would never leave the \
+bot; remove the line (the default, \"replace\", makes the bot hold exactly the commit's utterances)";
 
 /// Parses `bot.toml` text; `file` names it in problems.
 pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Problem>> {
@@ -119,6 +126,11 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
             ));
         }
     }
+    if let Some(mode) = &raw.import.utterances
+        && *mode.get_ref() == UtteranceMode::Append
+    {
+        problems.push(at(mode.span(), APPEND_REFUSED.to_owned()));
+    }
     let mut ignore = IgnoreRules::default();
     for rule in &raw.ignore {
         if let Err(reason) = parse_rule(rule.get_ref(), &mut ignore) {
@@ -134,7 +146,11 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
             ignore,
             suspend: raw.suspend,
             import: ImportOptions {
-                utterances: raw.import.utterances,
+                utterances: raw
+                    .import
+                    .utterances
+                    .map(Spanned::into_inner)
+                    .unwrap_or_default(),
             },
         }),
         _ => Err(problems),
@@ -199,16 +215,25 @@ mod tests {
     fn full_settings_parse() {
         let text = format!(
             "bot_id = \"{ID}\"\nlanguages = [\"en\", \"es\"]\npublish_comment = \"c\"\ndrift = \"report\"\n\
-             ignore = [\"/widgets\", \"config:/envVariables/*/hint\"]\nsuspend = true\n[import]\nutterances = \"append\"\n"
+             ignore = [\"/widgets\", \"config:/envVariables/*/hint\"]\nsuspend = true\n[import]\nutterances = \"replace\"\n"
         );
         let settings = parse_settings("bot.toml", text.as_bytes()).unwrap();
         assert_eq!(settings.target, BotTarget::Id(ID.parse().unwrap()));
         assert_eq!(settings.languages, ["en", "es"]);
         assert_eq!(settings.drift, DriftPolicy::Report);
         assert!(settings.suspend);
-        assert_eq!(settings.import.utterances, UtteranceMode::Append);
+        assert_eq!(settings.import.utterances, UtteranceMode::Replace);
         assert_eq!(settings.ignore.definition.len(), 1);
         assert_eq!(settings.ignore.config.len(), 1);
+    }
+
+    #[test]
+    fn appending_utterances_is_refused_on_its_line_with_the_reason() {
+        let text = format!("bot_id = \"{ID}\"\n[import]\nutterances = \"append\"\n");
+        let problems = parse_settings("bot.toml", text.as_bytes()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, Some(3), "{problems:?}");
+        assert_eq!(problems[0].message, APPEND_REFUSED);
     }
 
     #[test]

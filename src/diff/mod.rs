@@ -10,6 +10,7 @@
 mod canonical;
 mod compare;
 mod components;
+mod identity;
 mod normalise;
 mod order;
 pub mod ordering;

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use super::DiffError;
 use super::canonical::{Hash, HashWriter, sha256};
+use super::identity::neutralise;
 use super::order::{ElementHashes, unmatched};
 use super::parse::parse;
 use super::pointer;
@@ -18,7 +19,8 @@ use crate::ids::Digest;
 
 /// Labels the digest's input format; bump it when normalisation or the
 /// canonical form changes.
-/// v3: sets are sorted at every depth, decided by `ordering`'s rule.
+/// v3: sets are sorted at every depth, decided by `ordering`'s rule, and the
+/// bot's own identity is replaced by placeholders (`identity`).
 const DIGEST_FORMAT: &str = "kore-gitops normalised bot v3\n";
 
 /// A bot reduced to what matters: volatile fields dropped, order-insensitive
@@ -136,6 +138,7 @@ fn normalise_definition(
     ignore: &[JsonPointer],
 ) -> Result<(Map, ElementHashes), DiffError> {
     let mut definition = parse_object(files.definition_name.file_name(), &files.definition)?;
+    neutralise(&mut definition);
     drop_volatile(&mut definition);
     let mut hashes = sort_collections(&mut definition);
     if !ignore.is_empty() {

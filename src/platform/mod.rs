@@ -30,7 +30,10 @@ pub use observer::CallObserver;
 pub use ops::bots::BotSummary;
 pub use ops::changelog::{ChangeLogEntry, ChangeMark};
 pub use ops::export::ExportKind;
-pub use ops::import::{ImportOptions, ImportOutcome, ImportRequest, ImportRequestId, StatusLog};
+pub use ops::import::{
+    ImportOptions, ImportOutcome, ImportRequest, ImportRequestId, StatusLog, UtteranceMode,
+    UtteranceOptions, VariableOptions,
+};
 pub use ops::publish::{PublishOutcome, PublishStatus};
 pub use ops::train::{BotCopy, TrainingStatus};
 pub use ops::upload::{FileId, FileKind};

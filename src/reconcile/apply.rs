@@ -9,7 +9,6 @@ use bytes::Bytes;
 use crate::desired::{BotFiles, DesiredBot, UtteranceMode};
 use crate::ids::BotId;
 use crate::platform::jobs::JobPhase;
-use crate::platform::ops::import::{UtteranceMode as UtteranceFlags, UtteranceOptions};
 use crate::platform::{
     BotCopy, ChangeMark, FileId, FileKind, ImportOptions, ImportOutcome, ImportRequest,
     ImportRequestId, PlatformClient, PlatformError, PublishOutcome,
@@ -102,21 +101,13 @@ async fn upload(
         .await
 }
 
-/// `None` (a full import, which replaces the whole bot) unless `bot.toml`
-/// asks for utterances to be appended.
+/// Always a full import (`None`), which makes the bot exactly the commit.
+/// `bot.toml` cannot ask for more: `[import] utterances = "append"` is
+/// refused when the folder is read (`desired::settings::APPEND_REFUSED`),
+/// because an append import could never converge.
 fn import_options(desired: &DesiredBot) -> Option<ImportOptions> {
-    match desired.settings.import.utterances {
-        UtteranceMode::Replace => None,
-        UtteranceMode::Append => Some(ImportOptions {
-            options: Some(UtteranceOptions {
-                utterances: UtteranceFlags {
-                    append: true,
-                    replace: false,
-                },
-            }),
-            ..ImportOptions::default()
-        }),
-    }
+    debug_assert_eq!(desired.settings.import.utterances, UtteranceMode::Replace);
+    None
 }
 
 /// Trains every language. With `only_if_needed`, a language whose model is

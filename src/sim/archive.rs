@@ -3,20 +3,36 @@
 
 use std::io::Write;
 
+use serde::Serialize;
 use serde_json::Value;
 use zip::write::SimpleFileOptions;
 
-use super::crypto::sha256_hex;
+use super::components::ExportView;
+use super::crypto::{random_hex, sha256_hex};
+use super::numbers;
 use super::seed::BotFiles;
 use super::volatile::{self, ExportStamp, Mode};
 
-/// Builds the export zip of a bot copy, regenerating the volatile fields.
-pub fn export_zip(files: &BotFiles, stamp: &ExportStamp) -> Result<Vec<u8>, String> {
-    let mut definition = files.definition.clone();
+/// Builds the export zip of a bot copy, cut down to what the request asked
+/// for, regenerating the volatile fields.
+pub fn export_zip(
+    files: &BotFiles,
+    stamp: &ExportStamp,
+    view: &ExportView,
+) -> Result<Vec<u8>, String> {
+    let (mut definition, mut config) = (files.definition.clone(), files.config.clone());
+    view.apply(&mut definition, &mut config);
     volatile::apply(&mut definition, &Mode::Regenerate(stamp));
+    // A modern platform (one that reports `environmentVersionInfo`) hashes
+    // every export, whether or not the imported file carried a hash.
+    if let Some(root) = definition.as_object_mut()
+        && !root.contains_key("encryptedHash")
+    {
+        root.insert("encryptedHash".into(), random_hex(32).into());
+    }
     let mut entries: Vec<(String, Vec<u8>)> = vec![
         (files.definition_name.clone(), to_json(&definition)?),
-        ("config.json".to_owned(), to_json(&files.config)?),
+        ("config.json".to_owned(), to_json(&config)?),
     ];
     if let Some(icon) = &files.icon {
         entries.push(("icon.png".to_owned(), icon.clone()));
@@ -27,8 +43,15 @@ pub fn export_zip(files: &BotFiles, stamp: &ExportStamp) -> Result<Vec<u8>, Stri
     write_zip(&entries, stamp)
 }
 
+/// Pretty-printed with four spaces, as the platform writes its exports.
 fn to_json(value: &Value) -> Result<Vec<u8>, String> {
-    serde_json::to_vec(value).map_err(|e| format!("cannot serialise: {e}"))
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value
+        .serialize(&mut serializer)
+        .map_err(|e| format!("cannot serialise: {e}"))?;
+    Ok(numbers::restore(out))
 }
 
 fn write_zip(entries: &[(String, Vec<u8>)], stamp: &ExportStamp) -> Result<Vec<u8>, String> {

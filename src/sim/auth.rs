@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::crypto;
 use super::error::ApiError;
-use super::state::App;
+use super::state::{App, AppKind, SeedBot};
 
 /// The documented message for a JTI token whose `exp` is missing or too far ahead.
 pub const JTI_EXP_MSG: &str =
@@ -136,4 +136,30 @@ fn check_times(
         return Err(ApiError::unauthorized(REPLAY_MSG));
     }
     Ok(())
+}
+
+/// Gives every App Builder app its bot id: the seed it names (by seed name or
+/// id), else the first seed. An app naming no known bot reaches none.
+pub fn bind_builders(apps: &mut [App], seeds: &[SeedBot]) {
+    for app in apps.iter_mut().filter(|a| a.kind == AppKind::Builder) {
+        app.bot = match app.bot.take() {
+            Some(name) => Some(
+                seeds
+                    .iter()
+                    .find(|s| s.seed_name == name || s.id == name)
+                    .map_or(name, |s| s.id.clone()),
+            ),
+            None => seeds.first().map(|s| s.id.clone()),
+        };
+    }
+}
+
+/// An App Builder app reaches only its own bot (ASSUMED: 403 otherwise).
+pub fn check_bot(app: &App, bot: Option<&str>) -> Result<(), ApiError> {
+    match (app.kind, bot) {
+        (AppKind::Builder, Some(bot)) if app.bot.as_deref() != Some(bot) => Err(
+            ApiError::forbidden("This app can only access the bot it belongs to"),
+        ),
+        _ => Ok(()),
+    }
 }

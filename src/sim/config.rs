@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use super::identity::IdentityRewrite;
+
 /// How asynchronous jobs (export, import, training, publish) finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +86,10 @@ pub struct AppConfig {
     pub client_id: Option<String>,
     /// Fixed client secret; derived from the name when absent.
     pub client_secret: Option<String>,
+    /// An App Builder app's own bot (a seed name or a bot id): the only bot
+    /// it may reach. The first seed when absent.
+    #[serde(default)]
+    pub bot: Option<String>,
 }
 
 /// Everything that shapes the simulator's behaviour.
@@ -114,6 +120,12 @@ pub struct SimConfig {
     pub exclusive_jobs: bool,
     /// How exports reorder sets.
     pub shuffle: ShuffleConfig,
+    /// How much of the target bot's identity an import stamps (`identity.rs`).
+    pub identity_rewrite: IdentityRewrite,
+    /// Whether each seed is stamped with the simulator's id for it (as a real
+    /// bot's export carries the bot's own ids), by `identity_rewrite`. Off by
+    /// default, so a seed is served exactly as given.
+    pub stamp_seeds: bool,
 }
 
 impl Default for SimConfig {
@@ -130,6 +142,8 @@ impl Default for SimConfig {
             platform_version: "9.1.7".to_owned(),
             exclusive_jobs: true,
             shuffle: ShuffleConfig::default(),
+            identity_rewrite: IdentityRewrite::default(),
+            stamp_seeds: false,
         }
     }
 }
@@ -160,6 +174,7 @@ fn app(name: &str, kind: &str, scopes: &[&str], jti_enforced: bool) -> AppConfig
         jti_enforced,
         client_id: None,
         client_secret: None,
+        bot: None,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod archive;
 pub mod auth;
 pub mod changelog;
 pub mod cli;
+pub mod components;
 pub mod config;
 pub mod control;
 pub mod crypto;
@@ -22,8 +23,11 @@ pub mod error;
 pub mod faults;
 pub mod history;
 pub mod hooks;
+pub mod identity;
 pub mod jobs;
 pub mod limits;
+pub mod merge;
+pub mod numbers;
 pub mod scripted;
 pub mod seed;
 pub mod server;
@@ -45,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{JobMode, SimConfig};
+pub use config::{IdentityRewrite, JobMode, SimConfig};
 pub use error::SimError;
 
 use error::ApiError;
@@ -180,15 +184,20 @@ pub async fn start(options: SimOptions) -> Result<RunningSim, SimError> {
         config,
     } = options;
     let extra = config.extra_bots;
-    let seeds = tokio::task::spawn_blocking(move || load_seeds(&seeds, extra))
+    let mode = match config.stamp_seeds {
+        true => config.identity_rewrite,
+        false => IdentityRewrite::None,
+    };
+    let seeds = tokio::task::spawn_blocking(move || load_seeds(&seeds, extra, mode))
         .await
         .map_err(|e| SimError::Config(format!("seed loading panicked: {e}")))??;
-    let apps = config
+    let mut apps = config
         .apps
         .iter()
         .map(App::from_config)
         .collect::<Result<Vec<_>, _>>()
         .map_err(SimError::Config)?;
+    auth::bind_builders(&mut apps, &seeds);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| SimError::Bind {
@@ -240,19 +249,26 @@ fn credentials(model: &State) -> Credentials {
     }
 }
 
-/// Reads every seed, plus `extra` synthetic clones of the first one.
-fn load_seeds(paths: &[PathBuf], extra: usize) -> Result<Vec<SeedBot>, SimError> {
+/// Reads every seed, plus `extra` synthetic clones of the first one, each
+/// stamped with its own bot id as `mode` says.
+fn load_seeds(
+    paths: &[PathBuf],
+    extra: usize,
+    mode: IdentityRewrite,
+) -> Result<Vec<SeedBot>, SimError> {
     let mut seeds: Vec<SeedBot> = Vec::new();
     for path in paths {
         let seed_name = seed::seed_name(path);
         if seeds.iter().any(|s| s.seed_name == seed_name) {
             return Err(SimError::DuplicateSeed(seed_name));
         }
-        let files = Arc::new(seed::load(path)?);
+        let id = crypto::bot_id(&seed_name);
+        let mut files = seed::load(path)?;
+        stamp_seed(&mut files, &id, mode);
         seeds.push(SeedBot {
-            id: crypto::bot_id(&seed_name),
+            id,
             seed_name,
-            files,
+            files: Arc::new(files),
         });
     }
     if extra > 0 {
@@ -261,15 +277,25 @@ fn load_seeds(paths: &[PathBuf], extra: usize) -> Result<Vec<SeedBot>, SimError>
             .cloned()
             .ok_or_else(|| SimError::Config("extra_bots needs at least one seed".into()))?;
         for n in 1..=extra {
-            seeds.push(clone_seed(&first, n));
+            seeds.push(clone_seed(&first, n, mode));
         }
     }
     Ok(seeds)
 }
 
-fn clone_seed(first: &SeedBot, n: usize) -> SeedBot {
+fn stamp_seed(files: &mut BotFiles, bot_id: &str, mode: IdentityRewrite) {
+    let target = identity::Target {
+        bot_id,
+        current: None,
+    };
+    identity::stamp(&mut files.definition, target, mode);
+}
+
+fn clone_seed(first: &SeedBot, n: usize, mode: IdentityRewrite) -> SeedBot {
     let seed_name = format!("{}-extra-{n}", first.seed_name);
+    let id = crypto::bot_id(&seed_name);
     let mut files: BotFiles = first.files.as_ref().clone();
+    stamp_seed(&mut files, &id, mode);
     if let Some(config) = files.config.as_object_mut() {
         config.insert(
             "name".into(),
@@ -277,7 +303,7 @@ fn clone_seed(first: &SeedBot, n: usize) -> SeedBot {
         );
     }
     SeedBot {
-        id: crypto::bot_id(&seed_name),
+        id,
         seed_name,
         files: Arc::new(files),
     }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::time::{Duration, Instant};
 
 use super::archive::export_zip;
+use super::components::ExportView;
 use super::crypto::prefixed_id;
 use super::error::ApiError;
 use super::hooks::{EditHook, Moment, Patch};
@@ -133,7 +134,8 @@ fn foreign_payload(state: &mut Model, id: &str, kind: JobKind) -> Result<Payload
                 platform_version: state.config.platform_version.clone(),
                 shuffle: state.config.shuffle.seed_for(0),
             };
-            let archive = export_zip(&files, &stamp).map_err(|e| ApiError::new(500, e))?;
+            let view = ExportView::from_request(stamp.export_options.as_ref(), None, false);
+            let archive = export_zip(&files, &stamp, &view).map_err(|e| ApiError::new(500, e))?;
             Payload::Export {
                 export_type: "latest".to_owned(),
                 archive: Arc::new(archive),

@@ -149,9 +149,10 @@ pub fn from_entries(entries: Vec<(String, Vec<u8>)>) -> Result<BotFiles, String>
     })
 }
 
-/// Parses a JSON object, naming the file in the error.
+/// Parses a JSON object, naming the file in the error. Numbers that would
+/// not come back byte for byte are kept as marked strings (`numbers.rs`).
 pub fn parse_object(name: &str, bytes: &[u8]) -> Result<Value, String> {
-    match serde_json::from_slice::<Value>(bytes) {
+    match serde_json::from_slice::<Value>(&super::numbers::protect(bytes)) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(_) => Err(format!("{name} is not a JSON object")),
         Err(e) => Err(format!("{name} is not valid JSON: {e}")),

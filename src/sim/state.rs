@@ -34,6 +34,9 @@ pub struct App {
     pub jti_enforced: bool,
     pub client_id: String,
     pub secret: SecretString,
+    /// An App Builder app's own bot, the only one it may reach (set by
+    /// `auth::bind_builders` once the seeds are known).
+    pub bot: Option<String>,
 }
 
 impl App {
@@ -58,6 +61,7 @@ impl App {
                 .clone()
                 .unwrap_or_else(|| crypto::client_secret(&config.name))
                 .into(),
+            bot: config.bot.clone(),
         })
     }
 

@@ -64,10 +64,23 @@ pub struct ImportOptions {
     pub custom_dashboard: Option<bool>,
 }
 
-/// `options.utterances`: append to or replace the bot's utterances.
+/// `importOptions.options`: how utterances and patterns meet the bot's, and
+/// which variables keep the target bot's values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UtteranceOptions {
-    pub utterances: UtteranceMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utterances: Option<UtteranceMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patterns: Option<UtteranceMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_variables: Option<VariableOptions>,
+}
+
+/// `options.botVariables`: the keys whose target-side values the import keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VariableOptions {
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -237,10 +250,11 @@ mod tests {
             import_options: Some(ImportOptions {
                 nlp_data: Some(vec!["utterances".into()]),
                 options: Some(UtteranceOptions {
-                    utterances: UtteranceMode {
+                    utterances: Some(UtteranceMode {
                         append: true,
                         replace: false,
-                    },
+                    }),
+                    ..UtteranceOptions::default()
                 }),
                 custom_dashboard: Some(true),
                 ..ImportOptions::default()
@@ -252,6 +266,30 @@ mod tests {
             serde_json::json!({"botDefinition":"aaa","configInfo":"bbb","importOptions":{
                 "nlpData":["utterances"],"options":{"utterances":{"append":true,"replace":false}},
                 "customDashboard":true}})
+        );
+    }
+
+    #[test]
+    fn patterns_and_ignored_variables_serialise_as_documented() {
+        let options = ImportOptions {
+            tasks: Some(vec!["botTask".into()]),
+            options: Some(UtteranceOptions {
+                patterns: Some(UtteranceMode {
+                    append: false,
+                    replace: true,
+                }),
+                bot_variables: Some(VariableOptions {
+                    ignore: vec!["apiKey".into()],
+                }),
+                ..UtteranceOptions::default()
+            }),
+            ..ImportOptions::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&options).unwrap(),
+            serde_json::json!({"tasks":["botTask"],"options":{
+                "patterns":{"append":false,"replace":true},
+                "botVariables":{"ignore":["apiKey"]}}})
         );
     }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::sim::archive;
+use crate::sim::components::ExportView;
 use crate::sim::crypto;
 use crate::sim::error::ApiError;
 use crate::sim::jobs::{JobKind, JobStatus, Payload};
@@ -20,6 +21,9 @@ use crate::sim::volatile::ExportStamp;
 pub struct ExportRequest {
     export_type: Option<String>,
     export_options: Option<Value>,
+    sub_tasks: Option<Value>,
+    #[serde(default)]
+    all_tasks: bool,
 }
 
 pub async fn start(
@@ -39,6 +43,11 @@ pub async fn start(
         }
         None => return Err(ApiError::bad_request("exportType is required")),
     };
+    let view = ExportView::from_request(
+        request.export_options.as_ref(),
+        request.sub_tasks.as_ref(),
+        request.all_tasks,
+    );
     let (files, stamp) = {
         let mut state = lock(&shared);
         state.settle();
@@ -59,7 +68,7 @@ pub async fn start(
         };
         (files, stamp)
     };
-    let archive = tokio::task::spawn_blocking(move || archive::export_zip(&files, &stamp))
+    let archive = tokio::task::spawn_blocking(move || archive::export_zip(&files, &stamp, &view))
         .await
         .map_err(|e| ApiError::new(500, format!("export failed: {e}")))?
         .map_err(|e| ApiError::new(500, format!("export failed: {e}")))?;

@@ -1,6 +1,8 @@
-//! Import into an existing bot: takes uploaded file ids, replaces the
-//! in-development copy when the job succeeds, and fails the job with a
-//! `statusLogs` entry when the definition is malformed.
+//! Import into an existing bot: takes uploaded file ids, stamps the target's
+//! identity on the file (`identity.rs`), merges it with the bot as the
+//! `importOptions` say (`merge.rs`), replaces the in-development copy with
+//! the result when the job succeeds, and fails the job with a `statusLogs`
+//! entry when the definition is malformed.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,7 +13,9 @@ use tokio::time::Instant;
 use super::export::unknown_bot;
 use crate::sim::crypto;
 use crate::sim::error::ApiError;
+use crate::sim::identity::{self, Target};
 use crate::sim::jobs::{JobKind, JobStatus, Payload};
+use crate::sim::merge::{self, ImportPlan};
 use crate::sim::seed::{self, BotFiles};
 use crate::sim::state::{Shared, State as Model, Upload, lock};
 
@@ -22,6 +26,7 @@ pub struct ImportRequest {
     config_info: Option<String>,
     #[serde(default)]
     bot_functions: Vec<String>,
+    import_options: Option<Value>,
 }
 
 fn uploaded<'a>(state: &'a Model, file_id: &str) -> Result<&'a Upload, ApiError> {
@@ -88,7 +93,16 @@ pub async fn start(
     state.settle();
     let bot = state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
     let current = bot.dev.clone();
-    let mut files = assemble(&state, &request, &current)?;
+    let plan = ImportPlan::from_options(request.import_options.as_ref());
+    let mode = state.config.identity_rewrite;
+    let mut files = assemble(&state, &request, &current)?.map(|mut file| {
+        let target = Target {
+            bot_id: &bot_id,
+            current: Some(&current.definition),
+        };
+        identity::stamp(&mut file.definition, target, mode);
+        merge::apply(&current, file, &plan)
+    });
     if let Ok(files) = &mut files
         && let Some(definition) = files.definition.as_object_mut()
         && let Some(fields) = state.faults.take_import_rewrite()

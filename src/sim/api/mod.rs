@@ -54,6 +54,7 @@ pub fn platform_routes() -> Router<Shared> {
         .route("/bot/{bot}/publish", post(publish::start))
         .route("/bot/{bot}/publish/status", get(publish::status))
         .route("/bot/{bot}/changelogs", get(super::changelog::list))
+        .route("/bot/{bot}/publish/status/", get(publish::status))
 }
 
 /// Classifies a request path as a platform call, if it is one.
@@ -66,7 +67,9 @@ fn classify(method: &Method, path: &str) -> Option<Call> {
             .starts_with(download::PREFIX)
             .then(|| call("download", None, None));
     };
-    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    // A trailing slash names the same resource (the documentation writes
+    // some status URLs with one).
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let bot = |id: &str| Some(id.to_owned());
     let post = method == Method::POST;
     Some(match segments.as_slice() {
@@ -242,6 +245,7 @@ fn admit(shared: &Shared, call: &Call, request: &Request) -> Result<Option<Calle
             "This API is accessible only with an Admin Console app",
         ));
     }
+    auth::check_bot(&state.apps[app], call.bot.as_deref())?;
     if !state.apps[app].scopes.iter().any(|s| s == scope) {
         return Err(ApiError::forbidden(format!(
             "The app does not have the {scope} API scope"

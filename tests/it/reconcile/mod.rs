@@ -1,5 +1,6 @@
 //! End to end: the simulator, real git repositories, and kore-gitops passes.
 
+mod append;
 mod converge;
 mod crash;
 mod credentials;

@@ -4,4 +4,7 @@ mod auth;
 mod binary;
 mod control;
 mod flow;
+mod gaps;
+mod identity;
+mod options;
 mod volatile;
