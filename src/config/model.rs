@@ -245,8 +245,9 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
             Some(None)
         }
     };
-    let webhook_secret = daemon_secret(s, "webhook_secret_env", "webhook_secret_file")?;
-    let trigger_token = daemon_secret(s, "trigger_token_env", "trigger_token_file")?;
+    // Both before giving up, so that every problem is reported at once.
+    let webhook_secret = daemon_secret(s, "webhook_secret_env", "webhook_secret_file");
+    let trigger_token = daemon_secret(s, "trigger_token_env", "trigger_token_file");
     let listen = s.string("listen").and_then(|text| match text.parse() {
         Ok(addr) => Some(addr),
         Err(_) => {
@@ -265,8 +266,8 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
         drift,
         dry_run,
         listen,
-        webhook_secret,
-        trigger_token,
+        webhook_secret: webhook_secret?,
+        trigger_token: trigger_token?,
     })
 }
 
