@@ -114,6 +114,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The configuration file the command loads, if it loads one.
+    fn config_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Run { config, .. }
+            | Command::Sync { config, .. }
+            | Command::Plan { config, .. } => Some(&config.config),
+            Command::Pull(args) => Some(&args.config.config),
+            _ => None,
+        }
+    }
+}
+
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
     // Unlocked handles: the log writer takes the stderr lock from runtime
@@ -121,7 +134,12 @@ pub fn run(cli: Cli) -> ExitCode {
     // the main thread waits for; holding the lock here for the whole command
     // deadlocked `sync` and `pull` intermittently.
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let unknown = Env::from_process().unknown_variables(&flag_variables());
+    let named = cli
+        .command
+        .config_file()
+        .map(crate::config::variables_named_in)
+        .unwrap_or_default();
+    let unknown = Env::from_process().unknown_variables(&flag_variables(), &named);
     if !unknown.is_empty() {
         let _ = write!(err, "{}", ConfigError { problems: unknown });
         return ExitCode::from(64);

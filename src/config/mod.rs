@@ -87,15 +87,16 @@ pub enum Purpose {
 
 impl Env {
     /// Every `KORE_GITOPS_*` variable that is neither in `flags` (the command
-    /// line's variables) nor a configuration setting, one problem each:
-    /// refused like an unknown key, because a misspelt variable silently
-    /// ignored (`KORE_GITOPS_DRYRUN=true`) would make kore-gitops do what
-    /// nobody asked for.
-    pub fn unknown_variables(&self, flags: &[String]) -> Vec<String> {
+    /// line's variables), nor a configuration setting, nor `named` by the
+    /// configuration (a secret's `…_env`), one problem each: refused like an
+    /// unknown key, because a misspelt variable silently ignored
+    /// (`KORE_GITOPS_DRYRUN=true`) would make kore-gitops do what nobody
+    /// asked for.
+    pub fn unknown_variables(&self, flags: &[String], named: &[String]) -> Vec<String> {
         self.with_prefix()
             .filter(|(rest, _)| !reader::is_setting_variable(rest))
             .map(|(rest, _)| format!("{ENV_PREFIX}{rest}"))
-            .filter(|name| !flags.contains(name))
+            .filter(|name| !flags.contains(name) && !named.contains(name))
             .map(|name| {
                 format!(
                     "{name}: unknown variable (kore-gitops reads {} and \
@@ -105,6 +106,23 @@ impl Env {
             })
             .collect()
     }
+}
+
+/// The environment variables a configuration file names for its secrets
+/// (every `…_env` value); empty when the file cannot be read or parsed (its
+/// loading reports that).
+pub fn variables_named_in(path: &Path) -> Vec<String> {
+    let table: toml::Table = match std::fs::read_to_string(path).map(|t| t.parse()) {
+        Ok(Ok(table)) => table,
+        _ => return Vec::new(),
+    };
+    table
+        .values()
+        .filter_map(toml::Value::as_table)
+        .flat_map(|section| section.iter())
+        .filter(|(key, _)| key.ends_with("_env"))
+        .filter_map(|(_, value)| value.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Every problem found in a configuration.
@@ -296,8 +314,15 @@ drift = "sometimes"
             ("KORE_GITOPS_GIT_COLOUR", "blue"),
             ("OTHER", "1"),
         ]);
-        let problems = vars.unknown_variables(&["KORE_GITOPS_DRY_RUN".to_owned()]);
+        let problems = vars.unknown_variables(&["KORE_GITOPS_DRY_RUN".to_owned()], &[]);
         assert_eq!(problems.len(), 2, "{problems:?}");
+        let named = ["KORE_GITOPS_DRYRUN".to_owned()];
+        let problems = vars.unknown_variables(&[], &named);
+        assert_eq!(
+            problems.len(),
+            2,
+            "a secret's variable passes: {problems:?}"
+        );
         assert!(problems[0].starts_with("KORE_GITOPS_DRYRUN: unknown variable"));
         assert!(problems[1].starts_with("KORE_GITOPS_GIT_COLOUR: unknown variable"));
     }
