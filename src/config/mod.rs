@@ -316,6 +316,8 @@ drift = "sometimes"
         ]);
         let problems = vars.unknown_variables(&["KORE_GITOPS_DRY_RUN".to_owned()], &[]);
         assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("KORE_GITOPS_DRYRUN: unknown variable"));
+        assert!(problems[1].starts_with("KORE_GITOPS_GIT_COLOUR: unknown variable"));
         let named = ["KORE_GITOPS_DRYRUN".to_owned()];
         let problems = vars.unknown_variables(&[], &named);
         assert_eq!(
@@ -323,7 +325,7 @@ drift = "sometimes"
             2,
             "a secret's variable passes: {problems:?}"
         );
-        assert!(problems[0].starts_with("KORE_GITOPS_DRYRUN: unknown variable"));
+        assert!(problems[0].starts_with("KORE_GITOPS_DRY_RUN: unknown variable"));
         assert!(problems[1].starts_with("KORE_GITOPS_GIT_COLOUR: unknown variable"));
     }
 
