@@ -25,6 +25,7 @@ pub mod config;
 pub mod desired;
 pub mod diff;
 pub mod ids;
+pub mod limits;
 pub mod observe;
 pub mod platform;
 pub mod reconcile;

@@ -1,7 +1,6 @@
 //! `run`, `sync` and `plan`: the commands that load a configuration and talk
 //! to git and the platform.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,10 +8,9 @@ use std::sync::Arc;
 use clap::Args;
 use tokio::sync::{Notify, mpsc};
 
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, Purpose};
 use crate::observe::{ObserveState, Trigger};
-use crate::reconcile::{Daemon, Plan, Report};
-use crate::status::Phase;
+use crate::reconcile::Daemon;
 
 /// The configuration file flag, shared by the commands that need one.
 #[derive(Debug, Args)]
@@ -22,10 +20,19 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// `--dry-run`: the same flag, and the same variable, for `run` and `sync`.
+#[derive(Debug, Args)]
+pub struct DryRunArg {
+    /// Compute and report, but never import or publish.
+    #[arg(long, env = "KORE_GITOPS_DRY_RUN")]
+    pub dry_run: bool,
+}
+
 /// Which bots a one-off command covers.
 #[derive(Debug, Args)]
 pub struct BotsArg {
-    /// Only this bot folder (repeatable); every bot when absent.
+    /// Only this bot (repeatable): a folder name, a `bot_name`, or the live
+    /// bot's name; every bot when absent.
     #[arg(
         long = "bot",
         value_name = "NAME",
@@ -38,12 +45,13 @@ pub struct BotsArg {
 const EXIT_CONFIG: u8 = 64;
 
 /// `kore-gitops run`: the daemon, until SIGTERM or SIGINT, with the HTTP
-/// endpoints when `[daemon] listen` is set.
-pub fn run(config: &Path) -> ExitCode {
-    let config = match load_config(config) {
+/// endpoints when `[daemon] listen` is set; `dry_run` as `[daemon] dry_run`.
+pub fn run(config: &Path, dry_run: bool) -> ExitCode {
+    let mut config = match load_config_for(config, Purpose::Daemon) {
         Ok(config) => config,
         Err(code) => return code,
     };
+    config.daemon.dry_run |= dry_run;
     block_on(async move {
         let listener = match config.daemon.listen {
             Some(address) => match tokio::net::TcpListener::bind(address).await {
@@ -96,116 +104,9 @@ pub(super) async fn serve_daemon(
     ExitCode::SUCCESS
 }
 
-/// `kore-gitops sync`: one pass; 0 when every bot is synced, 1 otherwise.
-pub fn sync(config: &Path, bots: &[String], dry_run: bool, out: &mut dyn Write) -> ExitCode {
-    let reports = match one_pass(config, bots, dry_run) {
-        Ok(reports) => reports,
-        Err(code) => return code,
-    };
-    let mut all_synced = true;
-    for report in &reports {
-        let Some(status) = &report.status else {
-            continue;
-        };
-        let ok = matches!(status.phase, Phase::Synced | Phase::Suspended)
-            && !(dry_run && matches!(report.plan, Some(Plan::Apply(_))));
-        all_synced &= ok;
-        let detail = status.error.as_deref().unwrap_or(&status.summary);
-        let _ = writeln!(out, "{}\t{}\t{detail}", report.bot, status.phase);
-    }
-    if all_synced {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-/// `kore-gitops plan`: what a pass would do; 0 in sync, 1 changes, 2 error.
-pub fn plan(config: &Path, bots: &[String], out: &mut dyn Write) -> ExitCode {
-    let reports = match one_pass(config, bots, true) {
-        Ok(reports) => reports,
-        Err(code) => return code,
-    };
-    let (mut changes, mut errors) = (false, false);
-    for report in &reports {
-        let Some(status) = &report.status else {
-            continue;
-        };
-        let verdict = match (&report.plan, status.phase) {
-            (_, Phase::Failed) => {
-                errors = true;
-                format!("error: {}", status.error.as_deref().unwrap_or_default())
-            }
-            (Some(Plan::Apply(steps)), _) => {
-                changes = true;
-                let what = match (steps.import, steps.publish) {
-                    (true, true) => "import, train, publish",
-                    (true, false) => "import, train (the published copy already holds it)",
-                    (false, _) => "train, publish",
-                };
-                format!("would {what}: {}", status.summary)
-            }
-            (Some(Plan::Synced), Phase::Suspended) => "suspended".to_owned(),
-            (Some(Plan::Synced), _) => "in sync".to_owned(),
-            (Some(Plan::AwaitingApproval), _) => "published, awaiting approval".to_owned(),
-            (Some(Plan::ReportDrift), _) => {
-                format!("drifted (drift = \"report\"): {}", status.summary)
-            }
-            (None, _) => "not reconciled".to_owned(),
-        };
-        let _ = writeln!(out, "{}: {verdict}", report.bot);
-        if let (Some(Plan::Apply(_) | Plan::ReportDrift), Some(detail)) =
-            (&report.plan, &report.detail)
-        {
-            for line in detail.lines() {
-                let _ = writeln!(out, "    {line}");
-            }
-        }
-    }
-    ExitCode::from(if errors { 2 } else { u8::from(changes) })
-}
-
-fn one_pass(config: &Path, bots: &[String], dry_run: bool) -> Result<Vec<Report>, ExitCode> {
-    let mut reports = Err(ExitCode::FAILURE);
-    let code = with_daemon(config, dry_run, |daemon| {
-        let reports = &mut reports;
-        async move {
-            if let Err(e) = daemon.refresh().await {
-                tracing::error!(error = %e, "cannot read the bot repository");
-                return ExitCode::FAILURE;
-            }
-            *reports = Ok(daemon.pass_all(bots).await);
-            ExitCode::SUCCESS
-        }
-    });
-    reports.map_err(|_| code)
-}
-
-/// Loads the configuration (exit 64 with every problem), starts the daemon's
-/// pieces, and runs `body`.
-fn with_daemon<F, Fut>(config: &Path, dry_run: bool, body: F) -> ExitCode
-where
-    F: FnOnce(Daemon) -> Fut,
-    Fut: std::future::Future<Output = ExitCode>,
-{
-    let config = match load_config(config) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
-    block_on(async move {
-        match Daemon::start(config, dry_run).await {
-            Ok(daemon) => body(daemon).await,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start");
-                ExitCode::FAILURE
-            }
-        }
-    })
-}
-
-/// The configuration, or exit 64 after printing every problem.
-pub(super) fn load_config(path: &Path) -> Result<Config, ExitCode> {
-    Config::load(path, &Env::from_process()).map_err(|e| {
+/// The configuration for `purpose`, or exit 64 after printing every problem.
+pub(super) fn load_config_for(path: &Path, purpose: Purpose) -> Result<Config, ExitCode> {
+    Config::load_for(path, &Env::from_process(), purpose).map_err(|e| {
         eprint!("{e}");
         ExitCode::from(EXIT_CONFIG)
     })

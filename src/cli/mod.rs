@@ -3,6 +3,7 @@
 //! library, and maps the outcome to an exit code (0 success, 1 failure of the
 //! work, 2 usage or input error, 64 configuration error).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,15 +12,19 @@ use clap::{Parser, Subcommand};
 mod daemon;
 mod demo;
 mod diff;
+mod log_level;
+mod oneshot;
 mod pull;
 mod status;
 mod validate;
 
 pub use demo::{DemoArgs, DemoError, MissingKey, ScratchError};
 pub use diff::{DiffReport, LoadError, Side, diff_paths, load_side};
+pub use log_level::parse_log_level;
 pub use pull::{PullArgs, PullError, Pulled, pull};
 pub use status::{StatusArgs, StatusError, read_status, render_human};
 
+use crate::config::{ConfigError, Env};
 use crate::observe::logging::LogFormat;
 
 /// GitOps for Kore.ai XO bots.
@@ -36,8 +41,15 @@ pub struct Cli {
     )]
     pub log_format: LogFormat,
 
-    /// Log filter, e.g. `info` or `kore_gitops=debug`.
-    #[arg(long, global = true, default_value = "info", env = "KORE_GITOPS_LOG")]
+    /// Log filter: a level (error, warn or warning, info, debug, trace, off),
+    /// optionally per target, e.g. `info,kore_gitops=debug`.
+    #[arg(
+        long,
+        global = true,
+        default_value = "info",
+        env = "KORE_GITOPS_LOG",
+        value_parser = parse_log_level
+    )]
     pub log_level: String,
 
     #[command(subcommand)]
@@ -48,16 +60,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon: watch the repository and keep every bot in step with it.
-    Run(daemon::ConfigArg),
-    /// One pass over the bots, then exit: 0 when all are synced, 1 otherwise.
+    Run {
+        #[command(flatten)]
+        config: daemon::ConfigArg,
+        #[command(flatten)]
+        dry_run: daemon::DryRunArg,
+    },
+    /// One pass over the bots, then exit: 0 when all are synced, 1 otherwise,
+    /// 2 when `--bot` matches no bot.
     Sync {
         #[command(flatten)]
         config: daemon::ConfigArg,
         #[command(flatten)]
         bots: daemon::BotsArg,
-        /// Compute and report, but never import or publish.
-        #[arg(long, env = "KORE_GITOPS_DRY_RUN")]
-        dry_run: bool,
+        #[command(flatten)]
+        dry_run: daemon::DryRunArg,
     },
     /// What a pass would do, per bot, with the differences: exit 0 in sync,
     /// 1 changes, 2 error.
@@ -97,6 +114,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The configuration file the command loads, if it loads one.
+    fn config_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Run { config, .. }
+            | Command::Sync { config, .. }
+            | Command::Plan { config, .. } => Some(&config.config),
+            Command::Pull(args) => Some(&args.config.config),
+            _ => None,
+        }
+    }
+}
+
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
     // Unlocked handles: the log writer takes the stderr lock from runtime
@@ -104,14 +134,24 @@ pub fn run(cli: Cli) -> ExitCode {
     // the main thread waits for; holding the lock here for the whole command
     // deadlocked `sync` and `pull` intermittently.
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let named = cli
+        .command
+        .config_file()
+        .map(crate::config::variables_named_in)
+        .unwrap_or_default();
+    let unknown = Env::from_process().unknown_variables(&flag_variables(), &named);
+    if !unknown.is_empty() {
+        let _ = write!(err, "{}", ConfigError { problems: unknown });
+        return ExitCode::from(64);
+    }
     match cli.command {
-        Command::Run(config) => daemon::run(&config.config),
+        Command::Run { config, dry_run } => daemon::run(&config.config, dry_run.dry_run),
         Command::Sync {
             config,
             bots,
             dry_run,
-        } => daemon::sync(&config.config, &bots.bots, dry_run, &mut out),
-        Command::Plan { config, bots } => daemon::plan(&config.config, &bots.bots, &mut out),
+        } => oneshot::sync(&config.config, &bots.bots, dry_run.dry_run, &mut out),
+        Command::Plan { config, bots } => oneshot::plan(&config.config, &bots.bots, &mut out),
         Command::Pull(args) => pull::run_pull(&args, &mut out, &mut err),
         Command::Status(args) => status::run_status(&args, &mut out, &mut err),
         Command::Sim(args) => crate::sim::cli::run(args),
@@ -121,6 +161,24 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Validate { path } => validate::run_validate(&path, &mut out),
     }
+}
+
+/// Every environment variable a flag of any command reads, sorted: with the
+/// configuration's `KORE_GITOPS_<SECTION>_<KEY>`, the only `KORE_GITOPS_*`
+/// names kore-gitops accepts.
+pub fn flag_variables() -> Vec<String> {
+    fn collect(command: &clap::Command, names: &mut Vec<String>) {
+        let flags = command.get_arguments().filter_map(clap::Arg::get_env);
+        names.extend(flags.map(|name| name.to_string_lossy().into_owned()));
+        command
+            .get_subcommands()
+            .for_each(|sub| collect(sub, names));
+    }
+    let mut names = Vec::new();
+    collect(&<Cli as clap::CommandFactory>::command(), &mut names);
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// A multi-threaded runtime for a command that talks to the platform or git.

@@ -18,8 +18,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::daemon::{ConfigArg, load_config};
-use crate::config::{Config, PlatformSettings};
+use super::daemon::{ConfigArg, load_config_for};
+use crate::config::{Config, PlatformSettings, Purpose};
 use crate::desired::{BotName, BotTarget, parse_settings};
 use crate::ids::BotId;
 use crate::platform::{BotSummary, ExportArchive, ExportKind, PlatformClient, PlatformError};
@@ -107,7 +107,7 @@ pub struct Pulled {
 
 /// Runs `kore-gitops pull`: a summary on `out`, problems on `err`.
 pub fn run_pull(args: &PullArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
-    let config = match load_config(&args.config.config) {
+    let config = match load_config_for(&args.config.config, Purpose::OneShot) {
         Ok(config) => config,
         Err(code) => return code,
     };

@@ -74,6 +74,57 @@ impl Env {
     }
 }
 
+/// What the configuration is loaded for: the daemon needs every secret, a
+/// one-shot command (`sync`, `plan`, `pull`) not the daemon's own (the webhook
+/// secret, the trigger token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `run` and `demo`.
+    Daemon,
+    /// `sync`, `plan`, `pull`.
+    OneShot,
+}
+
+impl Env {
+    /// Every `KORE_GITOPS_*` variable that is neither in `flags` (the command
+    /// line's variables), nor a configuration setting, nor `named` by the
+    /// configuration (a secret's `…_env`), one problem each: refused like an
+    /// unknown key, because a misspelt variable silently ignored
+    /// (`KORE_GITOPS_DRYRUN=true`) would make kore-gitops do what nobody
+    /// asked for.
+    pub fn unknown_variables(&self, flags: &[String], named: &[String]) -> Vec<String> {
+        self.with_prefix()
+            .filter(|(rest, _)| !reader::is_setting_variable(rest))
+            .map(|(rest, _)| format!("{ENV_PREFIX}{rest}"))
+            .filter(|name| !flags.contains(name) && !named.contains(name))
+            .map(|name| {
+                format!(
+                    "{name}: unknown variable (kore-gitops reads {} and \
+                     {ENV_PREFIX}<SECTION>_<KEY> for a configuration setting)",
+                    flags.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+/// The environment variables a configuration file names for its secrets
+/// (every `…_env` value); empty when the file cannot be read or parsed (its
+/// loading reports that).
+pub fn variables_named_in(path: &Path) -> Vec<String> {
+    let table: toml::Table = match std::fs::read_to_string(path).map(|t| t.parse()) {
+        Ok(Ok(table)) => table,
+        _ => return Vec::new(),
+    };
+    table
+        .values()
+        .filter_map(toml::Value::as_table)
+        .flat_map(|section| section.iter())
+        .filter(|(key, _)| key.ends_with("_env"))
+        .filter_map(|(_, value)| value.as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Every problem found in a configuration.
 #[derive(Debug, thiserror::Error)]
 pub struct ConfigError {
@@ -96,21 +147,37 @@ impl fmt::Display for ConfigError {
 }
 
 impl Config {
-    /// Reads `path`, applies the environment overrides and validates the result.
+    /// Reads `path` for the daemon, applies the environment overrides and
+    /// validates the result.
     pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigError> {
+        Config::load_for(path, env, Purpose::Daemon)
+    }
+
+    /// Like [`Config::load`], for `purpose`.
+    pub fn load_for(path: &Path, env: &Env, purpose: Purpose) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             problems: vec![format!("{}: cannot read: {e}", path.display())],
         })?;
-        Config::parse(&text, &path.display().to_string(), env)
+        Config::parse_for(&text, &path.display().to_string(), env, purpose)
     }
 
-    /// Parses configuration text; `origin` names it in messages.
+    /// Parses configuration text for the daemon; `origin` names it in messages.
     pub fn parse(text: &str, origin: &str, env: &Env) -> Result<Config, ConfigError> {
+        Config::parse_for(text, origin, env, Purpose::Daemon)
+    }
+
+    /// Like [`Config::parse`], for `purpose`.
+    pub fn parse_for(
+        text: &str,
+        origin: &str,
+        env: &Env,
+        purpose: Purpose,
+    ) -> Result<Config, ConfigError> {
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
             problems: vec![reader::toml_problem(origin, text, &e)],
         })?;
-        let mut problems = reader::apply_env(&mut table, env);
-        let config = model::build(&table, origin, env, &mut problems);
+        let (mut problems, overrides) = reader::apply_env(&mut table, env);
+        let config = model::build(&table, (origin, &overrides), (env, purpose), &mut problems);
         match config {
             Some(config) if problems.is_empty() => Ok(config),
             _ => Err(ConfigError { problems }),
@@ -126,7 +193,7 @@ mod tests {
 
     const MINIMAL: &str = r#"
 [git]
-url = "file:///srv/bots.git"
+url = "https://git.example.com/bots.git"
 [platform]
 host = "https://bots.kore.ai/"
 client_id = "cs-1"
@@ -209,6 +276,57 @@ drift = "sometimes"
             assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
         }
         assert_eq!(err.problems.len(), 11, "{all}");
+    }
+
+    #[test]
+    fn a_bad_environment_value_is_blamed_on_the_variable() {
+        let vars = env(&[
+            ("KORE_SECRET", "x"),
+            ("KORE_GITOPS_DAEMON_CONCURRENCY", "abc"),
+        ]);
+        let err = Config::parse(MINIMAL, "c.toml", &vars).unwrap_err();
+        assert_eq!(
+            err.problems,
+            [
+                "KORE_GITOPS_DAEMON_CONCURRENCY: [daemon] concurrency: expected a whole number, found string"
+            ],
+        );
+    }
+
+    #[test]
+    fn one_shot_commands_do_not_need_the_daemons_secrets() {
+        let text = format!(
+            "{MINIMAL}[daemon]\nwebhook_secret_env = \"UNSET_HOOK\"\ntrigger_token_file = \"/nonexistent/token\"\n"
+        );
+        let vars = env(&[("KORE_SECRET", "x")]);
+        let config = Config::parse_for(&text, "c.toml", &vars, Purpose::OneShot).unwrap();
+        assert!(config.daemon.webhook_secret.is_none());
+        let err = Config::parse(&text, "c.toml", &vars).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "the daemon needs both: {err}");
+    }
+
+    #[test]
+    fn unknown_variables_are_refused_and_known_ones_pass() {
+        let vars = env(&[
+            ("KORE_GITOPS_DRYRUN", "true"),
+            ("KORE_GITOPS_DRY_RUN", "true"),
+            ("KORE_GITOPS_DAEMON_DRY_RUN", "true"),
+            ("KORE_GITOPS_GIT_COLOUR", "blue"),
+            ("OTHER", "1"),
+        ]);
+        let problems = vars.unknown_variables(&["KORE_GITOPS_DRY_RUN".to_owned()], &[]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("KORE_GITOPS_DRYRUN: unknown variable"));
+        assert!(problems[1].starts_with("KORE_GITOPS_GIT_COLOUR: unknown variable"));
+        let named = ["KORE_GITOPS_DRYRUN".to_owned()];
+        let problems = vars.unknown_variables(&[], &named);
+        assert_eq!(
+            problems.len(),
+            2,
+            "a secret's variable passes: {problems:?}"
+        );
+        assert!(problems[0].starts_with("KORE_GITOPS_DRY_RUN: unknown variable"));
+        assert!(problems[1].starts_with("KORE_GITOPS_GIT_COLOUR: unknown variable"));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use secrecy::SecretString;
 
 pub use crate::desired::DriftPolicy;
 
-use super::Env;
-use super::reader::{Section, unknown_sections};
+use super::reader::{Overrides, Section, unknown_sections};
+use super::{Env, Purpose};
 
 /// Default interval between two fetches of the repository.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -111,14 +111,18 @@ pub struct DaemonConfig {
     pub trigger_token: Option<SecretString>,
 }
 
-/// Builds the configuration, recording every problem.
+/// Where the raw settings came from: the file's name and the settings the
+/// environment set.
+pub(super) type Origin<'a> = (&'a str, &'a Overrides);
+
+/// Builds the configuration for `purpose`, recording every problem.
 pub(super) fn build(
     root: &toml::Table,
-    origin: &str,
-    env: &Env,
+    origin: Origin<'_>,
+    (env, purpose): (&Env, Purpose),
     problems: &mut Vec<String>,
 ) -> Option<Config> {
-    unknown_sections(root, origin, problems);
+    unknown_sections(root, origin.0, problems);
     let mut section = Section::new(root, "git", origin, problems);
     let git = build_git(&mut section, env);
     section.finish();
@@ -126,7 +130,7 @@ pub(super) fn build(
     let platform = build_platform(&mut section, env);
     section.finish();
     let mut section = Section::new(root, "daemon", origin, problems);
-    let daemon = build_daemon(&mut section, env);
+    let daemon = build_daemon(&mut section, env, purpose);
     section.finish();
     Some(Config {
         git: git?,
@@ -209,7 +213,7 @@ fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
     })
 }
 
-fn build_daemon(s: &mut Section<'_>, env: &Env) -> Option<DaemonConfig> {
+fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<DaemonConfig> {
     let state_dir = s
         .string("state_dir")
         .map_or_else(|| PathBuf::from(".kore-gitops"), PathBuf::from);
@@ -232,8 +236,18 @@ fn build_daemon(s: &mut Section<'_>, env: &Env) -> Option<DaemonConfig> {
         }
     };
     let dry_run = s.bool("dry_run").unwrap_or(false);
-    let webhook_secret = secret_from(s, env, "webhook_secret_env", "webhook_secret_file", false)?;
-    let trigger_token = secret_from(s, env, "trigger_token_env", "trigger_token_file", false)?;
+    // The webhook and trigger endpoints are the daemon's: a one-shot command
+    // checks the keys' form but never needs their secrets.
+    let daemon_secret = |s: &mut Section<'_>, env_key: &str, file_key: &str| match purpose {
+        Purpose::Daemon => secret_from(s, env, env_key, file_key, false),
+        Purpose::OneShot => {
+            let _ = (s.string(env_key), s.string(file_key));
+            Some(None)
+        }
+    };
+    // Both before giving up, so that every problem is reported at once.
+    let webhook_secret = daemon_secret(s, "webhook_secret_env", "webhook_secret_file");
+    let trigger_token = daemon_secret(s, "trigger_token_env", "trigger_token_file");
     let listen = s.string("listen").and_then(|text| match text.parse() {
         Ok(addr) => Some(addr),
         Err(_) => {
@@ -252,8 +266,8 @@ fn build_daemon(s: &mut Section<'_>, env: &Env) -> Option<DaemonConfig> {
         drift,
         dry_run,
         listen,
-        webhook_secret,
-        trigger_token,
+        webhook_secret: webhook_secret?,
+        trigger_token: trigger_token?,
     })
 }
 

@@ -1,9 +1,14 @@
 //! Typed reading of the raw TOML table, collecting every problem instead of
 //! stopping at the first.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::{ENV_PREFIX, Env};
+
+/// The `section.key` settings an environment variable set, so that a bad value
+/// is blamed on the variable rather than on the file.
+pub(super) type Overrides = BTreeSet<(String, String)>;
 
 /// The sections and the keys each may hold.
 pub(super) const SECTIONS: &[(&str, &[&str])] = &[
@@ -64,9 +69,11 @@ pub(super) fn toml_problem(origin: &str, text: &str, error: &toml::de::Error) ->
 }
 
 /// Writes every `KORE_GITOPS_<SECTION>_<KEY>` variable over the table. Values
-/// are read as TOML (`8`, `true`) and otherwise taken as strings.
-pub(super) fn apply_env(table: &mut toml::Table, env: &Env) -> Vec<String> {
+/// are read as TOML (`8`, `true`) and otherwise taken as strings. Returns the
+/// problems and the settings the environment set.
+pub(super) fn apply_env(table: &mut toml::Table, env: &Env) -> (Vec<String>, Overrides) {
     let mut problems = Vec::new();
+    let mut overrides = Overrides::new();
     for (rest, value) in env.with_prefix() {
         let lower = rest.to_ascii_lowercase();
         let Some((section, key)) = lower.split_once('_') else {
@@ -86,9 +93,20 @@ pub(super) fn apply_env(table: &mut toml::Table, env: &Env) -> Vec<String> {
             .or_insert_with(|| toml::Table::new().into());
         if let Some(section_table) = entry.as_table_mut() {
             section_table.insert(key.to_owned(), env_value(value));
+            overrides.insert((section.to_owned(), key.to_owned()));
         }
     }
-    problems
+    (problems, overrides)
+}
+
+/// Whether `KORE_GITOPS_<rest>` names a configuration setting.
+pub(super) fn is_setting_variable(rest: &str) -> bool {
+    let lower = rest.to_ascii_lowercase();
+    lower.split_once('_').is_some_and(|(section, key)| {
+        SECTIONS
+            .iter()
+            .any(|(name, keys)| *name == section && keys.contains(&key))
+    })
 }
 
 fn env_value(raw: &str) -> toml::Value {
@@ -105,6 +123,7 @@ pub(super) struct Section<'a> {
     name: &'static str,
     table: Option<&'a toml::Table>,
     origin: &'a str,
+    overrides: &'a Overrides,
     problems: &'a mut Vec<String>,
 }
 
@@ -112,7 +131,7 @@ impl<'a> Section<'a> {
     pub(super) fn new(
         root: &'a toml::Table,
         name: &'static str,
-        origin: &'a str,
+        (origin, overrides): (&'a str, &'a Overrides),
         problems: &'a mut Vec<String>,
     ) -> Section<'a> {
         let table = match root.get(name) {
@@ -127,14 +146,25 @@ impl<'a> Section<'a> {
             name,
             table,
             origin,
+            overrides,
             problems,
         }
     }
 
-    /// Records a problem about `key`.
+    /// Records a problem about `key`, blamed on the environment variable
+    /// when one set it, on the file otherwise.
     pub(super) fn problem(&mut self, key: &str, what: impl std::fmt::Display) {
+        let origin = if self
+            .overrides
+            .contains(&(self.name.to_owned(), key.to_owned()))
+        {
+            let variable = format!("{}_{key}", self.name).to_ascii_uppercase();
+            format!("{ENV_PREFIX}{variable}")
+        } else {
+            self.origin.to_owned()
+        };
         self.problems
-            .push(format!("{}: [{}] {key}: {what}", self.origin, self.name));
+            .push(format!("{origin}: [{}] {key}: {what}", self.name));
     }
 
     fn get(&self, key: &str) -> Option<&'a toml::Value> {

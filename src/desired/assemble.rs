@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use super::files::{BotFiles, DefinitionName};
-use super::problem::Problem;
+use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
 use super::{BotEntry, BotError, BotName, DesiredBot};
 
-/// Largest accepted `botDefinition.json` (real ones are up to a few MB).
-pub const MAX_DEFINITION_BYTES: u64 = 128 * 1024 * 1024;
+/// Largest accepted `botDefinition.json` (real ones are up to a few MB): the
+/// largest file the daemon accepts back in an export, so a definition it
+/// imports is one it can read back and compare.
+pub const MAX_DEFINITION_BYTES: u64 = crate::limits::MAX_EXPORT_ENTRY_BYTES;
 /// Largest accepted `config.json`.
 pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 /// Largest accepted `icon.png`.
@@ -196,9 +198,17 @@ fn entry_bytes(file: &str, kind: EntryKind) -> Result<Vec<u8>, Problem> {
     match kind {
         EntryKind::File(bytes) => Ok(bytes),
         EntryKind::Oversized(size) => {
-            let cap = cap_for(file.rsplit('/').next().unwrap_or(file));
+            let name = file.rsplit('/').next().unwrap_or(file);
+            let cap = cap_for(name);
+            let why = if DefinitionName::from_file_name(name).is_some() {
+                " (the largest file kore-gitops reads back from an export, so it could \
+                 never check the import)"
+            } else {
+                ""
+            };
             refuse(format!(
-                "file is {size} bytes, over the {cap}-byte limit for this file"
+                "file is {size} bytes, over the {cap}-byte limit ({} MiB) for {name}{why}",
+                cap / (1024 * 1024)
             ))
         }
         EntryKind::Symlink => refuse(SYMLINK.into()),
@@ -215,12 +225,7 @@ fn check_json_object(file: &str, bytes: &[u8], problems: &mut Vec<Problem>) {
         return;
     }
     if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        // serde_json appends " at line L column C"; the problem carries those itself.
-        let text = e.to_string();
-        let message = format!(
-            "invalid JSON: {}",
-            text.split(" at line ").next().unwrap_or(&text)
-        );
+        let message = format!("invalid JSON: {}", json_error_reason(&e));
         problems.push(Problem {
             file: file.into(),
             line: Some(e.line()),

@@ -44,18 +44,6 @@ pub fn read_bot_folder(path: &Path) -> Result<(Option<BotSettings>, BotFiles), B
     assemble(&label, raw, false).map_err(error)
 }
 
-/// Every problem of a repository (or bot folder), each with its file; empty when clean.
-pub fn validate(path: &Path) -> Vec<Problem> {
-    match read_folder(path) {
-        Ok(entries) => entries
-            .into_iter()
-            .filter_map(Result::err)
-            .flat_map(|e| e.problems)
-            .collect(),
-        Err(e) => vec![Problem::in_file(path.display().to_string(), e.to_string())],
-    }
-}
-
 fn read_bots(bots: &Path) -> Result<Vec<BotEntry>, RepoError> {
     let mut names = Vec::new();
     for entry in fs::read_dir(bots).map_err(|e| io_error(bots, e))? {

@@ -21,10 +21,10 @@ pub use assemble::{
     MAX_CONFIG_BYTES, MAX_DEFINITION_BYTES, MAX_FUNCTION_BYTES, MAX_ICON_BYTES, MAX_SETTINGS_BYTES,
 };
 pub use files::{BotFiles, DefinitionName};
-pub use fs::{read_bot_folder, read_folder, validate};
+pub use fs::{read_bot_folder, read_folder};
 pub use git::read_commit;
 pub use ignore::{CONFIG_PREFIX, IgnoreRules, JsonPointer, Segment};
-pub use problem::Problem;
+pub use problem::{MAX_JSON_DEPTH, Problem, json_error_reason};
 pub use settings::{
     APPEND_REFUSED, BotSettings, BotTarget, DriftPolicy, ImportOptions, UtteranceMode,
     parse_settings,

@@ -59,6 +59,26 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The deepest nesting serde_json (so the daemon) reads.
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Why JSON text was refused, in words a person can act on: the parser's
+/// message without its position (problems carry that), with the limits the
+/// daemon enforces spelt out. Never quotes the text (it can hold secrets).
+pub fn json_error_reason(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let message = text.split(" at line ").next().unwrap_or(&text);
+    match message {
+        "recursion limit exceeded" => format!(
+            "nested deeper than {MAX_JSON_DEPTH} levels of arrays and objects, the most kore-gitops reads"
+        ),
+        "number out of range" => "a number too large for a 64-bit float (such as 1e999); \
+             use a smaller number or a string"
+            .to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub(crate) fn line_and_column(text: &[u8], offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -95,5 +115,20 @@ mod tests {
         assert_eq!(line_and_column(text, 10), (2, 4));
         let problem = Problem::at_offset("bot.toml", text, 6, "bad");
         assert_eq!(problem.to_string(), "bot.toml:2:1: bad");
+    }
+
+    #[test]
+    fn json_reasons_say_why() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let reason = |text: &str| {
+            json_error_reason(&serde_json::from_str::<serde_json::Value>(text).unwrap_err())
+        };
+        assert!(
+            reason(&deep).contains("deeper than 128 levels"),
+            "{}",
+            reason(&deep)
+        );
+        assert!(reason("[1e999]").contains("too large for a 64-bit float"));
+        assert_eq!(reason("[1,,2]"), "expected value");
     }
 }

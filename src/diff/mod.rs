@@ -30,8 +30,8 @@ pub use report::{Action, BotDiff, Change, Component};
 /// never the content (config values are secret).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiffError {
-    /// The file is not JSON.
-    #[error("{file}: invalid JSON at line {line}, column {column}")]
+    /// The file is not JSON (or not JSON the parser accepts: see `reason`).
+    #[error("{file}: invalid JSON at line {line}, column {column}: {reason}")]
     InvalidJson {
         /// The file name.
         file: &'static str,
@@ -39,6 +39,8 @@ pub enum DiffError {
         line: usize,
         /// 1-based column.
         column: usize,
+        /// Why, in words (never the file's content).
+        reason: String,
     },
     /// The file is JSON but not an object.
     #[error("{file}: the top level must be a JSON object")]

@@ -158,6 +158,7 @@ fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
             file,
             line: e.line(),
             column: e.column(),
+            reason: crate::desired::json_error_reason(&e),
         }),
     }
 }

@@ -21,9 +21,9 @@ pub use entry_name::display_name;
 /// Default cap on the number of entries (a real export has three or four).
 pub const MAX_ENTRIES: usize = 64;
 /// Default cap on one entry's uncompressed size (the largest real definition seen is 3.6 MB).
-pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_EXPORT_ENTRY_BYTES;
 /// Default cap on the uncompressed size of all the entries read.
-pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
+pub const MAX_TOTAL_BYTES: u64 = crate::limits::MAX_EXPORT_BYTES;
 
 /// The names the bot definition goes by (newer platforms say `appDefinition.json`).
 pub const DEFINITION_NAMES: [&str; 2] = ["botDefinition.json", "appDefinition.json"];

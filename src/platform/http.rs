@@ -357,7 +357,10 @@ pub(crate) fn transport(at: &Context, error: &reqwest::Error) -> Failure {
 fn error_chain(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     if let Some(url) = error.url() {
-        text = text.replace(url.as_str(), "<url>");
+        // The host, so a connect error says where; never the path or the
+        // query (a download link is signed).
+        let origin = url.origin().ascii_serialization();
+        text = text.replace(url.as_str(), &format!("{origin}/…"));
     }
     let mut source = error.source();
     while let Some(cause) = source {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use secrecy::ExposeSecret;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
@@ -21,6 +21,7 @@ use super::pass::{Reconciler, Report};
 use super::policy::backoff;
 use super::queue::WorkQueue;
 use super::runner::run_workers;
+use super::select::{SelectError, known, select};
 use super::snapshot::Snapshot;
 use super::telemetry::MetricsObserver;
 use crate::observe::{FetchResult, ObserveState, Trigger};
@@ -46,6 +47,8 @@ pub struct Daemon {
     state_dir: PathBuf,
     mirror: PathBuf,
     reconciler: Arc<Reconciler>,
+    /// For lookups outside a pass (`--bot` by live name).
+    platform: PlatformClient,
     concurrency: usize,
     resync: Duration,
     shutdown_grace: Duration,
@@ -86,7 +89,7 @@ impl Daemon {
         let auth = Arc::new(git.auth.clone());
         let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
         let dry_run = dry_run || config.daemon.dry_run;
-        let mut reconciler = Reconciler::new(platform, notes, config.daemon.drift, dry_run);
+        let mut reconciler = Reconciler::new(platform.clone(), notes, config.daemon.drift, dry_run);
         if let Some(observe) = &observe {
             reconciler = reconciler.with_observe(observe.clone());
         }
@@ -96,6 +99,7 @@ impl Daemon {
             state_dir,
             mirror,
             reconciler,
+            platform,
             concurrency: config.daemon.concurrency,
             resync: config.daemon.resync_interval,
             shutdown_grace: config.daemon.shutdown_grace,
@@ -107,6 +111,9 @@ impl Daemon {
     /// Fetches the branch; on a new head, reads it and pulls the notes.
     /// Returns the snapshot when the head changed.
     pub async fn refresh(&self) -> Result<Option<Arc<Snapshot>>, RefreshError> {
+        if let Some(path) = missing_local_repository(&self.git.url) {
+            return Err(RefreshError::NoSuchRepository(path.to_owned()));
+        }
         let (state_dir, git) = (self.state_dir.clone(), self.git.clone());
         let head: CommitId =
             tokio::task::spawn_blocking(move || Mirror::open(&state_dir, &git.url)?.fetch(&git))
@@ -126,8 +133,8 @@ impl Daemon {
         Ok(Some(snapshot))
     }
 
-    /// One pass over `only` (every bot when empty), at most `concurrency` at
-    /// once; the reports in bot order.
+    /// One pass over `only` (every bot folder when empty), at most
+    /// `concurrency` at once; the reports in bot order.
     pub async fn pass_all(&self, only: &[String]) -> Vec<Report> {
         let Some(snapshot) = self.reconciler.snapshot() else {
             return Vec::new();
@@ -137,17 +144,38 @@ impl Daemon {
             .filter(|name| only.is_empty() || only.iter().any(|o| o == name))
             .map(str::to_owned)
             .collect();
+        let mut reports: Vec<Report> = self.pass_stream(bots).collect().await;
+        reports.sort_by(|a, b| a.bot.cmp(&b.bot));
+        reports
+    }
+
+    /// One pass over `bots`, at most `concurrency` at once, each report as
+    /// its pass ends, so a command can print it at once.
+    pub fn pass_stream(&self, bots: Vec<String>) -> impl Stream<Item = Report> + use<> {
         let reconciler = self.reconciler.clone();
-        let mut reports: Vec<Report> = futures_util::stream::iter(bots)
-            .map(|bot| {
+        futures_util::stream::iter(bots)
+            .map(move |bot| {
                 let reconciler = reconciler.clone();
                 async move { reconciler.reconcile(&bot).await }
             })
             .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        reports.sort_by(|a, b| a.bot.cmp(&b.bot));
-        reports
+    }
+
+    /// The folders `--bot` names select at the current commit (every folder
+    /// when `wanted` is empty). Get Bots is asked only when a name matches no
+    /// folder and no `bot_name`.
+    pub async fn select(&self, wanted: &[String]) -> Result<Vec<String>, SelectError> {
+        let Some(snapshot) = self.reconciler.snapshot() else {
+            return Ok(Vec::new());
+        };
+        if let Ok(bots) = select(&snapshot, wanted, None) {
+            return Ok(bots);
+        }
+        let live = self.platform.list_bots().await?;
+        select(&snapshot, wanted, Some(&live)).map_err(|unknown| SelectError::Unknown {
+            unknown,
+            known: known(&snapshot),
+        })
     }
 
     /// Runs until `stop` is notified: fetches on start, on every poll, on a
@@ -285,9 +313,25 @@ async fn forward_triggers(
     }
 }
 
+/// The path of a local repository URL (a path or `file://`) that does not
+/// exist, which git would report as an "unsupported URL protocol".
+fn missing_local_repository(url: &str) -> Option<&str> {
+    let path = match url.strip_prefix("file://") {
+        Some(path) => path,
+        None if url.contains("://") => return None,
+        // scp-like `host:path` is ssh; a local path with a colon needs ./ or /.
+        None if url.split('/').next().is_some_and(|head| head.contains(':')) => return None,
+        None => url,
+    };
+    (!std::path::Path::new(path).exists()).then_some(path)
+}
+
 /// A failed refresh: the last good commit stays in force.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
+    /// The configured local repository path does not exist.
+    #[error("no such repository: {0} does not exist")]
+    NoSuchRepository(String),
     /// Fetching failed.
     #[error(transparent)]
     Source(#[from] SourceError),

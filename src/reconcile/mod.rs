@@ -19,6 +19,7 @@ pub mod plan;
 pub mod policy;
 pub mod queue;
 pub mod runner;
+pub mod select;
 pub mod snapshot;
 pub mod telemetry;
 
@@ -31,4 +32,5 @@ pub use plan::{Observed, Plan, Steps, decide};
 pub use policy::{Action, Retry, error_policy};
 pub use queue::{Lease, WorkQueue};
 pub use runner::run_workers;
+pub use select::SelectError;
 pub use snapshot::Snapshot;

@@ -26,7 +26,7 @@ impl SimProcess {
     /// optional simulator config, and waits for its credentials file.
     pub async fn start(dir: &Path, seeds: &[PathBuf], config: Option<&Path>) -> SimProcess {
         let credentials_file = dir.join("credentials.json");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kore-gitops"));
+        let mut command = binary();
         command.args(["sim", "--listen", "127.0.0.1:0", "--credentials-file"]);
         command.arg(&credentials_file);
         for seed in seeds {
@@ -59,6 +59,18 @@ impl SimProcess {
     }
 }
 
+/// The binary, without the test process's own `KORE_GITOPS_*` variables
+/// (such as the soak test's): kore-gitops refuses variables it does not know.
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kore-gitops"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("KORE_GITOPS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 fn empty_credentials() -> Credentials {
     Credentials {
         base_url: String::new(),
@@ -85,7 +97,7 @@ impl DaemonProcess {
     /// Starts `kore-gitops run --config config`, logging JSON at debug level
     /// into `log`.
     pub fn start(config: &Path, log: PathBuf) -> DaemonProcess {
-        let child = Command::new(env!("CARGO_BIN_EXE_kore-gitops"))
+        let child = binary()
             .arg("run")
             .arg("--config")
             .arg(config)
