@@ -34,7 +34,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-pub use model::{Config, DaemonConfig, DriftPolicy, GitAuth, GitConfig, PlatformSettings};
+pub use model::{
+    Config, DEFAULT_MAX_CONNECTIONS, DaemonConfig, DriftPolicy, GitAuth, GitConfig,
+    PlatformSettings,
+};
 
 /// The prefix of every environment variable kore-gitops reads.
 pub const ENV_PREFIX: &str = "KORE_GITOPS_";
