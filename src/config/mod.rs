@@ -151,6 +151,7 @@ client_secret_env = "KORE_SECRET"
         assert_eq!(config.daemon.concurrency, 4);
         assert_eq!(config.daemon.drift, DriftPolicy::Revert);
         assert_eq!(config.daemon.shutdown_grace, model::DEFAULT_SHUTDOWN_GRACE);
+        assert_eq!(config.daemon.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert!(
             !format!("{config:?}").contains("s3cret"),
             "Debug must not show the secret"

@@ -92,3 +92,24 @@ async fn a_closed_log_pipe_neither_kills_the_daemon_nor_deafens_it_to_sigint() {
     let code = exit_within(&mut daemon, Duration::from_secs(10)).await;
     assert_eq!(code, Some(0), "SIGINT must stop the daemon cleanly");
 }
+
+#[tokio::test]
+async fn without_http_endpoints_a_closed_log_pipe_still_lets_sigint_stop_the_daemon() {
+    let world = World::start().await;
+    let mut daemon = run_with_a_closed_log(&world.config);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Both bots reconciled: the note on the head says so.
+    while world.head_note().matches("phase = \"Synced\"").count() < 2 {
+        if let Some(status) = daemon.try_wait().unwrap() {
+            panic!("the daemon died with its log pipe: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon never reconciled both bots"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    interrupt(&daemon);
+    let code = exit_within(&mut daemon, Duration::from_secs(10)).await;
+    assert_eq!(code, Some(0), "SIGINT must stop the daemon cleanly");
+}
