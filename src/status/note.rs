@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(Note::parse(&text).unwrap(), note);
         // A note written before the phase existed.
         let old = "[bots.a]\nphase = \"Synced\"\nsummary = \"in sync\"\n\
-                   updated = 2026-03-02T09:14:07Z\n";
+                   updated = \"2026-03-02T09:14:07Z\"\n";
         assert_eq!(Note::parse(old).unwrap().bots["a"].phase, Phase::Synced);
     }
 
