@@ -166,6 +166,7 @@ client_secret_env = "KORE_SECRET"
             ("KORE_GITOPS_DAEMON_DRY_RUN", "true"),
             ("KORE_GITOPS_GIT_BRANCH", "release"),
             ("KORE_GITOPS_DAEMON_SHUTDOWN_GRACE", "5s"),
+            ("KORE_GITOPS_DAEMON_MAX_CONNECTIONS", "12"),
             ("KORE_GITOPS_LOG", "debug"),
         ]);
         let config = Config::parse(MINIMAL, "c.toml", &vars).unwrap();
@@ -174,6 +175,7 @@ client_secret_env = "KORE_SECRET"
             std::time::Duration::from_secs(5)
         );
         assert_eq!(config.daemon.concurrency, 9);
+        assert_eq!(config.daemon.max_connections, 12);
         assert!(config.daemon.dry_run);
         assert_eq!(config.git.branch, "release");
     }
