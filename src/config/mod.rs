@@ -34,7 +34,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-pub use model::{Config, DaemonConfig, DriftPolicy, GitAuth, GitConfig, PlatformSettings};
+pub use model::{
+    Config, DEFAULT_MAX_CONNECTIONS, DaemonConfig, DriftPolicy, GitAuth, GitConfig,
+    PlatformSettings,
+};
 
 /// The prefix of every environment variable kore-gitops reads.
 pub const ENV_PREFIX: &str = "KORE_GITOPS_";
@@ -215,6 +218,7 @@ client_secret_env = "KORE_SECRET"
         assert_eq!(config.daemon.concurrency, 4);
         assert_eq!(config.daemon.drift, DriftPolicy::Revert);
         assert_eq!(config.daemon.shutdown_grace, model::DEFAULT_SHUTDOWN_GRACE);
+        assert_eq!(config.daemon.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert!(
             !format!("{config:?}").contains("s3cret"),
             "Debug must not show the secret"
@@ -229,6 +233,7 @@ client_secret_env = "KORE_SECRET"
             ("KORE_GITOPS_DAEMON_DRY_RUN", "true"),
             ("KORE_GITOPS_GIT_BRANCH", "release"),
             ("KORE_GITOPS_DAEMON_SHUTDOWN_GRACE", "5s"),
+            ("KORE_GITOPS_DAEMON_MAX_CONNECTIONS", "12"),
             ("KORE_GITOPS_LOG", "debug"),
         ]);
         let config = Config::parse(MINIMAL, "c.toml", &vars).unwrap();
@@ -237,6 +242,7 @@ client_secret_env = "KORE_SECRET"
             std::time::Duration::from_secs(5)
         );
         assert_eq!(config.daemon.concurrency, 9);
+        assert_eq!(config.daemon.max_connections, 12);
         assert!(config.daemon.dry_run);
         assert_eq!(config.git.branch, "release");
     }

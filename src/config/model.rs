@@ -19,6 +19,9 @@ pub const DEFAULT_RESYNC_INTERVAL: Duration = Duration::from_secs(600);
 /// How long a stop signal waits for passes in flight: under the 60 s
 /// `terminationGracePeriodSeconds` of `deploy/kubernetes`.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Default cap on open HTTP connections: probes, a scraper and webhook
+/// deliveries need a handful, and each one holds a file descriptor.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// Default platform request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default platform connect timeout.
@@ -105,6 +108,8 @@ pub struct DaemonConfig {
     pub dry_run: bool,
     /// Address of the HTTP endpoints (health, metrics, webhook), if any.
     pub listen: Option<SocketAddr>,
+    /// Most connections the HTTP endpoints keep open at once.
+    pub max_connections: usize,
     /// The push-webhook secret; the webhook is refused without one.
     pub webhook_secret: Option<SecretString>,
     /// The bearer token of `POST /trigger/{bot}`; refused without one.
@@ -218,6 +223,9 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
         .string("state_dir")
         .map_or_else(|| PathBuf::from(".kore-gitops"), PathBuf::from);
     let concurrency = s.count("concurrency", 64).unwrap_or(4);
+    let max_connections = s
+        .count("max_connections", 10_000)
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
     let resync_interval = s
         .duration("resync_interval")
         .unwrap_or(DEFAULT_RESYNC_INTERVAL);
@@ -266,6 +274,7 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
         drift,
         dry_run,
         listen,
+        max_connections,
         webhook_secret: webhook_secret?,
         trigger_token: trigger_token?,
     })

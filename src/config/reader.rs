@@ -49,6 +49,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "drift",
             "dry_run",
             "listen",
+            "max_connections",
             "webhook_secret_env",
             "webhook_secret_file",
             "trigger_token_env",

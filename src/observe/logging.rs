@@ -1,6 +1,13 @@
 //! Log output: a human format on a terminal, JSON lines otherwise (or on request).
+//!
+//! Logging never stops the daemon: a log line that cannot be written (standard
+//! error is a closed pipe, as after `… | tee log` and Ctrl-C, or a full disk)
+//! is dropped. tracing-subscriber would otherwise report the failure with
+//! `eprintln!`, which panics on the same broken pipe — killing the task that
+//! logged, the signal handler among them.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
@@ -21,17 +28,42 @@ pub enum LogFormat {
 pub fn init(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match format {
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
+        LogFormat::Auto => !io::stderr().is_terminal(),
         LogFormat::Human => false,
         LogFormat::Json => true,
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| Stderr)
+        .log_internal_errors(false);
     // `try_init` so that a second call (tests, embedding) is harmless.
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.try_init()
     };
+}
+
+/// Set once standard error is known to be gone: later lines are not even tried.
+static STDERR_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Standard error, where every write succeeds: a failed one is swallowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !STDERR_GONE.load(Ordering::Relaxed) {
+            let written = io::stderr().write_all(buf);
+            if written.is_err_and(|e| e.kind() == io::ErrorKind::BrokenPipe) {
+                STDERR_GONE.store(true, Ordering::Relaxed);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let _ = io::stderr().flush();
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@
 //! and reads [`Trigger`]s from the channel the state was given.
 
 mod auth;
+pub mod connections;
 pub mod logging;
 pub mod metrics;
 mod outcomes;
@@ -15,7 +16,8 @@ pub mod state;
 mod trigger;
 pub mod webhook;
 
+pub use connections::HttpLimits;
 pub use metrics::{CallStatus, FetchResult, Metrics, PassResult, PushResult, WebhookOutcome};
-pub use server::{router, serve};
+pub use server::{router, serve, serve_with};
 pub use state::{BotReport, ObserveState, Readiness, Secured, Trigger, WebhookSettings};
 pub use webhook::{BODY_READ_TIMEOUT, MAX_WEBHOOK_BODY};

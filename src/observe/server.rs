@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use super::connections::{HttpLimits, serve_limited};
 use super::metrics::CONTENT_TYPE;
 use super::state::ObserveState;
 use super::trigger::trigger_bot;
@@ -37,8 +38,8 @@ pub fn router(state: ObserveState) -> Router {
         .with_state(state)
 }
 
-/// Serves the endpoints on `listener` until `shutdown` completes, then lets
-/// requests in flight finish.
+/// Serves the endpoints on `listener`, within the state's [`HttpLimits`],
+/// until `shutdown` completes, then lets requests in flight finish.
 pub async fn serve<F>(
     listener: TcpListener,
     state: ObserveState,
@@ -47,17 +48,38 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let limits = state.http_limits();
+    serve_with(listener, state, limits, shutdown).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with<F>(
+    listener: TcpListener,
+    state: ObserveState,
+    limits: HttpLimits,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     if let Ok(address) = listener.local_addr() {
-        tracing::info!(%address, "HTTP endpoints listening");
+        tracing::info!(%address, max_connections = limits.max_connections, "HTTP endpoints listening");
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_limited(listener, router(state), limits, shutdown).await
 }
 
 /// A JSON error body: `{"error": message}`.
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+/// 503 with `Retry-After`: the request was not acted on, and may be sent again.
+pub(crate) fn unavailable(message: &str) -> Response {
+    let mut response = json_error(StatusCode::SERVICE_UNAVAILABLE, message);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
 }
 
 /// Alive as long as the process answers.

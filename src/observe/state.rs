@@ -5,19 +5,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use super::connections::HttpLimits;
 use super::metrics::Metrics;
 use crate::config::Config;
 use crate::ids::CommitId;
 use crate::status::Phase;
 
-/// Triggers beyond this many waiting collapse (each means "look now").
+/// Room for triggers the daemon has not taken yet.
 const TRIGGER_QUEUE: usize = 64;
+
+/// How long a trigger waits for room in a full channel before it is refused:
+/// the daemon takes triggers as fast as they come, so a channel full for this
+/// long means it is stuck, and the sender should hear so.
+const TRIGGER_WAIT: Duration = Duration::from_millis(500);
 
 /// A request for work, sent to the daemon by the webhook and trigger endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,13 +136,16 @@ struct Inner {
     triggers: mpsc::Sender<Trigger>,
     webhook: Option<WebhookSettings>,
     trigger_token: Option<SecretString>,
+    http_limits: HttpLimits,
 }
 
 /// What happened to a trigger handed to the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sent {
-    /// Queued (or collapsed into one already queued: the channel was full).
+    /// In the channel: the daemon will act on it.
     Accepted,
+    /// The channel stayed full: not queued, the sender should try again.
+    Busy,
     /// The daemon no longer listens (shutting down).
     Closed,
 }
@@ -164,6 +174,7 @@ impl ObserveState {
             triggers,
             webhook: secured.webhook,
             trigger_token: secured.trigger_token,
+            http_limits: HttpLimits::default(),
         };
         ObserveState {
             inner: Arc::new(inner),
@@ -189,12 +200,21 @@ impl ObserveState {
             webhook,
             trigger_token: config.daemon.trigger_token.clone(),
         };
-        (ObserveState::new(metrics, sender, secured), receiver)
+        let mut state = ObserveState::new(metrics, sender, secured);
+        if let Some(inner) = Arc::get_mut(&mut state.inner) {
+            inner.http_limits.max_connections = config.daemon.max_connections;
+        }
+        (state, receiver)
     }
 
     /// The metrics the endpoints record into and `/metrics` renders.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
+    }
+
+    /// The limits [`super::serve`] holds the HTTP port to.
+    pub fn http_limits(&self) -> HttpLimits {
+        self.inner.http_limits
     }
 
     /// The readiness flags behind `/readyz`.
@@ -238,12 +258,19 @@ impl ObserveState {
         self.inner.trigger_token.as_ref()
     }
 
-    /// Hands `trigger` to the daemon without waiting: a full channel means a
-    /// trigger is already pending, and triggers collapse downstream.
-    pub(crate) fn send(&self, trigger: Trigger) -> Sent {
-        match self.inner.triggers.try_send(trigger) {
-            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => Sent::Accepted,
-            Err(mpsc::error::TrySendError::Closed(_)) => Sent::Closed,
+    /// Hands `trigger` to the daemon. Accepted means queued: a trigger is
+    /// never dropped for want of room (a full channel can hold other bots'
+    /// triggers only), it waits up to [`TRIGGER_WAIT`] and is refused after.
+    pub(crate) async fn send(&self, trigger: Trigger) -> Sent {
+        match self
+            .inner
+            .triggers
+            .send_timeout(trigger, TRIGGER_WAIT)
+            .await
+        {
+            Ok(()) => Sent::Accepted,
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => Sent::Busy,
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => Sent::Closed,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `POST /trigger/{bot}`: reconcile one bot now, for an operator holding the
 //! trigger token (`Authorization: Bearer <token>`).
 //!
-//! Answers 202 once the trigger is handed to the daemon, 401 without the right
+//! Answers 202 once the trigger is queued (never dropped after a 202), 503 with
+//! `Retry-After` when the daemon could not take it, 401 without the right
 //! token (checked before anything else, so the bot list does not leak), 404 for
 //! a bot the daemon does not manage (when it has told the state its bots) or
 //! when no token is configured, 400 for a name no bot folder could have.
@@ -13,7 +14,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::token_matches;
-use super::server::json_error;
+use super::server::{json_error, unavailable};
 use super::state::{ObserveState, Sent, Trigger};
 
 /// Longest bot name accepted (a folder name; file systems stop at 255 bytes).
@@ -41,16 +42,17 @@ pub(crate) async fn trigger_bot(
     if state.is_known_bot(&bot) == Some(false) {
         return json_error(StatusCode::NOT_FOUND, &format!("no bot named {bot:?}"));
     }
-    match state.send(Trigger::Bot(bot.clone())) {
+    match state.send(Trigger::Bot(bot.clone())).await {
         Sent::Accepted => {
             tracing::info!(bot = %bot, "manual trigger accepted");
             let body = json!({"triggered": true, "bot": bot});
             (StatusCode::ACCEPTED, axum::Json(body)).into_response()
         }
-        Sent::Closed => json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the daemon is shutting down",
-        ),
+        Sent::Busy => {
+            tracing::warn!(bot = %bot, "manual trigger refused: the daemon takes no triggers");
+            unavailable("the daemon is busy: nothing was queued")
+        }
+        Sent::Closed => unavailable("the daemon is shutting down"),
     }
 }
 

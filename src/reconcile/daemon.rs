@@ -74,8 +74,7 @@ impl Daemon {
         let mut platform_config = platform_config(&config.platform)?;
         if let Some(observe) = &observe {
             observe.readiness().set_config_loaded(true);
-            let metrics = observe.metrics().clone();
-            platform_config.observer = Some(Arc::new(MetricsObserver(metrics)));
+            platform_config.observer = Some(Arc::new(MetricsObserver(observe.clone())));
         }
         let platform = PlatformClient::new(platform_config)
             .map_err(|e| StartError::Platform(e.to_string()))?;
@@ -183,6 +182,7 @@ impl Daemon {
     /// new commit and at every resync. Returns the passes abandoned at stop.
     pub async fn run(self, stop: Arc<Notify>, refresh: Arc<Notify>) -> usize {
         let queue = WorkQueue::new();
+        self.reconciler.set_requeued();
         let watch = self.watch_local(refresh.clone());
         if let Some(triggers) = self.triggers.lock().ok().and_then(|mut t| t.take()) {
             let reconciler = self.reconciler.clone();

@@ -2,6 +2,7 @@
 //! and report. Level-triggered: a pass is never told what changed.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -20,7 +21,7 @@ use super::identity::resolve;
 use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
 use super::plan::{Observed, Plan, Steps, decide};
-use super::policy::{Action, Retry, error_policy};
+use super::policy::{Action, Retry, error_policy, next_step};
 use super::snapshot::Snapshot;
 use super::telemetry;
 use crate::observe::ObserveState;
@@ -52,6 +53,9 @@ pub struct Reconciler {
     default_drift: DriftPolicy,
     dry_run: bool,
     observe: Option<ObserveState>,
+    /// Whether a queue runs the bots again as the passes say (the daemon);
+    /// a one-off command's passes are not retried.
+    requeued: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -88,6 +92,7 @@ impl Reconciler {
             default_drift,
             dry_run,
             observe: None,
+            requeued: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
     }
@@ -96,6 +101,15 @@ impl Reconciler {
     pub fn with_observe(mut self, observe: ObserveState) -> Self {
         self.observe = Some(observe);
         self
+    }
+
+    /// Passes from now on are run again by a queue when they ask to be.
+    pub fn set_requeued(&self) {
+        self.requeued.store(true, Ordering::Relaxed);
+    }
+
+    fn requeued(&self) -> bool {
+        self.requeued.load(Ordering::Relaxed)
     }
 
     /// Whether the platform answers (Get Bots), for readiness at start.
@@ -151,9 +165,9 @@ impl Reconciler {
             Some(_) if self.is_blocked(bot, commit) => self.unscheduled(bot, commit),
             Some(entry) => self.run(bot, commit, entry).await,
         };
-        log_report(&report, started.elapsed());
+        log_report(&report, started.elapsed(), self.requeued());
         if let Some(observe) = &self.observe {
-            telemetry::record_pass(observe, &report, started.elapsed(), self.dry_run);
+            telemetry::record_pass(observe, &report, started.elapsed());
         }
         report
     }
@@ -246,7 +260,7 @@ impl Reconciler {
             Plan::Synced => status.summary = "in sync".to_owned(),
             Plan::AwaitingApproval => status.phase = Phase::AwaitingApproval,
             Plan::ReportDrift => status.phase = Phase::Drifted,
-            Plan::Apply(_) if self.dry_run => {}
+            Plan::Apply(_) if self.dry_run => status.phase = Phase::OutOfSync,
             Plan::Apply(steps) => {
                 let change = Change {
                     wanted: &wanted,
@@ -273,12 +287,13 @@ impl Reconciler {
         status: &mut BotStatus,
     ) -> Result<(), PassError> {
         let (bot, summary) = (desired.name.as_str(), change.summary);
+        let phase = |phase| self.phase(bot, commit, phase, summary);
         let mut jobs = Jobs::new();
         let lost = self.lock().lost_imports.remove(bot);
         let after_lost_answer = lost.is_some();
         let mut guard = EditGuard::start(&self.platform, id, lost).await?;
         if steps.import {
-            self.phase(bot, Phase::Importing);
+            phase(Phase::Importing);
             let basis = ImportBasis {
                 mark: guard.mark(),
                 after_lost_answer,
@@ -298,7 +313,7 @@ impl Reconciler {
             edited_during_pass(status, live, "before training: not trained or published");
             return Ok(());
         }
-        self.phase(bot, Phase::Training);
+        phase(Phase::Training);
         let languages = apply::languages(desired);
         apply::train(
             &self.platform,
@@ -316,7 +331,7 @@ impl Reconciler {
             return Ok(());
         }
         status.phase = if steps.publish {
-            self.phase(bot, Phase::Publishing);
+            phase(Phase::Publishing);
             let comment = version_comment(desired, commit, summary);
             match apply::publish(&self.platform, id, &comment).await? {
                 PublishOutcome::Published => Phase::Synced,
@@ -480,10 +495,7 @@ impl Reconciler {
             state.blocked.insert(bot.to_owned(), commit);
         }
         let action = error_policy(retry, attempt);
-        let next = match action {
-            Action::Requeue(delay) => format!("retrying in {}s", delay.as_secs()),
-            Action::AwaitChange => "waiting for a new commit".to_owned(),
-        };
+        let next = next_step(action, self.requeued());
         let mut status = BotStatus::new(Phase::Failed, format!("failed: {next}"));
         status.error = Some(format!("{error} ({next})"));
         (action, status)
@@ -545,15 +557,22 @@ fn version_comment(desired: &DesiredBot, commit: CommitId, summary: &str) -> Str
 }
 
 impl Reconciler {
-    fn phase(&self, bot: &str, phase: Phase) {
+    fn phase(&self, bot: &str, commit: CommitId, phase: Phase, summary: &str) {
         tracing::info!(bot = %bot, %phase, "phase");
-        telemetry::record_phase(self.observe.as_ref(), bot, phase);
+        let progress = telemetry::Progress {
+            bot,
+            commit,
+            phase,
+            summary,
+        };
+        telemetry::record_phase(self.observe.as_ref(), progress);
     }
 }
 
 /// One final line per bot per pass.
-fn log_report(report: &Report, elapsed: std::time::Duration) {
+fn log_report(report: &Report, elapsed: std::time::Duration, requeued: bool) {
     let next = match report.action {
+        _ if !requeued => "none".to_owned(),
         Action::Requeue(delay) => format!("in {}s", delay.as_secs()),
         Action::AwaitChange => "on change".to_owned(),
     };

@@ -47,6 +47,18 @@ pub fn error_policy(retry: Retry, attempt: u32) -> Action {
     }
 }
 
+/// What comes after a pass, in words, for the failure message and the log.
+/// Only the daemon's queue runs a bot again: a one-off command (`sync`,
+/// `plan`) must not promise a retry nobody will make.
+pub fn next_step(action: Action, requeued: bool) -> String {
+    match (action, requeued) {
+        (Action::Requeue(delay), true) => format!("retrying in {}s", delay.as_secs()),
+        (Action::AwaitChange, true) => "waiting for a new commit".to_owned(),
+        (Action::Requeue(_), false) => "not retried: a transient failure, run again".to_owned(),
+        (Action::AwaitChange, false) => "not retried: the commit must change".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,48 +1,59 @@
 //! What passes tell the operator besides the log: metrics, `/status` reports,
 //! readiness. Everything here is a no-op without an [`ObserveState`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::observe::{BotReport, CallStatus, Metrics, ObserveState, PassResult, PushResult};
+use crate::ids::CommitId;
+use crate::observe::{BotReport, CallStatus, ObserveState, PassResult, PushResult};
 use crate::platform::{CallObserver, Operation};
 use crate::status::Phase;
 
 use super::pass::Report;
 use super::plan::Plan;
-use super::policy::{Action, Retry};
+use super::policy::Action;
 
-/// Counts the platform client's calls, retries and pacing waits.
+/// Counts the platform client's calls, retries and pacing waits, and tells
+/// readiness whether the platform answers. Readiness follows the calls
+/// themselves, never a pass's outcome: one bot's refused import or failed
+/// training is an answer from a reachable platform.
 #[derive(Debug)]
-pub struct MetricsObserver(pub Arc<Metrics>);
+pub struct MetricsObserver(pub ObserveState);
 
 impl CallObserver for MetricsObserver {
     fn call(&self, op: Operation, status: Option<u16>) {
+        self.0
+            .readiness()
+            .set_platform_reachable(status.is_some_and(answered));
         let status = status.map_or(CallStatus::Transport, CallStatus::Http);
-        self.0.platform_call(op.as_str(), status);
+        self.0.metrics().platform_call(op.as_str(), status);
     }
 
     fn retry(&self, op: Operation) {
-        self.0.platform_retry(op.as_str());
+        self.0.metrics().platform_retry(op.as_str());
     }
 
     fn paced(&self, waited: Duration) {
-        self.0.rate_limit_wait(waited);
+        self.0.metrics().rate_limit_wait(waited);
     }
 }
 
+/// Whether an HTTP status is the platform's own answer: a gateway that says
+/// the platform behind it is down or slow (502, 503, 504) is not.
+fn answered(status: u16) -> bool {
+    !matches!(status, 502..=504)
+}
+
 /// Records a finished pass: its result and duration, the bot's phase (a
-/// transition when it changed), its last sync time, its `/status` report, and
-/// whether the platform answered.
-pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration, dry_run: bool) {
+/// transition when it changed), its last sync time and its `/status` report.
+pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
     let Some(status) = &report.status else {
         observe.remove_report(&report.bot);
         return;
     };
     let metrics = observe.metrics();
-    metrics.reconcile_pass(&report.bot, pass_result(report, dry_run), elapsed);
+    metrics.reconcile_pass(&report.bot, pass_result(report), elapsed);
     let previous = observe
         .reports()
         .into_iter()
@@ -54,10 +65,6 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration, d
     if status.phase == Phase::Synced {
         metrics.synced_now(&report.bot);
     }
-    // A transient failure is most often the platform not answering.
-    observe
-        .readiness()
-        .set_platform_reachable(report.retry != Some(Retry::Transient));
     let next_attempt = match report.action {
         Action::Requeue(delay) => chrono::Duration::from_std(delay)
             .ok()
@@ -75,11 +82,36 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration, d
     });
 }
 
-/// A phase the pass entered on its way (importing, training, publishing).
-pub fn record_phase(observe: Option<&ObserveState>, bot: &str, phase: Phase) {
-    if let Some(observe) = observe {
-        observe.metrics().phase_transition(bot, phase);
-    }
+/// A phase the pass entered on its way (importing, training, publishing):
+/// counted, and shown on `/status` while the pass runs, so that a long
+/// training is visible as one.
+pub fn record_phase(observe: Option<&ObserveState>, progress: Progress<'_>) {
+    let Some(observe) = observe else { return };
+    observe
+        .metrics()
+        .phase_transition(progress.bot, progress.phase);
+    observe.update_report(BotReport {
+        bot: progress.bot.to_owned(),
+        phase: progress.phase,
+        commit: Some(progress.commit),
+        summary: progress.summary.to_owned(),
+        error: None,
+        updated: Utc::now(),
+        next_attempt: None,
+    });
+}
+
+/// Where a running pass stands.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// The bot folder.
+    pub bot: &'a str,
+    /// The commit being applied.
+    pub commit: CommitId,
+    /// The phase just entered.
+    pub phase: Phase,
+    /// What the pass brings, in words.
+    pub summary: &'a str,
 }
 
 /// A notes push that took `rounds` fetch-merge-push rounds, or failed.
@@ -93,13 +125,13 @@ pub fn record_push(observe: Option<&ObserveState>, rounds: Option<usize>) {
     observe.metrics().notes_push(result);
 }
 
-fn pass_result(report: &Report, dry_run: bool) -> PassResult {
+fn pass_result(report: &Report) -> PassResult {
     let phase = report.status.as_ref().map(|s| s.phase);
     match (phase, &report.plan) {
         (Some(Phase::Failed), _) => PassResult::Failed,
+        (Some(Phase::OutOfSync), _) => PassResult::Reported,
         (Some(Phase::Suspended), _) => PassResult::Skipped,
         (Some(Phase::Drifted), _) => PassResult::Reported,
-        (_, Some(Plan::Apply(_))) if dry_run => PassResult::Reported,
         (_, Some(Plan::Apply(_))) => PassResult::Applied,
         _ => PassResult::Unchanged,
     }

@@ -29,6 +29,9 @@ use crate::ids::{BotId, Digest};
 pub enum Phase {
     /// Both live copies match the commit.
     Synced,
+    /// The live bot differs from the commit and the change was not applied
+    /// (a dry run): what `plan` and `sync --dry-run` report for such a bot.
+    OutOfSync,
     /// An import of the commit's definition is under way.
     Importing,
     /// Training after an import is under way.
@@ -267,6 +270,24 @@ mod tests {
             ..later
         };
         assert!(!first.same_content(&failed));
+    }
+
+    #[test]
+    fn out_of_sync_is_written_and_read_back_and_old_notes_still_parse() {
+        let mut note = Note::default();
+        note.bots
+            .insert("travel-desk".into(), status(Phase::OutOfSync, 10));
+        let text = note.render();
+        assert!(
+            text.starts_with("# kore-gitops: travel-desk OutOfSync\n"),
+            "{text}"
+        );
+        assert!(text.contains("phase = \"OutOfSync\""), "{text}");
+        assert_eq!(Note::parse(&text).unwrap(), note);
+        // A note written before the phase existed.
+        let old = "[bots.a]\nphase = \"Synced\"\nsummary = \"in sync\"\n\
+                   updated = \"2026-03-02T09:14:07Z\"\n";
+        assert_eq!(Note::parse(old).unwrap().bots["a"].phase, Phase::Synced);
     }
 
     #[test]

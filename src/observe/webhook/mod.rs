@@ -14,7 +14,9 @@
 //! - 400: not a recognised host, not JSON, or without a repository or ref.
 //! - 413: body over [`MAX_WEBHOOK_BODY`]. 408: body not received within
 //!   [`BODY_READ_TIMEOUT`].
-//! - 404: no webhook secret configured. 503: the daemon stopped listening.
+//! - 404: no webhook secret configured. 503 (with `Retry-After`): the
+//!   daemon stopped listening, or its trigger channel stayed full; nothing
+//!   was queued.
 //!
 //! Refusals are logged at warn with the host and the reason, never the body or
 //! the signature.
@@ -34,7 +36,7 @@ pub use host::{Host, SignatureError, UnknownHost};
 pub use payload::{PayloadError, Push};
 
 use super::metrics::WebhookOutcome;
-use super::server::json_error;
+use super::server::{json_error, unavailable};
 use super::state::{ObserveState, Sent, Trigger, WebhookSettings};
 
 /// The largest delivery accepted. Push payloads of the hosts stay far below
@@ -108,6 +110,9 @@ async fn receive(
         Err(refusal) => {
             state.metrics().webhook(label, refusal.outcome);
             tracing::warn!(host = label, status = refusal.status.as_u16(), reason = %refusal.reason, "webhook refused");
+            if refusal.status == StatusCode::SERVICE_UNAVAILABLE {
+                return unavailable(&refusal.reason);
+            }
             json_error(refusal.status, &refusal.reason)
         }
     }
@@ -139,16 +144,20 @@ async fn handle(
     if !push.updates_branch(&settings.branch) {
         return Ok(ignored(format!("no push to branch {}", settings.branch)));
     }
-    match state.send(Trigger::Refresh) {
+    let unavailable = |reason| {
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            WebhookOutcome::Unavailable,
+            reason,
+        )
+    };
+    match state.send(Trigger::Refresh).await {
         Sent::Accepted => Ok(Accepted {
             triggered: true,
             message: format!("refresh of {} requested", settings.branch),
         }),
-        Sent::Closed => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            WebhookOutcome::Unavailable,
-            "the daemon is shutting down",
-        )),
+        Sent::Busy => Err(unavailable("the daemon is busy: nothing was queued")),
+        Sent::Closed => Err(unavailable("the daemon is shutting down")),
     }
 }
 

@@ -5,6 +5,8 @@
 mod deploy;
 mod endpoints;
 mod harness;
+mod limits;
+mod log_pipe;
 mod metrics;
 mod payloads;
 mod secrets;

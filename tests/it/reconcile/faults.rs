@@ -34,7 +34,10 @@ async fn a_failed_import_publishes_nothing_and_the_next_pass_converges() {
         error.contains("import") && error.contains("Dialog Book Flight is invalid"),
         "{error}"
     );
-    assert!(error.contains("waiting for a new commit"), "{error}");
+    assert!(
+        error.contains("not retried: the commit must change"),
+        "{error}"
+    );
     assert_eq!(
         World::status_of(&reports, "it-helpdesk").phase,
         Phase::Synced,
@@ -76,7 +79,11 @@ async fn a_failed_training_is_retried_without_a_second_import() {
     let status = World::status_of(&reports, "travel-desk");
     assert_eq!(status.phase, Phase::Failed);
     assert!(
-        status.error.as_deref().unwrap().contains("retrying in 5s"),
+        status
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not retried: a transient failure"),
         "{status:?}"
     );
     let after = world.bot("travel-desk").await;
@@ -157,7 +164,12 @@ async fn platform_outages_are_retried_and_named_when_they_last() {
     assert_eq!(status.phase, Phase::Failed);
     let error = status.error.as_deref().unwrap();
     assert!(error.contains("import") && error.contains("503"), "{error}");
-    assert!(error.contains("retrying in"), "{error}");
+    // A one-off `sync` retries nothing, and says so.
+    assert!(
+        error.contains("not retried: a transient failure"),
+        "{error}"
+    );
+    assert!(!error.contains("retrying in"), "{error}");
     assert_eq!(
         n(&world.bot("travel-desk").await, "publishes"),
         1,
@@ -201,7 +213,10 @@ async fn a_platform_that_rewrites_the_import_is_never_trained_or_published() {
         error.contains("after the import") && error.contains("not trained or published"),
         "{error}"
     );
-    assert!(error.contains("waiting for a new commit"), "{error}");
+    assert!(
+        error.contains("not retried: the commit must change"),
+        "{error}"
+    );
     let after = world.bot("travel-desk").await;
     assert_eq!(counters(&after), (1, 0, 0), "{after}");
     assert_eq!(after["published_digest"], before["published_digest"]);

@@ -43,7 +43,7 @@ async fn a_pass_logs_each_phase_and_one_final_line_per_bot() {
         "phase=Synced".to_owned(),
         "summary=utterances: +1 −1".to_owned(),
         "duration_ms=".to_owned(),
-        "next=\"on change\"".to_owned(),
+        "next=\"none\"".to_owned(),
     ] {
         assert!(last[0].contains(&field), "{field} missing: {}", last[0]);
     }

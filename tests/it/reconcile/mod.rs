@@ -12,4 +12,5 @@ mod policy;
 mod secrets;
 mod signals;
 mod soak;
+mod truth;
 pub mod world;
