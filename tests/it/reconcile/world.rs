@@ -25,6 +25,8 @@ pub struct World {
     pub sim: RunningSim,
     pub control: Client,
     pub work: PathBuf,
+    /// The bare "remote" the daemon fetches from and pushes notes to.
+    pub remote: PathBuf,
     pub config: PathBuf,
     /// Holds every folder of the world; removed when the test ends.
     _root: TempDir,
@@ -53,6 +55,7 @@ impl World {
             sim,
             control,
             work: repo.work,
+            remote: repo.remote,
             config,
             _root: root,
         }
@@ -92,6 +95,16 @@ impl World {
         let mut json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         edit(&mut json);
         std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    }
+
+    /// The git remote goes away (the daemon can neither fetch nor push).
+    pub fn remote_down(&self) {
+        std::fs::rename(&self.remote, self.remote.with_extension("away")).unwrap();
+    }
+
+    /// The git remote comes back.
+    pub fn remote_up(&self) {
+        std::fs::rename(self.remote.with_extension("away"), &self.remote).unwrap();
     }
 
     /// The remote's notes ref (the commit it points at), fetched into the clone.
