@@ -83,6 +83,27 @@ impl World {
         daemon.pass_all(bots).await
     }
 
+    /// A `sync` whose git remote goes away after the fetch (so its notes
+    /// cannot be pushed) and comes back once the pass is over.
+    pub async fn sync_with_remote_away(&self) -> Vec<Report> {
+        let daemon = Daemon::start(self.load_config(), false)
+            .await
+            .expect("daemon starts");
+        daemon.refresh().await.expect("refresh");
+        self.remote_down();
+        let reports = daemon.pass_all(&[]).await;
+        self.remote_up();
+        reports
+    }
+
+    /// Where the mirror's notes ref points (the daemon's state folder).
+    pub fn mirror_notes(&self) -> String {
+        let mirror = self.load_config().daemon.state_dir.join("mirror.git");
+        git(&mirror, &["rev-parse", "refs/notes/kore-gitops"])
+            .trim()
+            .to_owned()
+    }
+
     /// Edits a bot's definition in the user's clone, commits and pushes.
     pub fn commit_definition(&self, bot: &str, message: &str, edit: impl FnOnce(&mut Value)) {
         self.edit_file(bot, "botDefinition.json", edit);
