@@ -12,7 +12,7 @@
 //!
 //! Note writes of concurrent passes are serialised: they share one notes ref.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -41,7 +41,14 @@ pub struct Notes {
     /// the object store (which removes the files it repacked).
     store: Arc<RwLock<()>>,
     backlog: Arc<std::sync::Mutex<Backlog>>,
+    /// Parsed notes by the id of their blob: every pass of a commit reads
+    /// the same note, parsing it once is enough.
+    parsed: Arc<std::sync::Mutex<HashMap<git2::Oid, Note>>>,
 }
+
+/// How many parsed notes are kept (a few commits' worth); past it the cache
+/// starts over.
+const PARSED_CACHE: usize = 64;
 
 impl Notes {
     /// Notes in the repository at `repo`; pushed to the remote named `remote`
@@ -53,16 +60,14 @@ impl Notes {
             writer: Arc::new(Mutex::new(())),
             store: Arc::new(RwLock::new(())),
             backlog: Arc::default(),
+            parsed: Arc::default(),
         }
     }
 
     /// Our section of the note on `commit`, if any, with the statuses still
     /// waiting in the backlog laid over it (foreign text is ignored).
     pub async fn read(&self, commit: CommitId) -> Result<Option<Note>, PassError> {
-        let _shared = self.store.read().await;
-        let repo = self.repo.clone();
-        let note = tokio::task::spawn_blocking(move || NoteStore::open(&repo)?.read_ours(commit))
-            .await??;
+        let note = self.read_parsed(commit).await?;
         let backlog = self.backlog_of(commit);
         if backlog.is_empty() {
             return Ok(note);
@@ -70,6 +75,30 @@ impl Notes {
         let mut note = note.unwrap_or_default();
         note.bots.extend(backlog);
         Ok(Some(note))
+    }
+
+    async fn read_parsed(&self, commit: CommitId) -> Result<Option<Note>, PassError> {
+        let _shared = self.store.read().await;
+        let (repo, parsed) = (self.repo.clone(), self.parsed.clone());
+        let note = tokio::task::spawn_blocking(move || -> Result<Option<Note>, StoreError> {
+            let Some((blob, text)) = NoteStore::open(&repo)?.note_text(commit)? else {
+                return Ok(None);
+            };
+            let mut cache = parsed.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(note) = cache.get(&blob) {
+                return Ok(Some(note.clone()));
+            }
+            // A note without a section of ours reads as none.
+            let Ok(note) = Note::parse(&text) else {
+                return Ok(None);
+            };
+            if cache.len() >= PARSED_CACHE {
+                cache.clear();
+            }
+            cache.insert(blob, note.clone());
+            Ok(Some(note))
+        });
+        Ok(note.await??)
     }
 
     fn backlog_of(&self, commit: CommitId) -> Vec<(String, BotStatus)> {
@@ -103,12 +132,6 @@ impl Notes {
             return Ok(None);
         }
         self.write_out(Exchange::PullAndPush).await
-    }
-
-    /// Fetches the remote's notes and merges them into ours (kept for callers
-    /// that only read; [`Notes::exchange`] also pushes).
-    pub async fn pull(&self) -> Result<(), PassError> {
-        self.exchange().await.map(|_| ())
     }
 
     /// Runs `work` on the blocking pool with the object store to itself: no

@@ -76,14 +76,17 @@ impl NoteStore {
         self.read_at(NOTES_REF, commit)
     }
 
-    /// Our section of the note on `commit`, if there is one; foreign text
-    /// around it is ignored, and a note without a section of ours (or with a
-    /// malformed one, which the next write replaces) reads as none.
-    pub fn read_ours(&self, commit: CommitId) -> Result<Option<Note>, StoreError> {
-        let Some(text) = self.read_text(NOTES_REF, commit)? else {
-            return Ok(None);
-        };
-        Ok(Note::parse(&text).ok())
+    /// The note on `commit` as text, with the id of the blob holding it (for
+    /// callers that cache parsed notes by blob: a blob never changes).
+    pub fn note_text(&self, commit: CommitId) -> Result<Option<(git2::Oid, String)>, StoreError> {
+        match self.repo.find_note(Some(NOTES_REF), commit.to_oid()) {
+            Ok(note) => Ok(Some((
+                note.id(),
+                note.message().unwrap_or_default().to_owned(),
+            ))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Sets one bot's section of the note on `commit`, keeping every other
