@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::ids::CommitId;
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
-use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository};
+use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
 
 use super::notes::Notes;
 use super::pass::{Reconciler, Report};
@@ -117,6 +117,13 @@ impl Daemon {
         let head: CommitId =
             tokio::task::spawn_blocking(move || Mirror::open(&state_dir, &git.url)?.fetch(&git))
                 .await??;
+        // The remote answered: exchange notes on every refresh, not only on
+        // a new commit, so notes written while it was away are pushed and a
+        // note another writer changed is seen by the next pass.
+        if let Err(e) = self.reconciler.notes().exchange().await {
+            tracing::warn!(error = %e, "could not exchange status notes with the remote; retried at the next refresh");
+        }
+        self.keep_mirror_packed().await;
         if self.reconciler.snapshot().is_some_and(|s| s.commit == head) {
             return Ok(None);
         }
@@ -124,12 +131,25 @@ impl Daemon {
         let snapshot = Arc::new(
             tokio::task::spawn_blocking(move || Snapshot::read(&mirror, head, &bots_dir)).await??,
         );
-        if let Err(e) = self.reconciler.notes().pull().await {
-            tracing::warn!(error = %e, "could not fetch the remote's status notes");
-        }
         tracing::info!(commit = %head, bots = snapshot.bots.len(), "new commit");
         self.reconciler.set_snapshot(snapshot.clone());
         Ok(Some(snapshot))
+    }
+
+    /// Repacks the mirror when note writes and fetches have piled up objects,
+    /// with the object store to itself (see [`crate::source::maintain`]).
+    async fn keep_mirror_packed(&self) {
+        let mirror = self.mirror.clone();
+        match self
+            .reconciler
+            .notes()
+            .exclusive(move || maintain(&mirror))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not repack the git mirror"),
+            Err(e) => tracing::warn!(error = %e, "the git mirror repack died"),
+        }
     }
 
     /// One pass over `only` (every bot folder when empty), at most

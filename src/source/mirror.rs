@@ -12,6 +12,9 @@ use crate::ids::CommitId;
 /// The remote's name inside the mirror.
 pub const REMOTE: &str = "origin";
 
+/// The mirror's folder inside the state folder.
+pub const MIRROR_DIR: &str = "mirror.git";
+
 /// A failure of the mirror.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -41,6 +44,7 @@ pub enum SourceError {
 pub struct Mirror {
     repo: Repository,
     path: PathBuf,
+    url: String,
 }
 
 impl std::fmt::Debug for Mirror {
@@ -51,20 +55,24 @@ impl std::fmt::Debug for Mirror {
 
 impl Mirror {
     /// Opens the mirror under `state_dir`, creating it on first use, with its
-    /// remote pointing at `url` (updated if the configuration changed).
+    /// remote pointing at `url` (updated if the configuration changed). A
+    /// mirror that cannot be opened or whose refs name unreadable objects is
+    /// a broken cache: it is discarded and created afresh (the next fetch
+    /// clones again), with one warning.
     pub fn open(state_dir: &Path, url: &str) -> Result<Mirror, SourceError> {
-        let path = state_dir.join("mirror.git");
+        let path = state_dir.join(MIRROR_DIR);
+        let opened = Repository::open_bare(&path).and_then(|repo| check(&repo).map(|()| repo));
+        let repo = match opened {
+            Ok(repo) => repo,
+            Err(e) if path.exists() && corrupt(&e) => discard(&path, &e)?,
+            Err(e) if path.exists() => {
+                return Err(SourceError::Mirror { path, source: e });
+            }
+            Err(_) => create(&path)?,
+        };
         let err = |source| SourceError::Mirror {
             path: path.clone(),
             source,
-        };
-        let repo = match Repository::open_bare(&path) {
-            Ok(repo) => repo,
-            Err(_) => {
-                std::fs::create_dir_all(&path)
-                    .map_err(|e| err(git2::Error::from_str(&e.to_string())))?;
-                Repository::init_bare(&path).map_err(err)?
-            }
         };
         match repo.find_remote(REMOTE) {
             Ok(remote) if remote.url().ok() == Some(url) => {}
@@ -73,7 +81,11 @@ impl Mirror {
                 repo.remote(REMOTE, url).map_err(err)?;
             }
         }
-        Ok(Mirror { repo, path })
+        Ok(Mirror {
+            repo,
+            path,
+            url: url.to_owned(),
+        })
     }
 
     /// The mirror's folder (for the note store, which opens it itself).
@@ -86,8 +98,33 @@ impl Mirror {
         &self.repo
     }
 
-    /// Fetches the branch (force-pushes included) and returns its head.
-    pub fn fetch(&self, git: &GitConfig) -> Result<CommitId, SourceError> {
+    /// Fetches the branch (force-pushes included) and returns its head. When
+    /// the fetch fails or its head cannot be read and the mirror itself is
+    /// found broken, the mirror is discarded and cloned again, once.
+    pub fn fetch(&mut self, git: &GitConfig) -> Result<CommitId, SourceError> {
+        let broken = match self.fetch_once(git) {
+            Ok(head) => match readable(&self.repo, head.to_oid()) {
+                Ok(()) => return Ok(head),
+                Err(e) => e,
+            },
+            Err(fetch_error) => match check(&self.repo) {
+                Err(e) if corrupt(&e) => e,
+                _ => return Err(fetch_error), // the remote's problem, not ours
+            },
+        };
+        if !corrupt(&broken) {
+            return Err(SourceError::Mirror {
+                path: self.path.clone(),
+                source: broken,
+            });
+        }
+        let state_dir = self.path.parent().unwrap_or(Path::new(".")).to_owned();
+        discard(&self.path, &broken)?;
+        *self = Mirror::open(&state_dir, &self.url)?;
+        self.fetch_once(git)
+    }
+
+    fn fetch_once(&self, git: &GitConfig) -> Result<CommitId, SourceError> {
         let tracking = tracking_ref(&git.branch);
         let refspec = format!("+refs/heads/{}:{tracking}", git.branch);
         let mut options = FetchOptions::new();
@@ -115,4 +152,61 @@ impl Mirror {
 
 fn tracking_ref(branch: &str) -> String {
     format!("refs/remotes/{REMOTE}/{branch}")
+}
+
+fn create(path: &Path) -> Result<Repository, SourceError> {
+    let err = |source| SourceError::Mirror {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(path).map_err(|e| err(git2::Error::from_str(&e.to_string())))?;
+    Repository::init_bare(path).map_err(err)
+}
+
+/// Removes a broken mirror and creates an empty one in its place. It is a
+/// cache of the remote: nothing is lost but notes not yet pushed, which the
+/// warning says. The folder is renamed first, so a crash midway never leaves
+/// a half-removed mirror where the next start would look.
+fn discard(path: &Path, cause: &git2::Error) -> Result<Repository, SourceError> {
+    tracing::warn!(
+        mirror = %path.display(),
+        cause = cause.message(),
+        "the git mirror is corrupt: discarding it and cloning again (status notes not yet pushed are lost)"
+    );
+    let doomed = path.with_extension("git.discarded");
+    let io = |e: std::io::Error| SourceError::Mirror {
+        path: path.to_owned(),
+        source: git2::Error::from_str(&e.to_string()),
+    };
+    if doomed.exists() {
+        std::fs::remove_dir_all(&doomed).map_err(io)?;
+    }
+    std::fs::rename(path, &doomed).map_err(io)?;
+    std::fs::remove_dir_all(&doomed).map_err(io)?;
+    create(path)
+}
+
+/// Whether an error says the mirror's content is broken, as opposed to the
+/// machine being short of something (file descriptors, memory) for a while:
+/// only the former is repaired by discarding the mirror.
+fn corrupt(error: &git2::Error) -> bool {
+    !matches!(
+        error.class(),
+        git2::ErrorClass::Os | git2::ErrorClass::NoMemory | git2::ErrorClass::Thread
+    )
+}
+
+/// Whether every ref of the mirror names a commit whose tree can be read.
+fn check(repo: &Repository) -> Result<(), git2::Error> {
+    for reference in repo.references()? {
+        if let Some(oid) = reference?.target() {
+            readable(repo, oid)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the commit `oid` and its root tree can be read.
+fn readable(repo: &Repository, oid: git2::Oid) -> Result<(), git2::Error> {
+    repo.find_commit(oid)?.tree().map(|_| ())
 }

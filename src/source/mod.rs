@@ -7,8 +7,10 @@
 
 mod auth;
 mod mirror;
+mod pack;
 mod watch;
 
 pub use auth::remote_callbacks;
-pub use mirror::{Mirror, REMOTE, SourceError};
+pub use mirror::{MIRROR_DIR, Mirror, REMOTE, SourceError};
+pub use pack::{LOOSE_LIMIT, PACK_LIMIT, Repacked, loose_objects, maintain};
 pub use watch::{RefWatch, local_repository};

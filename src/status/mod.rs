@@ -9,13 +9,14 @@
 //! - [`sync`]: exchange the notes ref with a remote — push, and when another
 //!   writer got there first, fetch, merge section by section, and retry.
 
+pub mod layout;
 pub mod note;
 pub mod store;
 pub mod sync;
 
-pub use note::{BotStatus, Note, NoteError, Phase};
+pub use note::{BotStatus, Foreign, Note, NoteError, Phase};
 pub use store::{NoteStore, StoreError};
-pub use sync::{SyncError, pull_notes, push_notes};
+pub use sync::{SyncError, exchange_notes, notes_pending, pull_notes, push_notes};
 
 /// The ref under which kore-gitops keeps its notes.
 pub const NOTES_REF: &str = "refs/notes/kore-gitops";

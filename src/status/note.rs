@@ -22,6 +22,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::layout;
 use crate::ids::{BotId, Digest};
 
 /// Where a bot stands after a pass.
@@ -132,13 +133,32 @@ impl BotStatus {
     }
 }
 
-/// A whole note: every bot's section on one commit.
+/// A whole note: every bot's section on one commit, and whatever text other
+/// writers put around it (see [`super::layout`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
     /// Sections by bot folder name.
     #[serde(default)]
     pub bots: BTreeMap<String, BotStatus>,
+    /// Text of other writers, kept verbatim.
+    #[serde(skip)]
+    pub foreign: Foreign,
+}
+
+/// The text of a note that is not ours: before and after our block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Foreign {
+    /// Before our block.
+    pub before: String,
+    /// After our block.
+    pub after: String,
+}
+
+impl Foreign {
+    fn is_empty(&self) -> bool {
+        self.before.trim().is_empty() && self.after.trim().is_empty()
+    }
 }
 
 /// A note that is not in the format above (written by hand or by another tool).
@@ -147,12 +167,53 @@ pub struct Note {
 pub struct NoteError(String);
 
 impl Note {
-    /// Parses a note's text.
+    /// Parses a note's text: our block and the foreign text around it. A note
+    /// with no block of ours, or a malformed one, is an error.
     pub fn parse(text: &str) -> Result<Note, NoteError> {
+        let cut = layout::split(text);
+        let block = cut
+            .block
+            .ok_or_else(|| NoteError("no kore-gitops section".into()))?;
+        let mut note = Note::parse_block(block).or_else(|e| {
+            // A hand-made note of ours without the summary line.
+            Note::parse_block(text).map_err(|_| e)
+        })?;
+        note.foreign = Foreign {
+            before: cut.before.to_owned(),
+            after: cut.after.to_owned(),
+        };
+        Ok(note)
+    }
+
+    /// Like [`Note::parse`], for a writer: a note without a block of ours is
+    /// all foreign text, and a malformed block of ours is dropped (it is
+    /// rewritten from what the daemon knows), with the reason.
+    pub fn parse_for_update(text: &str) -> (Note, Option<NoteError>) {
+        if let Ok(note) = Note::parse(text) {
+            return (note, None);
+        }
+        let cut = layout::split(text);
+        let foreign = Foreign {
+            before: cut.before.to_owned(),
+            after: cut.after.to_owned(),
+        };
+        let error = match cut.block {
+            Some(block) => Note::parse_block(block).err(),
+            None => None,
+        };
+        let note = Note {
+            bots: BTreeMap::new(),
+            foreign,
+        };
+        (note, error)
+    }
+
+    fn parse_block(text: &str) -> Result<Note, NoteError> {
         toml::from_str(text).map_err(|e| NoteError(e.message().to_owned()))
     }
 
-    /// Renders the note: the summary comment, then the tables.
+    /// Renders the note: the foreign text where it was, and our block (the
+    /// summary comment, then the tables, then the end marker).
     pub fn render(&self) -> String {
         let summary: Vec<String> = self
             .bots
@@ -160,13 +221,16 @@ impl Note {
             .map(|(name, status)| format!("{name} {}", status.phase))
             .collect();
         let body = toml::to_string(self).expect("a note always serialises");
-        format!("# kore-gitops: {}\n\n{body}", summary.join(" · "))
+        let block = format!("{}{}\n\n{body}", layout::BEGIN, summary.join(" · "));
+        layout::join(&self.foreign.before, &block, &self.foreign.after)
     }
 
     /// Merges `other` into `self`, section by section; where both hold a bot,
-    /// the section written last wins. Returns true when `self` changed.
+    /// the section written last wins. Foreign text is kept from both sides:
+    /// `self`'s, and `other`'s where `self` does not already hold it. Returns
+    /// true when `self` changed.
     pub fn merge(&mut self, other: &Note) -> bool {
-        let mut changed = false;
+        let mut changed = self.merge_foreign(&other.foreign);
         for (name, theirs) in &other.bots {
             let take = match self.bots.get(name) {
                 Some(ours) => theirs.updated > ours.updated && !ours.same_content(theirs),
@@ -174,6 +238,26 @@ impl Note {
             };
             if take {
                 self.bots.insert(name.clone(), theirs.clone());
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    fn merge_foreign(&mut self, other: &Foreign) -> bool {
+        if other.is_empty() || *other == self.foreign {
+            return false;
+        }
+        if self.foreign.is_empty() {
+            self.foreign = other.clone();
+            return true;
+        }
+        let mut changed = false;
+        for theirs in [&other.before, &other.after] {
+            let text = theirs.trim();
+            let ours = &self.foreign;
+            if !text.is_empty() && !ours.before.contains(text) && !ours.after.contains(text) {
+                self.foreign.after = format!("{}\n{text}\n", self.foreign.after);
                 changed = true;
             }
         }
@@ -294,5 +378,40 @@ mod tests {
     fn foreign_notes_are_rejected() {
         assert!(Note::parse("reviewed-by: someone").is_err());
         assert!(Note::parse("[bots.a]\nphase = \"Synced\"\nsurprise = 1\n").is_err());
+    }
+
+    #[test]
+    fn foreign_text_lives_beside_our_section() {
+        let (mut note, error) = Note::parse_for_update("reviewed-by: someone\n");
+        assert!(error.is_none() && note.bots.is_empty());
+        note.bots.insert("a".into(), status(Phase::Synced, 10));
+        let text = note.render();
+        assert!(text.starts_with("reviewed-by: someone\n\n# kore-gitops: a Synced\n"));
+        let back = Note::parse(&format!("{text}\nappended by git notes append\n")).unwrap();
+        assert_eq!(back.bots, note.bots);
+        assert_eq!(back.foreign.after, "\nappended by git notes append\n");
+        // A merge keeps both sides' foreign text.
+        let mut theirs = Note::default();
+        assert!(theirs.merge(&back));
+        assert_eq!(theirs, back);
+        let mut other = back.clone();
+        other.foreign.before = "a second reviewer\n".into();
+        assert!(theirs.merge(&other));
+        let merged = theirs.render();
+        assert!(merged.contains("reviewed-by: someone") && merged.contains("a second reviewer"));
+        assert!(
+            !theirs.clone().merge(&other),
+            "merging again changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_malformed_section_of_ours_is_dropped_for_a_rewrite_and_foreign_text_kept() {
+        let text = "keep me\n\n# kore-gitops: a Synced\n\n[bots.a]\nbroken\n";
+        assert!(Note::parse(text).is_err());
+        let (note, error) = Note::parse_for_update(text);
+        assert!(error.is_some());
+        assert!(note.bots.is_empty());
+        assert_eq!(note.foreign.before, "keep me\n\n");
     }
 }

@@ -23,6 +23,10 @@ pub enum StoreError {
         /// Why it could not be parsed.
         source: NoteError,
     },
+    /// Writing failed (a full disk, a locked ref); the status is kept in
+    /// memory and written again at the next note write or git refresh.
+    #[error("{0}; the status is kept in memory and written at the next note write or git refresh")]
+    Deferred(Box<StoreError>),
 }
 
 /// The notes of one repository, under [`NOTES_REF`].
@@ -72,15 +76,36 @@ impl NoteStore {
         self.read_at(NOTES_REF, commit)
     }
 
-    /// Sets one bot's section of the note on `commit`. Nothing is written when
-    /// the section already says the same; returns whether a note was written.
+    /// The note on `commit` as text, with the id of the blob holding it (for
+    /// callers that cache parsed notes by blob: a blob never changes).
+    pub fn note_text(&self, commit: CommitId) -> Result<Option<(git2::Oid, String)>, StoreError> {
+        match self.repo.find_note(Some(NOTES_REF), commit.to_oid()) {
+            Ok(note) => Ok(Some((
+                note.id(),
+                note.message().unwrap_or_default().to_owned(),
+            ))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sets one bot's section of the note on `commit`, keeping every other
+    /// section and any foreign text. Nothing is written when the section
+    /// already says the same; returns whether a note was written.
     pub fn upsert(
         &self,
         commit: CommitId,
         bot: &str,
         status: &BotStatus,
     ) -> Result<bool, StoreError> {
-        let mut note = self.read(commit)?.unwrap_or_default();
+        let text = self.read_text(NOTES_REF, commit)?;
+        let (mut note, malformed) = text
+            .as_deref()
+            .map(Note::parse_for_update)
+            .unwrap_or_default();
+        if let Some(e) = malformed {
+            tracing::warn!(%commit, error = %e, "our section of the note is malformed; rewriting it");
+        }
         if note
             .bots
             .get(bot)
@@ -93,59 +118,101 @@ impl NoteStore {
         Ok(true)
     }
 
-    /// Every annotated commit and its note under `notes_ref` (none when the ref
-    /// does not exist yet).
-    pub(super) fn all_at(&self, notes_ref: &str) -> Result<Vec<(CommitId, String)>, StoreError> {
-        let iter = match self.repo.notes(Some(notes_ref)) {
-            Ok(iter) => iter,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = Vec::new();
-        for entry in iter {
-            let (_, annotated) = entry?;
-            let note = self.repo.find_note(Some(notes_ref), annotated)?;
-            out.push((
-                CommitId::from_oid(annotated),
-                note.message().unwrap_or_default().to_owned(),
-            ));
-        }
-        Ok(out)
-    }
-
-    /// Makes [`NOTES_REF`] point where `other_ref` points, then re-applies every
-    /// note we had on top, section by section (the newest section of a bot
-    /// wins). Afterwards our ref descends from theirs, so a push fast-forwards
-    /// and neither side's notes are lost.
+    /// Makes [`NOTES_REF`] hold both its notes and those of `other_ref`.
+    ///
+    /// Proportional to what changed, not to every note ever written: when one
+    /// side descends from the other the ref fast-forwards (or stays); when
+    /// both moved, our ref takes theirs and only the notes we changed since
+    /// the two last met are re-applied on top, section by section (the newest
+    /// section of a bot wins). Afterwards our ref descends from theirs, so a
+    /// push fast-forwards and neither side's notes are lost.
     pub(super) fn rebase_onto(&self, other_ref: &str) -> Result<(), StoreError> {
-        let ours = self.all_at(NOTES_REF)?;
-        let target = self.repo.refname_to_id(other_ref)?;
-        self.repo
-            .reference(NOTES_REF, target, true, "kore-gitops: take remote notes")?;
-        for (commit, text) in ours {
+        let theirs = self.repo.refname_to_id(other_ref)?;
+        let ours = match self.repo.refname_to_id(NOTES_REF) {
+            Ok(ours) if ours != theirs => ours,
+            Ok(_) => return Ok(()),
+            Err(_) => return self.point_at(theirs),
+        };
+        let base = self.repo.merge_base(ours, theirs).ok();
+        if base == Some(theirs) {
+            return Ok(()); // ours already holds theirs: only a push is due
+        }
+        if base == Some(ours) {
+            return self.point_at(theirs);
+        }
+        let changed = self.changed_since(base, ours)?;
+        self.point_at(theirs)?;
+        for (commit, text) in changed {
             self.reapply(commit, &text)?;
         }
         Ok(())
     }
 
-    fn reapply(&self, commit: CommitId, ours: &str) -> Result<(), StoreError> {
-        let theirs = self.read_text(NOTES_REF, commit)?;
-        match (Note::parse(ours), theirs) {
-            (_, None) => self.write_text(commit, ours),
-            (Ok(our_note), Some(text)) => match Note::parse(&text) {
-                Ok(mut merged) => {
-                    if merged.merge(&our_note) {
-                        self.write(commit, &merged)?;
-                    }
-                    Ok(())
-                }
-                // Theirs is foreign and ours is not: keep both readable by
-                // preferring ours, which is the one this tool maintains.
-                Err(_) => self.write(commit, &our_note),
-            },
-            // Ours is foreign and theirs exists: leave theirs.
-            (Err(_), Some(_)) => Ok(()),
+    /// Whether [`NOTES_REF`] holds notes that `other_ref` does not (notes
+    /// written since the last exchange): a push is due.
+    pub(super) fn ahead_of(&self, other_ref: &str) -> Result<bool, StoreError> {
+        let Ok(ours) = self.repo.refname_to_id(NOTES_REF) else {
+            return Ok(false);
+        };
+        let Ok(theirs) = self.repo.refname_to_id(other_ref) else {
+            return Ok(true);
+        };
+        Ok(ours != theirs && !self.repo.graph_descendant_of(theirs, ours)?)
+    }
+
+    fn point_at(&self, target: git2::Oid) -> Result<(), StoreError> {
+        self.repo
+            .reference(NOTES_REF, target, true, "kore-gitops: take remote notes")?;
+        Ok(())
+    }
+
+    /// The notes added or changed between the notes commits `base` (none: the
+    /// empty tree) and `tip`, with their text. A tree diff skips every
+    /// subtree both sides share, so this reads only what changed.
+    fn changed_since(
+        &self,
+        base: Option<git2::Oid>,
+        tip: git2::Oid,
+    ) -> Result<Vec<(CommitId, String)>, StoreError> {
+        let tree_of = |oid: git2::Oid| self.repo.find_commit(oid).and_then(|c| c.tree());
+        let old = base.map(tree_of).transpose()?;
+        let new = tree_of(tip)?;
+        let diff = self
+            .repo
+            .diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            if delta.status() == git2::Delta::Deleted {
+                continue;
+            }
+            let file = delta.new_file();
+            let Some(annotated) = file.path().and_then(note_target) else {
+                continue; // not a note
+            };
+            let blob = self.repo.find_blob(file.id())?;
+            out.push((
+                annotated,
+                String::from_utf8_lossy(blob.content()).into_owned(),
+            ));
         }
+        Ok(out)
+    }
+
+    /// Merges our text of a note into the one the notes ref now holds: each
+    /// bot's newest section, and the foreign text of both.
+    fn reapply(&self, commit: CommitId, ours: &str) -> Result<(), StoreError> {
+        let Some(theirs) = self.read_text(NOTES_REF, commit)? else {
+            return self.write_text(commit, ours);
+        };
+        if theirs == ours {
+            return Ok(());
+        }
+        let (mut merged, _) = Note::parse_for_update(&theirs);
+        let (our_note, _) = Note::parse_for_update(ours);
+        if merged.merge(&our_note) {
+            self.write(commit, &merged)?;
+        }
+        Ok(())
     }
 
     fn read_at(&self, notes_ref: &str, commit: CommitId) -> Result<Option<Note>, StoreError> {
@@ -175,4 +242,14 @@ impl NoteStore {
             .note(&sig, &sig, Some(NOTES_REF), commit.to_oid(), text, true)?;
         Ok(())
     }
+}
+
+/// The commit a path in a notes tree annotates: its hex id, with git's fan-out
+/// folders (`ab/cdef…`) joined back.
+fn note_target(path: &Path) -> Option<CommitId> {
+    let hex: String = path.to_str()?.chars().filter(|c| *c != '/').collect();
+    git2::Oid::from_str(&hex)
+        .ok()
+        .filter(|_| hex.len() == 40)
+        .map(CommitId::from_oid)
 }

@@ -127,6 +127,28 @@ pub fn pull_notes(
     Ok(())
 }
 
+/// Pulls the remote's notes, then pushes ours if we hold notes the remote
+/// does not (written while it was unreachable, or before a restart: the
+/// mirror's refs are the record of what is pending). Returns the push's
+/// rounds, `None` when nothing was due.
+pub fn exchange_notes(
+    store: &NoteStore,
+    remote: &str,
+    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+) -> Result<Option<usize>, SyncError> {
+    pull_notes(store, remote, callbacks)?;
+    if !notes_pending(store)? {
+        return Ok(None);
+    }
+    push_notes(store, remote, callbacks).map(Some)
+}
+
+/// Whether our notes ref holds notes the remote's did not at the last
+/// exchange.
+pub fn notes_pending(store: &NoteStore) -> Result<bool, SyncError> {
+    Ok(store.ahead_of(REMOTE_NOTES_REF)?)
+}
+
 /// Whether the remote's notes ref now points where ours does.
 fn remote_has_ours(
     store: &NoteStore,

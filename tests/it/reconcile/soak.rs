@@ -61,10 +61,13 @@ struct Soak {
     latest: BTreeMap<String, String>,
     /// Makes every edit unique, so that a commit always changes something.
     counter: u32,
+    /// Whether the git remote goes away during some passes (after their
+    /// fetch, so their notes cannot be pushed) and comes back.
+    remote_blips: bool,
 }
 
 impl Soak {
-    async fn start(seed: u64) -> Soak {
+    async fn start(seed: u64, remote_blips: bool) -> Soak {
         let world = World::start().await;
         // Stalled answers must outlast the client's patience.
         world.set_request_timeout("2s");
@@ -84,6 +87,7 @@ impl Soak {
             initial: BTreeMap::new(),
             latest: BTreeMap::new(),
             counter: 0,
+            remote_blips,
         };
         for bot in BOTS {
             soak.record_committed(bot);
@@ -297,8 +301,13 @@ impl Soak {
         self.world.fault("/faults/clear", json!({})).await;
     }
 
-    async fn pass(&self) -> Vec<Report> {
-        let reports = self.world.sync().await;
+    async fn pass(&mut self) -> Vec<Report> {
+        let reports = if self.remote_blips && self.rng.random_bool(0.5) {
+            self.step("the git remote goes away after the fetch, and comes back after the pass");
+            self.world.sync_with_remote_away().await
+        } else {
+            self.world.sync().await
+        };
         let outcome: Vec<String> = reports.iter().map(describe).collect();
         self.step(format!("pass: {}", outcome.join("; ")));
         self.check_safety().await;
@@ -343,7 +352,7 @@ fn describe(report: &Report) -> String {
 async fn a_random_mix_of_commits_faults_and_edits_ends_synced_and_safe() {
     let seed = env_or("KORE_GITOPS_SOAK_SEED", DEFAULT_SEED);
     let rounds = env_or("KORE_GITOPS_SOAK_ROUNDS", DEFAULT_ROUNDS);
-    let mut soak = Soak::start(seed).await;
+    let mut soak = Soak::start(seed, false).await;
     soak.step(format!(
         "{rounds} rounds (replay: KORE_GITOPS_SOAK_SEED={seed} KORE_GITOPS_SOAK_ROUNDS={rounds})"
     ));
@@ -356,6 +365,30 @@ async fn a_random_mix_of_commits_faults_and_edits_ends_synced_and_safe() {
         reports = soak.pass().await;
     }
     soak.assert_converged(&reports).await;
+}
+
+/// The same mix with the git remote going away during passes: every note
+/// the passes wrote reaches the remote once it is back, none is lost.
+#[tokio::test]
+async fn with_the_git_remote_going_away_and_back_every_note_is_pushed() {
+    let seed = env_or("KORE_GITOPS_SOAK_SEED", DEFAULT_SEED);
+    let rounds = env_or("KORE_GITOPS_SOAK_ROUNDS", 6);
+    let mut soak = Soak::start(seed, true).await;
+    for n in 1..=rounds {
+        soak.round(n).await;
+    }
+    soak.remote_blips = false;
+    soak.clear_faults().await;
+    let mut reports = soak.pass().await;
+    if !all_synced(&reports) {
+        reports = soak.pass().await;
+    }
+    soak.assert_converged(&reports).await;
+    assert_eq!(
+        soak.world.mirror_notes(),
+        soak.world.notes_ref(),
+        "seed {seed}: the mirror holds no unpushed note"
+    );
 }
 
 fn all_synced(reports: &[Report]) -> bool {

@@ -25,6 +25,8 @@ pub struct World {
     pub sim: RunningSim,
     pub control: Client,
     pub work: PathBuf,
+    /// The bare "remote" the daemon fetches from and pushes notes to.
+    pub remote: PathBuf,
     pub config: PathBuf,
     /// Holds every folder of the world; removed when the test ends.
     _root: TempDir,
@@ -53,6 +55,7 @@ impl World {
             sim,
             control,
             work: repo.work,
+            remote: repo.remote,
             config,
             _root: root,
         }
@@ -90,6 +93,27 @@ impl World {
         std::fs::write(&self.config, text).unwrap();
     }
 
+    /// A `sync` whose git remote goes away after the fetch (so its notes
+    /// cannot be pushed) and comes back once the pass is over.
+    pub async fn sync_with_remote_away(&self) -> Vec<Report> {
+        let daemon = Daemon::start(self.load_config(), false)
+            .await
+            .expect("daemon starts");
+        daemon.refresh().await.expect("refresh");
+        self.remote_down();
+        let reports = daemon.pass_all(&[]).await;
+        self.remote_up();
+        reports
+    }
+
+    /// Where the mirror's notes ref points (the daemon's state folder).
+    pub fn mirror_notes(&self) -> String {
+        let mirror = self.load_config().daemon.state_dir.join("mirror.git");
+        git(&mirror, &["rev-parse", "refs/notes/kore-gitops"])
+            .trim()
+            .to_owned()
+    }
+
     /// Edits a bot's definition in the user's clone, commits and pushes.
     pub fn commit_definition(&self, bot: &str, message: &str, edit: impl FnOnce(&mut Value)) {
         self.edit_file(bot, "botDefinition.json", edit);
@@ -102,6 +126,16 @@ impl World {
         let mut json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         edit(&mut json);
         std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    }
+
+    /// The git remote goes away (the daemon can neither fetch nor push).
+    pub fn remote_down(&self) {
+        std::fs::rename(&self.remote, self.remote.with_extension("away")).unwrap();
+    }
+
+    /// The git remote comes back.
+    pub fn remote_up(&self) {
+        std::fs::rename(self.remote.with_extension("away"), &self.remote).unwrap();
     }
 
     /// The remote's notes ref (the commit it points at), fetched into the clone.

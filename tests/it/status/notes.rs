@@ -164,18 +164,14 @@ fn writers_pushing_at_the_same_instant_lose_no_note() {
 }
 
 #[test]
-fn a_foreign_note_is_reported_not_overwritten() {
+fn a_persons_note_and_ours_share_the_commit_and_survive_merges() {
     let root = tempfile::tempdir().unwrap();
     let repo = remote_with_clone(root.path());
+    let commit = head(&repo.work);
+    let notes = ["notes", "--ref=kore-gitops"];
     git(
         &repo.work,
-        &[
-            "notes",
-            "--ref=kore-gitops",
-            "add",
-            "-m",
-            "reviewed by a human",
-        ],
+        &[&notes[..], &["add", "-m", "reviewed by Ana"]].concat(),
     );
     git(
         &repo.work,
@@ -183,15 +179,128 @@ fn a_foreign_note_is_reported_not_overwritten() {
     );
     let store = mirror(root.path(), "mirror.git", &repo.remote);
     pull_notes(&store, "origin", &no_credentials).unwrap();
-    let err = store
-        .upsert(
-            head(&repo.work),
-            "travel-desk",
-            &status(Phase::Synced, "x", 1),
-        )
-        .unwrap_err();
     assert!(
-        err.to_string().contains("not a kore-gitops status note"),
-        "{err}"
+        store
+            .upsert(commit, "travel-desk", &status(Phase::Synced, "x", 1))
+            .unwrap(),
+        "the person's note does not block ours"
     );
+    // Meanwhile the person appends to the note on the remote; our push is
+    // refused, merged and retried.
+    git(
+        &repo.work,
+        &[&notes[..], &["append", "-m", "and by Bo"]].concat(),
+    );
+    git(
+        &repo.work,
+        &["push", "--quiet", "origin", "refs/notes/kore-gitops"],
+    );
+    assert_eq!(push_notes(&store, "origin", &no_credentials).unwrap(), 2);
+
+    git(
+        &repo.work,
+        &["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"],
+    );
+    let text = git(&repo.work, &[&notes[..], &["show", "HEAD"]].concat());
+    assert!(text.starts_with("reviewed by Ana\n"), "{text}");
+    assert!(text.contains("and by Bo"), "{text}");
+    let note = store.read(commit).unwrap().expect("our section");
+    assert_eq!(note.bots["travel-desk"].phase, Phase::Synced);
+    // A person edits around our section: the next upsert keeps their text.
+    git(
+        &repo.work,
+        &[&notes[..], &["append", "-m", "shipped"]].concat(),
+    );
+    git(
+        &repo.work,
+        &["push", "--quiet", "origin", "refs/notes/kore-gitops"],
+    );
+    pull_notes(&store, "origin", &no_credentials).unwrap();
+    store
+        .upsert(commit, "travel-desk", &status(Phase::Failed, "y", 2))
+        .unwrap();
+    push_notes(&store, "origin", &no_credentials).unwrap();
+    git(
+        &repo.work,
+        &["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"],
+    );
+    let text = git(&repo.work, &[&notes[..], &["show", "HEAD"]].concat());
+    for kept in [
+        "reviewed by Ana",
+        "and by Bo",
+        "shipped",
+        "phase = \"Failed\"",
+    ] {
+        assert!(text.contains(kept), "{kept}: {text}");
+    }
+}
+
+#[test]
+fn an_old_note_without_the_end_marker_still_parses_and_is_updated() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = remote_with_clone(root.path());
+    let commit = head(&repo.work);
+    let old = "# kore-gitops: a Synced\n\n[bots.a]\nphase = \"Synced\"\nsummary = \"old\"\nupdated = \"1970-01-01T00:00:10Z\"\n";
+    git(
+        &repo.work,
+        &["notes", "--ref=kore-gitops", "add", "-m", old],
+    );
+    git(
+        &repo.work,
+        &["push", "--quiet", "origin", "refs/notes/kore-gitops"],
+    );
+    let store = mirror(root.path(), "mirror.git", &repo.remote);
+    pull_notes(&store, "origin", &no_credentials).unwrap();
+    assert_eq!(
+        store.read(commit).unwrap().unwrap().bots["a"].summary,
+        "old"
+    );
+    store
+        .upsert(commit, "b", &status(Phase::Synced, "new", 20))
+        .unwrap();
+    let note = store.read(commit).unwrap().unwrap();
+    assert_eq!(note.bots.len(), 2);
+    assert!(note.foreign.before.is_empty() && note.foreign.after.is_empty());
+}
+
+/// Pulling reads only what changed since the two sides last met: an old note
+/// whose text is gone from the mirror (its blob deleted) is never read, as
+/// it was by the old pull, which re-read and re-parsed every note.
+#[test]
+fn a_pull_reads_only_the_notes_that_changed() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = remote_with_clone(root.path());
+    let commit = head(&repo.work);
+    let store = mirror(root.path(), "mirror.git", &repo.remote);
+    let old = "0000000000000000000000000000000000000001".parse().unwrap();
+    store
+        .upsert(old, "a", &status(Phase::Synced, "an old note", 1))
+        .unwrap();
+    push_notes(&store, "origin", &no_credentials).unwrap();
+    // Another writer adds a note; we write one too: both sides moved.
+    let other = mirror(root.path(), "other.git", &repo.remote);
+    pull_notes(&other, "origin", &no_credentials).unwrap();
+    other
+        .upsert(commit, "b", &status(Phase::Failed, "theirs", 5))
+        .unwrap();
+    push_notes(&other, "origin", &no_credentials).unwrap();
+    store
+        .upsert(commit, "c", &status(Phase::Synced, "ours", 6))
+        .unwrap();
+    let blob = git(
+        &root.path().join("mirror.git"),
+        &["rev-parse", &format!("refs/notes/kore-gitops:{old}")],
+    );
+    let blob = blob.trim();
+    let loose = root
+        .path()
+        .join("mirror.git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&loose).expect("the old note's blob is a loose object");
+
+    pull_notes(&store, "origin", &no_credentials).expect("the pull never reads the old note");
+    let note = store.read(commit).unwrap().unwrap();
+    let names: Vec<&str> = note.bots.keys().map(String::as_str).collect();
+    assert_eq!(names, ["b", "c"]);
 }
