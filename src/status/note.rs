@@ -368,9 +368,9 @@ mod tests {
         );
         assert!(text.contains("phase = \"OutOfSync\""), "{text}");
         assert_eq!(Note::parse(&text).unwrap(), note);
-        // A note written before the phase existed.
-        let old = "[bots.a]\nphase = \"Synced\"\nsummary = \"in sync\"\n\
-                   updated = \"2026-03-02T09:14:07Z\"\n";
+        // A note written before the phase existed (and before the end marker).
+        let old = "# kore-gitops: a Synced\n\n[bots.a]\nphase = \"Synced\"\n\
+                   summary = \"in sync\"\nupdated = \"2026-03-02T09:14:07Z\"\n";
         assert_eq!(Note::parse(old).unwrap().bots["a"].phase, Phase::Synced);
     }
 
