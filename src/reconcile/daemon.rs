@@ -12,7 +12,6 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use crate::config::{Config, GitConfig, PlatformSettings};
-use crate::ids::CommitId;
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
 use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
 
@@ -114,9 +113,12 @@ impl Daemon {
             return Err(RefreshError::NoSuchRepository(path.to_owned()));
         }
         let (state_dir, git) = (self.state_dir.clone(), self.git.clone());
-        let head: CommitId =
-            tokio::task::spawn_blocking(move || Mirror::open(&state_dir, &git.url)?.fetch(&git))
-                .await??;
+        let (before, head) = tokio::task::spawn_blocking(move || {
+            let mut mirror = Mirror::open(&state_dir, &git.url)?;
+            let before = mirror.head(&git.branch).ok();
+            mirror.fetch(&git).map(|head| (before, head))
+        })
+        .await??;
         // The remote answered: exchange notes on every refresh, not only on
         // a new commit, so notes written while it was away are pushed and a
         // note another writer changed is seen by the next pass.
@@ -132,7 +134,11 @@ impl Daemon {
             tokio::task::spawn_blocking(move || Snapshot::read(&mirror, head, &bots_dir)).await??,
         );
         tracing::info!(commit = %head, bots = snapshot.bots.len(), "new commit");
-        self.reconciler.set_snapshot(snapshot.clone());
+        // The branch moved since the mirror last saw it (a push, or a
+        // force-push back to an older commit): the head is desired state,
+        // whatever an older note on it says.
+        let moved = before.is_some_and(|before| before != head);
+        self.reconciler.set_snapshot(snapshot.clone(), moved);
         Ok(Some(snapshot))
     }
 

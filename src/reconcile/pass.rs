@@ -66,6 +66,8 @@ struct State {
     attempts: HashMap<String, u32>,
     /// Bots whose last failure at this commit was permanent.
     blocked: HashMap<String, CommitId>,
+    /// Bots not yet reconciled since the branch moved to this commit.
+    arrived: std::collections::HashSet<String>,
     /// Bots whose last import lost its answer: the change-log mark taken
     /// before it, so that the next pass sees that import complete.
     lost_imports: HashMap<String, ChangeMark>,
@@ -127,10 +129,17 @@ impl Reconciler {
     }
 
     /// Makes `snapshot` the commit every following pass works from.
-    pub fn set_snapshot(&self, snapshot: Arc<Snapshot>) {
+    /// With `moved`, the branch has just moved to this commit: until a pass
+    /// of each bot succeeds here, an old note on the commit (a rollback to a
+    /// commit synced before) does not make the live bot's difference drift.
+    pub fn set_snapshot(&self, snapshot: Arc<Snapshot>, moved: bool) {
         let mut state = self.lock();
         state.blocked.retain(|_, commit| *commit == snapshot.commit);
         state.attempts.clear();
+        state.arrived = match moved {
+            true => snapshot.names().map(str::to_owned).collect(),
+            false => Default::default(),
+        };
         state.snapshot = Some(snapshot);
     }
 
@@ -180,7 +189,12 @@ impl Reconciler {
         };
         let (status, plan, detail, action, retry) = match result {
             Ok(outcome) => {
-                self.lock().attempts.remove(bot);
+                let mut state = self.lock();
+                state.attempts.remove(bot);
+                if outcome.status.phase != Phase::OutOfSync {
+                    state.arrived.remove(bot);
+                }
+                drop(state);
                 let (plan, detail) = (Some(outcome.plan), Some(outcome.detail));
                 (outcome.status, plan, detail, Action::AwaitChange, None)
             }
@@ -438,13 +452,17 @@ impl Reconciler {
         // Only this case needs the publish status: it is a call saved otherwise.
         let awaiting_approval =
             dev == desired && published != desired && self.awaits_approval(id).await?;
-        let last_synced = self
-            .notes
-            .read(commit)
-            .await?
-            .and_then(|note| note.bots.get(bot).cloned())
-            .filter(|s| s.phase == Phase::Synced || s.phase == Phase::Drifted)
-            .and_then(|s| s.desired);
+        let arrived = self.lock().arrived.contains(bot);
+        let last_synced = match arrived {
+            true => None,
+            false => self
+                .notes
+                .read(commit)
+                .await?
+                .and_then(|note| note.bots.get(bot).cloned())
+                .filter(|s| s.phase == Phase::Synced || s.phase == Phase::Drifted)
+                .and_then(|s| s.desired),
+        };
         Ok(Observed {
             desired,
             dev,

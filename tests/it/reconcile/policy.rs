@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::world::World;
 use super::world::count as n;
+use crate::support::git::git;
 
 fn rename_first_dialog(d: &mut Value) {
     d["dialogs"][0]["name"] = "Renamed in the UI".into();
@@ -111,5 +112,52 @@ async fn a_broken_folder_fails_alone_and_a_removed_one_is_left_alone() {
         (n(&bot, "imports"), n(&bot, "publishes")),
         (0, 0),
         "left alone on the platform"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_by_force_push_is_desired_state_even_when_drift_is_only_reported() {
+    let world = World::start().await;
+    let toml = world.work.join("bots/travel-desk/bot.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{text}drift = \"report\"\n")).unwrap();
+    world.commit_all("travel-desk: report drift only");
+    world.sync().await;
+    let good = world.head();
+    let good_digest = world.bot("travel-desk").await["published_digest"].clone();
+    world.commit_definition("travel-desk", "a bad change", |d| {
+        d["sentences"][0]["sentence"] = "the change to roll back".into();
+    });
+    let reports = world.sync().await;
+    assert_eq!(
+        World::status_of(&reports, "travel-desk").phase,
+        Phase::Synced
+    );
+    assert_ne!(
+        world.bot("travel-desk").await["published_digest"],
+        good_digest
+    );
+
+    // Roll back: the older commit, which carries a Synced note, is the head again.
+    git(&world.work, &["reset", "--quiet", "--hard", &good]);
+    git(
+        &world.work,
+        &["push", "--quiet", "--force", "origin", "main"],
+    );
+    let reports = world.sync().await;
+    let status = World::status_of(&reports, "travel-desk");
+    assert_eq!(status.phase, Phase::Synced, "{status:?}");
+    let bot = world.bot("travel-desk").await;
+    assert_eq!(
+        bot["published_digest"], good_digest,
+        "the bad change is gone"
+    );
+    assert_eq!(bot["dev_digest"], good_digest);
+    // Once back at the old commit, a designer's edit is drift again: reported.
+    world.edit_live("travel-desk", rename_first_dialog).await;
+    let reports = world.sync().await;
+    assert_eq!(
+        World::status_of(&reports, "travel-desk").phase,
+        Phase::Drifted
     );
 }
