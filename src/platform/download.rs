@@ -2,11 +2,11 @@
 //! size cap, retried on transient failures; an expired link is reported so the
 //! caller can export again.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::error::{Context, PlatformError};
-use super::http::{Failure, Http, platform_message, transport};
+use super::http::{Failure, Http, platform_message, read_capped, transport};
 use super::retry::{is_transient_status, retry_after};
 
 /// Statuses a signed link answers once it has expired or been revoked.
@@ -57,7 +57,7 @@ impl Http {
         timeout: std::time::Duration,
     ) -> Result<Fetched, Failure> {
         let sent = self.client.get(url).timeout(timeout).send().await;
-        let mut response = sent.map_err(|error| transport(at, &error))?;
+        let response = sent.map_err(|error| transport(at, &error))?;
         let status = response.status();
         if EXPIRED.contains(&status.as_u16()) {
             return Ok(Fetched::Expired(status.as_u16()));
@@ -77,29 +77,8 @@ impl Http {
                 Failure::Final(error)
             });
         }
-        let too_large = || {
-            Failure::Final(PlatformError::DownloadTooLarge {
-                at: at.clone(),
-                limit,
-            })
-        };
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit)
-        {
-            return Err(too_large());
-        }
-        let mut body = BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|error| transport(at, &error))?
-        {
-            if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Fetched::Bytes(body.freeze()))
+        let too_large = |at, limit| PlatformError::DownloadTooLarge { at, limit };
+        let body = read_capped(at, response, limit, too_large).await?;
+        Ok(Fetched::Bytes(body))
     }
 }

@@ -239,7 +239,8 @@ async fn read_answer(at: &Context, sent: Result<Response, reqwest::Error>, limit
         .and_then(|v| v.to_str().ok())
         .unwrap_or("no content type")
         .to_owned();
-    let body = match read_capped(at, response, limit).await {
+    let too_large = |at, limit| PlatformError::AnswerTooLarge { at, limit };
+    let body = match read_capped(at, response, limit, too_large).await {
         Ok(body) => body,
         Err(failure) => return Answer::Failed(status, failure),
     };
@@ -264,24 +265,25 @@ async fn read_answer(at: &Context, sent: Result<Response, reqwest::Error>, limit
 }
 
 /// The body, refused past `limit` bytes (announced or streamed): a platform
-/// answer is never allowed to take the daemon's memory.
-async fn read_capped(at: &Context, mut response: Response, limit: u64) -> Result<Bytes, Failure> {
-    let too_large = || {
-        Failure::Final(PlatformError::AnswerTooLarge {
-            at: at.clone(),
-            limit,
-        })
-    };
+/// answer is never allowed to take the daemon's memory. `too_large` names
+/// the error (an API answer's or a download's).
+pub(crate) async fn read_capped(
+    at: &Context,
+    mut response: Response,
+    limit: u64,
+    too_large: fn(Context, u64) -> PlatformError,
+) -> Result<Bytes, Failure> {
+    let refuse = || Failure::Final(too_large(at.clone(), limit));
     if response
         .content_length()
         .is_some_and(|length| length > limit)
     {
-        return Err(too_large());
+        return Err(refuse());
     }
     let mut body = bytes::BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| transport(at, &e))? {
         if body.len() as u64 + chunk.len() as u64 > limit {
-            return Err(too_large());
+            return Err(refuse());
         }
         body.extend_from_slice(&chunk);
     }
