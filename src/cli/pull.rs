@@ -4,8 +4,9 @@
 //!
 //! The JSON files are re-indented (4 spaces, as in `examples/bots/`) without
 //! being re-serialised, so key order, numbers, escapes and volatile fields stay
-//! exactly as exported. Every file is written atomically; `bot.toml` is written
-//! only when the folder has none. `config.json` may hold secret values: its
+//! exactly as exported. Every file is written atomically; `bot.toml` records
+//! every language the live bot has, and an existing one keeps its other
+//! settings (see `settings.rs`). `config.json` may hold secret values: its
 //! content is never printed.
 //!
 //! Exit codes: 0 pulled; 1 the platform refused or failed, or the folder could
@@ -20,12 +21,13 @@ use clap::Args;
 
 use super::daemon::{ConfigArg, load_config_for};
 use crate::config::{Config, PlatformSettings, Purpose};
-use crate::desired::{BotName, BotTarget, parse_settings};
+use crate::desired::{BotName, BotTarget, definition_languages, parse_settings};
 use crate::ids::BotId;
 use crate::platform::{BotSummary, ExportArchive, ExportKind, PlatformClient, PlatformError};
 use crate::reconcile::daemon::platform_config;
 use crate::reconcile::identity::{IdentityError, resolve};
 
+mod settings;
 mod write;
 
 /// The flags of `kore-gitops pull`.
@@ -99,7 +101,7 @@ pub struct Pulled {
     pub bot: BotSummary,
     /// The folder written.
     pub folder: PathBuf,
-    /// The files written, `bot.toml` included when it was new.
+    /// The files written, `bot.toml` included when it was new or changed.
     pub written: Vec<String>,
     /// Stale files removed (functions the export no longer has).
     pub removed: Vec<String>,
@@ -147,16 +149,21 @@ pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, 
             Path::new(&config.git.bots_dir).join(name)
         }
     };
-    let existing = read_target(&folder)?;
+    let existing = read_settings(&folder)?;
     let has_settings = existing.is_some();
-    let target = existing.unwrap_or_else(|| BotTarget::Name(name.to_owned()));
+    let target = match &existing {
+        Some((_, target)) => target.clone(),
+        None => BotTarget::Name(name.to_owned()),
+    };
     let runtime = super::runtime().map_err(|source| PullError::Io {
         path: "the async runtime".to_owned(),
         source,
     })?;
     let (bot, archive) = runtime.block_on(export(&config.platform, &target, has_settings))?;
-    let new_settings = (!has_settings).then_some(&bot.id);
-    let (written, removed) = write::write_bot(&folder, &archive, new_settings)?;
+    let languages = definition_languages(&archive.definition);
+    let existing_text = existing.as_ref().map(|(text, _)| text.as_slice());
+    let settings = settings::recorded(existing_text, &bot.id, &languages)?;
+    let (written, removed) = write::write_bot(&folder, &archive, settings.as_deref())?;
     Ok(Pulled {
         bot,
         folder,
@@ -165,8 +172,8 @@ pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, 
     })
 }
 
-/// The live bot the folder's `bot.toml` names, when it has one.
-fn read_target(folder: &Path) -> Result<Option<BotTarget>, PullError> {
+/// The folder's `bot.toml`, when it has one: its text and the live bot it names.
+fn read_settings(folder: &Path) -> Result<Option<(Vec<u8>, BotTarget)>, PullError> {
     let path = folder.join("bot.toml");
     let text = match std::fs::read(&path) {
         Ok(text) => text,
@@ -180,7 +187,7 @@ fn read_target(folder: &Path) -> Result<Option<BotTarget>, PullError> {
     };
     let label = path.display().to_string();
     match parse_settings(&label, &text) {
-        Ok(settings) => Ok(Some(settings.target)),
+        Ok(settings) => Ok(Some((text, settings.target))),
         Err(problems) => Err(PullError::Settings(
             problems
                 .iter()

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::files::{BotFiles, DefinitionName};
+use super::languages::check_listed;
 use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
 use super::{BotEntry, BotError, BotName, DesiredBot};
@@ -162,6 +163,16 @@ pub(crate) fn assemble(
     report_missing(definition.is_some(), definition_file.file_name());
     report_missing(config.is_some(), CONFIG_FILE);
     report_missing(!repository_bot || settings.is_some(), SETTINGS_FILE);
+    if let (Some(settings), Some((kind, bytes))) = (&settings, &definition) {
+        let settings_file = format!("{label}/{SETTINGS_FILE}");
+        let definition_file = kind.file_name();
+        problems.extend(check_listed(
+            &settings_file,
+            settings,
+            definition_file,
+            bytes,
+        ));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

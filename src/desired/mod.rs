@@ -12,6 +12,7 @@ mod files;
 mod fs;
 mod git;
 mod ignore;
+mod languages;
 mod problem;
 mod settings;
 
@@ -24,6 +25,7 @@ pub use files::{BotFiles, DefinitionName};
 pub use fs::{read_bot_folder, read_folder};
 pub use git::read_commit;
 pub use ignore::{CONFIG_PREFIX, IgnoreRules, JsonPointer, Segment};
+pub use languages::{DEFAULT_LANGUAGE, definition_languages};
 pub use problem::{MAX_JSON_DEPTH, Problem, json_error_reason};
 pub use settings::{
     APPEND_REFUSED, BotSettings, BotTarget, DriftPolicy, ImportOptions, UtteranceMode,

@@ -54,7 +54,8 @@ pub struct ImportOptions {
 pub struct BotSettings {
     /// The live bot.
     pub target: BotTarget,
-    /// Languages to train; empty means the bot's default language only.
+    /// Languages to train when they narrow the definition's on purpose; empty
+    /// means every language the definition holds ([`super::DesiredBot::languages`]).
     pub languages: Vec<String>,
     /// The publish comment (a default is used when absent).
     pub publish_comment: Option<String>,

@@ -148,22 +148,8 @@ pub async fn publish(
     Ok(platform.publish(bot, comment).await?)
 }
 
-/// The languages to train: `bot.toml`'s list, else the definition's default
-/// language, else English.
+/// The languages to train: every language the definition holds, unless
+/// `bot.toml` narrows them (see [`DesiredBot::languages`]).
 pub fn languages(desired: &DesiredBot) -> Vec<String> {
-    if !desired.settings.languages.is_empty() {
-        return desired.settings.languages.clone();
-    }
-    vec![default_language(&desired.files).unwrap_or_else(|| "en".to_owned())]
-}
-
-fn default_language(files: &BotFiles) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(rename = "defaultLanguage")]
-        default_language: Option<String>,
-    }
-    serde_json::from_slice::<Head>(&files.definition)
-        .ok()?
-        .default_language
+    desired.languages()
 }

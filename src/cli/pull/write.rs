@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::Path;
 
 use super::PullError;
-use crate::ids::BotId;
 use crate::platform::ExportArchive;
 use crate::platform::archive::{CONFIG_NAME, DEFINITION_NAMES, FUNCTION_SUFFIX, ICON_NAME};
 
@@ -14,12 +13,12 @@ use crate::platform::archive::{CONFIG_NAME, DEFINITION_NAMES, FUNCTION_SUFFIX, I
 const INDENT: &[u8] = b"    ";
 
 /// Writes `archive` into `folder` (created when missing) and, when
-/// `new_settings` is given, a `bot.toml` naming that bot. Returns the files
-/// written and the stale files removed.
+/// `settings` is given, that `bot.toml`. Returns the files written and the
+/// stale files removed.
 pub fn write_bot(
     folder: &Path,
     archive: &ExportArchive,
-    new_settings: Option<&BotId>,
+    settings: Option<&[u8]>,
 ) -> Result<(Vec<String>, Vec<String>), PullError> {
     fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
     let mut files = vec![
@@ -38,8 +37,8 @@ pub fn write_bot(
     for (name, code) in &archive.functions {
         files.push((plain_file_name(name)?.to_owned(), code.clone()));
     }
-    if let Some(id) = new_settings {
-        files.push(("bot.toml".to_owned(), format!("bot_id = \"{id}\"\n").into()));
+    if let Some(settings) = settings {
+        files.push(("bot.toml".to_owned(), settings.to_vec()));
     }
     for (name, bytes) in &files {
         write_atomically(&folder.join(name), bytes)?;

@@ -55,7 +55,10 @@ async fn a_bot_pulled_into_an_empty_folder_equals_its_seed_and_validates() {
     assert!(run.stdout.contains(id.as_str()), "{}", run.stdout);
 
     let settings = fs::read_to_string(folder.join("bot.toml")).unwrap();
-    assert_eq!(settings, format!("bot_id = \"{id}\"\n"));
+    assert_eq!(
+        settings,
+        format!("bot_id = \"{id}\"\nlanguages = [\"en\"]\n")
+    );
     let definition = fs::read_to_string(folder.join("botDefinition.json")).unwrap();
     assert!(
         definition.starts_with("{\n    \""),
@@ -105,6 +108,52 @@ async fn pulling_into_an_existing_folder_keeps_bot_toml_and_drops_stale_function
     let args = ["diff", seed.to_str().unwrap(), folder.to_str().unwrap()];
     let diff = kore_gitops(root.path(), &args).await;
     assert_eq!(diff.code, 0, "equivalent to the seed: {}", diff.all());
+}
+
+#[tokio::test]
+async fn pulling_a_two_language_bot_records_both_languages() {
+    let world = World::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("it-helpdesk");
+    let into = folder.to_str().unwrap();
+    let run = pull(
+        &world,
+        root.path(),
+        &["--bot", "IT Helpdesk", "--into", into],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let id = &world.sim.credentials.bot("it-helpdesk").id;
+    let settings = fs::read_to_string(folder.join("bot.toml")).unwrap();
+    assert_eq!(
+        settings,
+        format!("bot_id = \"{id}\"\nlanguages = [\"en\", \"es\"]\n")
+    );
+    let validate = kore_gitops(root.path(), &["validate", into]).await;
+    assert_eq!(validate.code, 0, "{}", validate.all());
+}
+
+#[tokio::test]
+async fn pulling_into_a_bot_toml_without_languages_adds_them_and_keeps_the_rest() {
+    let world = World::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("bots/it-helpdesk");
+    fs::create_dir_all(&folder).unwrap();
+    let before = "# The helpdesk, by name.\nbot_name = \"IT Helpdesk\"\ndrift = \"report\"\n\
+                  publish_comment = \"from git\"\n\n[import]\nutterances = \"replace\"\n";
+    fs::write(folder.join("bot.toml"), before).unwrap();
+
+    let run = pull(&world, root.path(), &["--bot", "it-helpdesk"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("bot.toml"), "{}", run.stdout);
+    let after = fs::read_to_string(folder.join("bot.toml")).unwrap();
+    let expected = before.replace(
+        "\"from git\"\n",
+        "\"from git\"\nlanguages = [\"en\", \"es\"]\n",
+    );
+    assert_eq!(after, expected);
+    let validate = kore_gitops(root.path(), &["validate", folder.to_str().unwrap()]).await;
+    assert_eq!(validate.code, 0, "{}", validate.all());
 }
 
 #[tokio::test]

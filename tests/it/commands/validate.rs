@@ -103,3 +103,27 @@ async fn plan_refuses_the_same_definition_with_the_same_reason() {
         validate.all()
     );
 }
+
+#[tokio::test]
+async fn validate_names_a_listed_language_the_definition_lacks() {
+    let root = tempfile::tempdir().unwrap();
+    bot_with_definition(root.path(), "helpdesk", |text| text);
+    let settings = root.path().join("bots/helpdesk/bot.toml");
+    let toml = fs::read_to_string(&settings).unwrap();
+    let narrowed = toml.replace(
+        "languages = [\"en\", \"es\"]",
+        "languages = [\"en\", \"fr\"]",
+    );
+    assert_ne!(toml, narrowed, "the example lists its languages");
+    fs::write(&settings, narrowed).unwrap();
+    let run = kore_gitops(root.path(), &["validate", root.path().to_str().unwrap()]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("bots/helpdesk/bot.toml:"))
+        .unwrap_or_else(|| panic!("no problem for bot.toml:\n{}", run.stdout));
+    assert!(line.contains("\"fr\""), "{line}");
+    assert!(line.contains("does not hold"), "{line}");
+    assert!(run.stdout.contains("1 problem(s)"), "{}", run.stdout);
+}
