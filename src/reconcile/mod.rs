@@ -21,6 +21,7 @@ pub mod queue;
 pub mod runner;
 pub mod select;
 pub mod snapshot;
+pub mod targets;
 pub mod telemetry;
 
 pub use apply::upload_and_import;
