@@ -12,5 +12,6 @@ mod policy;
 mod secrets;
 mod signals;
 mod soak;
+mod targets;
 mod truth;
 pub mod world;
