@@ -243,15 +243,20 @@ fn check_json_object(file: &str, bytes: &[u8], problems: &mut Vec<Problem>) {
 
 /// Turns every bot naming the same live bot as another folder (the same
 /// `bot_id`, or the same `bot_name`) into an error naming both: they would
-/// import their definitions in turn, forever.
+/// import their definitions in turn, forever. A suspended folder never
+/// touches its bot, so it takes no part.
 pub(crate) fn refuse_shared_targets(entries: &mut [BotEntry], label_of: impl Fn(&str) -> String) {
     let claims = entries
         .iter()
         .flatten()
+        .filter(|bot| !bot.settings.suspend)
         .map(|bot| (claim(&bot.settings.target), bot.name.to_string()));
     let shared = shared_claims(claims);
     for entry in entries.iter_mut() {
         let Ok(bot) = entry else { continue };
+        if bot.settings.suspend {
+            continue;
+        }
         let key = claim(&bot.settings.target);
         let Some(folders) = shared.get(&key) else {
             continue;

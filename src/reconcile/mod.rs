@@ -5,6 +5,8 @@
 //! - [`runner`]: the worker loop with bounded concurrency and graceful stop.
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
+//! - [`targets`]: the live bot of every folder of a commit, and the folders
+//!   that share one (refused).
 
 mod apply;
 mod convert;

@@ -66,11 +66,14 @@ fn live_name(bots: &[BotSummary], id: &BotId) -> String {
     bot.map(|b| b.name.clone()).unwrap_or_default()
 }
 
+/// The targets of one commit, once Get Bots has answered.
+type Slot = Arc<OnceCell<Arc<Targets>>>;
+
 /// The [`Targets`] of the current commit, shared by its passes: concurrent
 /// passes wait for the one Get Bots instead of each sending their own.
 #[derive(Debug, Default)]
 pub struct TargetCache {
-    current: Mutex<Option<(CommitId, Arc<OnceCell<Arc<Targets>>>)>>,
+    current: Mutex<Option<(CommitId, Slot)>>,
 }
 
 impl TargetCache {
@@ -91,7 +94,7 @@ impl TargetCache {
         Ok(targets.clone())
     }
 
-    fn cell(&self, commit: CommitId) -> Arc<OnceCell<Arc<Targets>>> {
+    fn cell(&self, commit: CommitId) -> Slot {
         let mut current = self
             .current
             .lock()
