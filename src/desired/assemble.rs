@@ -1,12 +1,11 @@
 //! Turning the entries of one bot folder into a [`DesiredBot`], shared by the
 //! git reader and the plain-folder reader so both apply exactly the same rules.
 
-use std::collections::BTreeMap;
-
 use super::files::{BotFiles, DefinitionName};
 use super::languages::check_listed;
 use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
+use super::shared::{folder_list, shared_claims};
 use super::{BotEntry, BotError, BotName, DesiredBot};
 
 /// Largest accepted `botDefinition.json` (real ones are up to a few MB): the
@@ -253,36 +252,48 @@ fn check_json_object(file: &str, bytes: &[u8], problems: &mut Vec<Problem>) {
     }
 }
 
-/// Turns every bot sharing a `bot_id` with another folder into an error naming both.
-pub(crate) fn refuse_duplicate_ids(entries: &mut [BotEntry], label_of: impl Fn(&str) -> String) {
-    let mut by_id: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for bot in entries.iter().flatten() {
-        if let BotTarget::Id(id) = &bot.settings.target {
-            by_id
-                .entry(id.to_string())
-                .or_default()
-                .push(bot.name.to_string());
-        }
-    }
+/// Turns every bot naming the same live bot as another folder (the same
+/// `bot_id`, or the same `bot_name`) into an error naming both: they would
+/// import their definitions in turn, forever. A suspended folder never
+/// touches its bot, so it takes no part.
+pub(crate) fn refuse_shared_targets(entries: &mut [BotEntry], label_of: impl Fn(&str) -> String) {
+    let claims = entries
+        .iter()
+        .flatten()
+        .filter(|bot| !bot.settings.suspend)
+        .map(|bot| (claim(&bot.settings.target), bot.name.to_string()));
+    let shared = shared_claims(claims);
     for entry in entries.iter_mut() {
         let Ok(bot) = entry else { continue };
-        let BotTarget::Id(id) = &bot.settings.target else {
-            continue;
-        };
-        let folders = &by_id[id.as_str()];
-        if folders.len() < 2 {
+        if bot.settings.suspend {
             continue;
         }
+        let key = claim(&bot.settings.target);
+        let Some(folders) = shared.get(&key) else {
+            continue;
+        };
         let others: Vec<String> = folders
             .iter()
             .filter(|f| **f != bot.name.as_str())
             .map(|f| label_of(f))
             .collect();
         let file = format!("{}/{SETTINGS_FILE}", label_of(bot.name.as_str()));
-        let message = format!("bot_id {id} is also used by {}", others.join(", "));
+        let message = format!(
+            "{key} is also used by {}: one live bot takes one folder's definition, so \
+             these folders are not reconciled (remove one, or point it at another bot)",
+            folder_list(&others)
+        );
         *entry = Err(BotError {
             folder: bot.name.to_string(),
             problems: vec![Problem::in_file(file, message)],
         });
+    }
+}
+
+/// What a folder claims, as `bot.toml` says it.
+fn claim(target: &BotTarget) -> String {
+    match target {
+        BotTarget::Id(id) => format!("bot_id {id}"),
+        BotTarget::Name(name) => format!("bot_name {name:?}"),
     }
 }

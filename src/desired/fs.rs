@@ -5,7 +5,7 @@ use std::fs::{self, Metadata};
 use std::path::Path;
 
 use super::assemble::{
-    EntryKind, RawEntry, assemble, cap_for, desired_bot, is_ignorable, refuse_duplicate_ids,
+    EntryKind, RawEntry, assemble, cap_for, desired_bot, is_ignorable, refuse_shared_targets,
 };
 use super::files::BotFiles;
 use super::git::not_a_folder;
@@ -62,7 +62,7 @@ fn read_bots(bots: &Path) -> Result<Vec<BotEntry>, RepoError> {
             kind => entries.push(Err(not_a_folder(&folder, &label, &kind))),
         }
     }
-    refuse_duplicate_ids(&mut entries, |folder| {
+    refuse_shared_targets(&mut entries, |folder| {
         bots.join(folder).display().to_string()
     });
     Ok(entries)

@@ -6,7 +6,7 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository, Tree, TreeEntry};
 
 use super::assemble::{
-    EntryKind, RawEntry, cap_for, desired_bot, is_ignorable, refuse_duplicate_ids,
+    EntryKind, RawEntry, cap_for, desired_bot, is_ignorable, refuse_shared_targets,
 };
 use super::problem::Problem;
 use super::{BotEntry, BotError, RepoError};
@@ -48,7 +48,7 @@ pub fn read_commit(
             kind => entries.push(Err(not_a_folder(&folder, &label, &kind))),
         }
     }
-    refuse_duplicate_ids(&mut entries, |folder| format!("{bots_dir}/{folder}"));
+    refuse_shared_targets(&mut entries, |folder| format!("{bots_dir}/{folder}"));
     Ok(entries)
 }
 

@@ -15,6 +15,7 @@ mod ignore;
 mod languages;
 mod problem;
 mod settings;
+mod shared;
 
 use std::fmt;
 
@@ -31,6 +32,7 @@ pub use settings::{
     APPEND_REFUSED, BotSettings, BotTarget, DriftPolicy, ImportOptions, UtteranceMode,
     parse_settings,
 };
+pub use shared::{folder_list, shared_claims};
 
 /// The name of a bot folder (`bots/<name>/`): the bot's name inside kore-gitops.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,7 +1,7 @@
 //! Which live bot a folder means: its `bot_id`, checked against Get Bots, or
 //! its `bot_name`, resolved through Get Bots.
 
-use crate::desired::BotTarget;
+use crate::desired::{BotTarget, folder_list};
 use crate::ids::BotId;
 use crate::platform::BotSummary;
 
@@ -25,6 +25,22 @@ pub enum IdentityError {
         count: usize,
         /// Their ids, comma-separated.
         ids: String,
+    },
+    /// Several folders of the commit resolve to this one live bot: they would
+    /// import their definitions in turn, forever (see [`super::targets`]).
+    #[error(
+        "bot.toml: the folders {} resolve to one live bot, {id} ({name:?}): one live bot takes \
+         one folder's definition, so these folders are not reconciled (remove one, or point it \
+         at another bot)",
+        folder_list(.folders)
+    )]
+    Shared {
+        /// The live bot.
+        id: BotId,
+        /// Its name on the platform.
+        name: String,
+        /// Every folder resolving to it, sorted.
+        folders: Vec<String>,
     },
 }
 

@@ -5,6 +5,8 @@
 //! - [`runner`]: the worker loop with bounded concurrency and graceful stop.
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
+//! - [`targets`]: the live bot of every folder of a commit, and the folders
+//!   that share one (refused).
 
 mod apply;
 mod convert;
@@ -21,6 +23,7 @@ pub mod queue;
 pub mod runner;
 pub mod select;
 pub mod snapshot;
+pub mod targets;
 pub mod telemetry;
 
 pub use apply::upload_and_import;

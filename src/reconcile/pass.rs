@@ -11,18 +11,18 @@ use tokio::time::Instant;
 use crate::desired::{BotEntry, DesiredBot, DriftPolicy};
 use crate::diff::{NormalisedBot, compare};
 use crate::ids::{BotId, CommitId, Digest};
-use crate::platform::{BotSummary, ChangeMark, PlatformClient, PlatformError, PublishOutcome};
+use crate::platform::{ChangeMark, PlatformClient, PlatformError, PublishOutcome};
 use crate::status::{BotStatus, Phase};
 
 use super::apply::{self, ImportBasis, Jobs};
 use super::error::PassError;
 use super::guard::EditGuard;
-use super::identity::resolve;
 use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
 use super::plan::{Observed, Plan, Steps, decide};
 use super::policy::{Action, Retry, error_policy, next_step};
 use super::snapshot::Snapshot;
+use super::targets::TargetCache;
 use super::telemetry;
 use crate::observe::ObserveState;
 
@@ -56,13 +56,14 @@ pub struct Reconciler {
     /// Whether a queue runs the bots again as the passes say (the daemon);
     /// a one-off command's passes are not retried.
     requeued: AtomicBool,
+    /// The live bot of every folder of the commit (one Get Bots per commit).
+    targets: TargetCache,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     snapshot: Option<Arc<Snapshot>>,
-    live_bots: Option<(CommitId, Arc<Vec<BotSummary>>)>,
     attempts: HashMap<String, u32>,
     /// Bots whose last failure at this commit was permanent.
     blocked: HashMap<String, CommitId>,
@@ -95,6 +96,7 @@ impl Reconciler {
             dry_run,
             observe: None,
             requeued: AtomicBool::new(false),
+            targets: TargetCache::default(),
             state: Mutex::new(State::default()),
         }
     }
@@ -172,7 +174,7 @@ impl Reconciler {
         let report = match snapshot.bots.get(bot) {
             None => self.removed(bot, commit),
             Some(_) if self.is_blocked(bot, commit) => self.unscheduled(bot, commit),
-            Some(entry) => self.run(bot, commit, entry).await,
+            Some(entry) => self.run(bot, &snapshot, entry).await,
         };
         log_report(&report, started.elapsed(), self.requeued());
         if let Some(observe) = &self.observe {
@@ -181,10 +183,10 @@ impl Reconciler {
         report
     }
 
-    async fn run(&self, bot: &str, commit: CommitId, entry: &BotEntry) -> Report {
-        let started = Utc::now();
+    async fn run(&self, bot: &str, snapshot: &Snapshot, entry: &BotEntry) -> Report {
+        let (started, commit) = (Utc::now(), snapshot.commit);
         let result = match entry {
-            Ok(desired) => self.converge(commit, desired).await,
+            Ok(desired) => self.converge(snapshot, desired).await,
             Err(problems) => Err(PassError::Definition(problems.clone())),
         };
         let (status, plan, detail, action, retry) = match result {
@@ -234,8 +236,12 @@ impl Reconciler {
         }
     }
 
-    async fn converge(&self, commit: CommitId, desired: &DesiredBot) -> Result<Outcome, PassError> {
-        let bot = &desired.name.as_str().to_owned();
+    async fn converge(
+        &self,
+        snapshot: &Snapshot,
+        desired: &DesiredBot,
+    ) -> Result<Outcome, PassError> {
+        let (bot, commit) = (&desired.name.as_str().to_owned(), snapshot.commit);
         if desired.settings.suspend {
             let status = BotStatus::new(
                 Phase::Suspended,
@@ -247,7 +253,7 @@ impl Reconciler {
                 detail: String::new(),
             });
         }
-        let id = self.bot_id(commit, desired).await?;
+        let id = self.bot_id(snapshot, desired).await?;
         let wanted = comparable(&desired.files, &desired.settings.ignore).await?;
         let live = observe(&self.platform, &id, &desired.settings.ignore).await?;
         // When the in-development copy already matches (a pass resumed after
@@ -483,22 +489,10 @@ impl Reconciler {
     }
 
     /// The live bot the folder names, checked against Get Bots (read once per
-    /// commit).
-    async fn bot_id(&self, commit: CommitId, desired: &DesiredBot) -> Result<BotId, PassError> {
-        let cached = self
-            .lock()
-            .live_bots
-            .clone()
-            .filter(|(at, _)| *at == commit);
-        let bots = match cached {
-            Some((_, bots)) => bots,
-            None => {
-                let bots = Arc::new(self.platform.list_bots().await?);
-                self.lock().live_bots = Some((commit, bots.clone()));
-                bots
-            }
-        };
-        Ok(resolve(&desired.settings.target, &bots)?)
+    /// commit), and refused when another folder of the commit names it too.
+    async fn bot_id(&self, snapshot: &Snapshot, desired: &DesiredBot) -> Result<BotId, PassError> {
+        let targets = self.targets.get(snapshot, &self.platform).await?;
+        Ok(targets.of(desired)?)
     }
 
     fn failed(&self, bot: &str, commit: CommitId, error: &PassError) -> (Action, BotStatus) {

@@ -176,6 +176,33 @@ fn duplicate_bot_ids_name_both_folders_and_spare_the_others() {
 }
 
 #[test]
+fn a_shared_bot_name_names_both_folders_and_a_suspended_folder_takes_no_part() {
+    let mut entries = bot("first", BOT_ID);
+    entries.extend(bot("second", OTHER_BOT_ID));
+    entries.extend(bot("parked", BOT_ID));
+    let by_name = |folder: &str, more: &str| {
+        let text = format!("bot_name = \"Travel Desk\"\n{more}");
+        (format!("bots/{folder}/bot.toml"), file(text.as_bytes()))
+    };
+    let (path, entry) = by_name("first", "");
+    set(&mut entries, &path, entry);
+    let (path, entry) = by_name("second", "");
+    set(&mut entries, &path, entry);
+    let (path, entry) = by_name("parked", "suspend = true\n");
+    set(&mut entries, &path, entry);
+    let bots = read(entries);
+    assert_eq!(bots.len(), 3);
+    for (i, folder, other) in [(0, "first", "second"), (2, "second", "first")] {
+        let error = bots[i].as_ref().unwrap_err();
+        let file = format!("bots/{folder}/bot.toml");
+        let words = format!("bot_name \"Travel Desk\" is also used by bots/{other}:");
+        assert_problem(&error.problems, &file, &words);
+    }
+    let parked = bots[1].as_ref().expect("the suspended folder reads");
+    assert!(parked.settings.suspend);
+}
+
+#[test]
 fn one_bad_bot_never_hides_a_good_one() {
     let mut entries = bot("bad", BOT_ID);
     set(&mut entries, "bots/bad/bot.toml", file(b"bot_id = 1\n"));

@@ -13,5 +13,6 @@ mod policy;
 mod secrets;
 mod signals;
 mod soak;
+mod targets;
 mod truth;
 pub mod world;

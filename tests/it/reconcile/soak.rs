@@ -20,7 +20,8 @@ use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
-use super::world::{BOTS, World};
+use super::targets::copy_folder;
+use super::world::{BOTS, World, counters};
 use safety::{Event, Expected, violations};
 
 mod safety;
@@ -389,6 +390,54 @@ async fn with_the_git_remote_going_away_and_back_every_note_is_pushed() {
         soak.world.notes_ref(),
         "seed {seed}: the mirror holds no unpushed note"
     );
+}
+
+/// The same mix with a second folder on travel-desk's live bot (a copy
+/// naming it by `bot_name`, travel-desk by `bot_id`): both folders are
+/// refused at every pass, travel-desk's bot is never imported, and the other
+/// bot converges as before.
+#[tokio::test]
+async fn with_two_folders_on_one_bot_both_are_refused_and_that_bot_is_never_imported() {
+    let seed = env_or("KORE_GITOPS_SOAK_SEED", DEFAULT_SEED);
+    let rounds = env_or("KORE_GITOPS_SOAK_ROUNDS", 4);
+    let mut soak = Soak::start(seed, false).await;
+    let settings = "bot_name = \"Travel Desk\"\nlanguages = [\"en\"]\n";
+    copy_folder(
+        &soak.world,
+        "travel-desk",
+        "travel-desk-copy",
+        Some(settings),
+    );
+    soak.world
+        .commit_all("a second folder on travel-desk's bot");
+    for n in 1..=rounds {
+        soak.round(n).await;
+    }
+    soak.clear_faults().await;
+    let mut reports = soak.pass().await;
+    if !synced(&reports, "it-helpdesk") {
+        reports = soak.pass().await;
+    }
+    assert!(
+        synced(&reports, "it-helpdesk"),
+        "seed {seed}: not converged"
+    );
+    for folder in ["travel-desk", "travel-desk-copy"] {
+        let status = World::status_of(&reports, folder);
+        let error = status.error.as_deref().unwrap_or_default();
+        assert!(
+            status.phase == Phase::Failed && error.contains("resolve to one live bot"),
+            "seed {seed}: {folder}: {status:#?}"
+        );
+    }
+    let travel = soak.world.bot("travel-desk").await;
+    assert_eq!(counters(&travel), (0, 0, 0), "seed {seed}: {travel}");
+}
+
+fn synced(reports: &[Report], bot: &str) -> bool {
+    reports
+        .iter()
+        .any(|r| r.bot == bot && r.status.as_ref().is_some_and(|s| s.phase == Phase::Synced))
 }
 
 fn all_synced(reports: &[Report]) -> bool {
