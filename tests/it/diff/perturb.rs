@@ -194,6 +194,10 @@ pub fn is_volatile(path: &[String]) -> bool {
             | ["namespaces", _, "createdOn" | "lModifiedOn"]
             | ["traits", _, "createdOn" | "modifiedOn"]
             | ["customDashboards", _, "createdOn" | "lMod" | "lModBy"]
+            // The bot's own identity, and dialog and component ids (stood for
+            // by their `refId`): an import stamps the target's (diff::identity).
+            | ["_id" | "refId"]
+            | ["dialogs" | "dialogComponents", _, "_id"]
     )
 }
 
