@@ -7,6 +7,17 @@ use super::world::World;
 use super::world::count as n;
 use crate::support::git::git;
 
+/// A world whose travel-desk only reports drift, committed and synced.
+async fn reporting_drift_only() -> World {
+    let world = World::start().await;
+    let toml = world.work.join("bots/travel-desk/bot.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{text}drift = \"report\"\n")).unwrap();
+    world.commit_all("travel-desk: report drift only");
+    world.sync().await;
+    world
+}
+
 fn rename_first_dialog(d: &mut Value) {
     d["dialogs"][0]["name"] = "Renamed in the UI".into();
     d["dialogs"][0]["localeData"]["en"]["name"] = "Renamed in the UI".into();
@@ -37,12 +48,7 @@ async fn drift_is_reverted_by_default() {
 
 #[tokio::test]
 async fn drift_is_only_reported_when_the_bot_says_so() {
-    let world = World::start().await;
-    let toml = world.work.join("bots/travel-desk/bot.toml");
-    let text = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, format!("{text}drift = \"report\"\n")).unwrap();
-    world.commit_all("travel-desk: report drift only");
-    world.sync().await;
+    let world = reporting_drift_only().await;
     world.edit_live("travel-desk", rename_first_dialog).await;
     for _ in 0..2 {
         let reports = world.sync().await;
@@ -117,12 +123,7 @@ async fn a_broken_folder_fails_alone_and_a_removed_one_is_left_alone() {
 
 #[tokio::test]
 async fn a_rollback_by_force_push_is_desired_state_even_when_drift_is_only_reported() {
-    let world = World::start().await;
-    let toml = world.work.join("bots/travel-desk/bot.toml");
-    let text = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, format!("{text}drift = \"report\"\n")).unwrap();
-    world.commit_all("travel-desk: report drift only");
-    world.sync().await;
+    let world = reporting_drift_only().await;
     let good = world.head();
     let good_digest = world.bot("travel-desk").await["published_digest"].clone();
     world.commit_definition("travel-desk", "a bad change", |d| {
