@@ -42,6 +42,11 @@ impl EditGuard {
         self.mark.as_ref()
     }
 
+    /// Whether the apply imported (see [`EditGuard::own_import`]).
+    pub fn imported(&self) -> bool {
+        !self.own.is_empty()
+    }
+
     /// The apply's own import: its entry is no one else's edit.
     pub fn own_import(&mut self, request: &str) {
         self.own.push(request.to_owned());

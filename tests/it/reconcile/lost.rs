@@ -233,3 +233,34 @@ async fn an_edit_that_the_import_overwrites_costs_an_export_not_a_wrong_publish(
         "the change log was read: {changelog_reads}"
     );
 }
+
+#[tokio::test]
+async fn an_edit_before_a_resumed_publish_is_drift_not_blamed_on_the_platform() {
+    let world = World::start().await;
+    change_utterance(&world, "imported, then the publish fails once");
+    world
+        .fault("/job-failures", json!({"kind": "publish", "count": 1}))
+        .await;
+    let reports = world.sync().await;
+    assert_eq!(World::status_of(&reports, BOT).phase, Phase::Failed);
+    // The next pass resumes (the import is in place): a designer edits just
+    // after it looked at the bot's two copies (its second export).
+    let id = world.sim.credentials.bot(BOT).id.clone();
+    let edit = json!({"kind": "export", "when": "finished", "skip": 1,
+        "set": [{"pointer": "/sentences/1/sentence", "value": "typed while resuming"}]});
+    world.fault(&format!("/bots/{id}/edit-at"), edit).await;
+    let reports = world.sync().await;
+    let status = World::status_of(&reports, BOT);
+    assert_eq!(status.phase, Phase::Drifted, "{status:?}");
+    assert!(
+        status.summary.contains("before training"),
+        "{}",
+        status.summary
+    );
+    let bot = world.bot(BOT).await;
+    assert_eq!(
+        (bot["imports"].clone(), bot["publishes"].clone()),
+        (json!(1), json!(1)),
+        "{bot}"
+    );
+}
