@@ -21,7 +21,9 @@ use clap::Args;
 
 use super::daemon::{ConfigArg, load_config_for};
 use crate::config::{Config, PlatformSettings, Purpose};
-use crate::desired::{BotName, BotTarget, definition_languages, parse_settings};
+use crate::desired::{
+    BotName, BotSettings, BotTarget, DEFAULT_PLATFORM, definition_languages, parse_settings,
+};
 use crate::ids::BotId;
 use crate::platform::{BotSummary, ExportArchive, ExportKind, PlatformClient, PlatformError};
 use crate::reconcile::daemon::platform_config;
@@ -43,6 +45,10 @@ pub struct PullArgs {
     /// current directory).
     #[arg(long, value_name = "DIR", env = "KORE_GITOPS_INTO")]
     pub into: Option<PathBuf>,
+    /// Pull from this environment's bot (`[environments.ENV]` of the
+    /// folder's `bot.toml`), on its platform.
+    #[arg(long = "env", value_name = "ENV", env = "KORE_GITOPS_ENV")]
+    pub env: Option<String>,
 }
 
 /// Why a pull failed.
@@ -113,7 +119,10 @@ pub fn run_pull(args: &PullArgs, out: &mut dyn Write, err: &mut dyn Write) -> Ex
         Ok(config) => config,
         Err(code) => return code,
     };
-    match pull(&config, &args.bot, args.into.as_deref()) {
+    let source = Source {
+        environment: args.env.as_deref(),
+    };
+    match pull_from(&config, &args.bot, args.into.as_deref(), source) {
         Ok(pulled) => {
             let _ = writeln!(
                 out,
@@ -140,8 +149,25 @@ fn removed_note(removed: &[String]) -> String {
     }
 }
 
+/// Which bot of a folder a pull exports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Source<'a> {
+    /// The environment (`None`: the folder's own bot, on `[platform]`).
+    pub environment: Option<&'a str>,
+}
+
 /// Exports the live bot `name` means into `into` (default `<bots_dir>/<name>`).
 pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, PullError> {
+    pull_from(config, name, into, Source::default())
+}
+
+/// [`pull`] from `source`.
+pub fn pull_from(
+    config: &Config,
+    name: &str,
+    into: Option<&Path>,
+    source: Source<'_>,
+) -> Result<Pulled, PullError> {
     let folder = match into {
         Some(dir) => dir.to_owned(),
         None => {
@@ -151,15 +177,17 @@ pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, 
     };
     let existing = read_settings(&folder)?;
     let has_settings = existing.is_some();
-    let target = match &existing {
-        Some((_, target)) => target.clone(),
-        None => BotTarget::Name(name.to_owned()),
-    };
+    let (target, platform) = source_of(existing.as_ref(), name, source)?;
+    let platform = config.platform(&platform).ok_or_else(|| {
+        PullError::Client(format!(
+            "the configuration has no platform named {platform:?}"
+        ))
+    })?;
     let runtime = super::runtime().map_err(|source| PullError::Io {
         path: "the async runtime".to_owned(),
         source,
     })?;
-    let (bot, archive) = runtime.block_on(export(&config.platform, &target, has_settings))?;
+    let (bot, archive) = runtime.block_on(export(platform, &target, has_settings))?;
     let languages = definition_languages(&archive.definition);
     let existing_text = existing.as_ref().map(|(text, _)| text.as_slice());
     let settings = settings::recorded(existing_text, &bot.id, &languages)?;
@@ -172,8 +200,37 @@ pub fn pull(config: &Config, name: &str, into: Option<&Path>) -> Result<Pulled, 
     })
 }
 
-/// The folder's `bot.toml`, when it has one: its text and the live bot it names.
-fn read_settings(folder: &Path) -> Result<Option<(Vec<u8>, BotTarget)>, PullError> {
+/// The live bot a pull exports, and its platform.
+fn source_of(
+    existing: Option<&(Vec<u8>, BotSettings)>,
+    name: &str,
+    source: Source<'_>,
+) -> Result<(BotTarget, String), PullError> {
+    let Some((_, settings)) = existing else {
+        if let Some(env) = source.environment {
+            return Err(PullError::Settings(format!(
+                "--env {env}: the folder has no bot.toml naming environments"
+            )));
+        }
+        return Ok((
+            BotTarget::Name(name.to_owned()),
+            DEFAULT_PLATFORM.to_owned(),
+        ));
+    };
+    match source.environment {
+        None => Ok((settings.target.clone(), DEFAULT_PLATFORM.to_owned())),
+        Some(env) => {
+            let environment = settings.environments.get(env).ok_or_else(|| {
+                PullError::Settings(format!("bot.toml has no [environments.{env}]"))
+            })?;
+            let resolved = settings.in_environment(environment);
+            Ok((resolved.target, environment.platform.clone()))
+        }
+    }
+}
+
+/// The folder's `bot.toml`, when it has one: its text and its settings.
+fn read_settings(folder: &Path) -> Result<Option<(Vec<u8>, BotSettings)>, PullError> {
     let path = folder.join("bot.toml");
     let text = match std::fs::read(&path) {
         Ok(text) => text,
@@ -187,7 +244,7 @@ fn read_settings(folder: &Path) -> Result<Option<(Vec<u8>, BotTarget)>, PullErro
     };
     let label = path.display().to_string();
     match parse_settings(&label, &text) {
-        Ok(settings) => Ok(Some((text, settings.target))),
+        Ok(settings) => Ok(Some((text, settings))),
         Err(problems) => Err(PullError::Settings(
             problems
                 .iter()

@@ -28,15 +28,18 @@
 //! ```
 
 mod model;
+mod platforms;
 mod reader;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+pub use platforms::is_platform_name;
+
 pub use model::{
-    Config, DEFAULT_MAX_CONNECTIONS, DaemonConfig, DriftPolicy, GitAuth, GitConfig,
-    PlatformSettings,
+    Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_PLATFORM, DaemonConfig, DriftPolicy, GitAuth,
+    GitConfig, PlatformSettings,
 };
 
 /// The prefix of every environment variable kore-gitops reads.
@@ -119,9 +122,16 @@ pub fn variables_named_in(path: &Path) -> Vec<String> {
         Ok(Ok(table)) => table,
         _ => return Vec::new(),
     };
+    // Sections, and the named tables of `[platforms.<name>]`.
+    let nested = table
+        .get("platforms")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|platforms| platforms.values().filter_map(toml::Value::as_table));
     table
         .values()
         .filter_map(toml::Value::as_table)
+        .chain(nested)
         .flat_map(|section| section.iter())
         .filter(|(key, _)| key.ends_with("_env"))
         .filter_map(|(_, value)| value.as_str().map(str::to_owned))
@@ -150,6 +160,11 @@ impl fmt::Display for ConfigError {
 }
 
 impl Config {
+    /// The platform named `name`.
+    pub fn platform(&self, name: &str) -> Option<&PlatformSettings> {
+        self.platforms.get(name)
+    }
+
     /// Reads `path` for the daemon, applies the environment overrides and
     /// validates the result.
     pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigError> {
@@ -213,8 +228,16 @@ client_secret_env = "KORE_SECRET"
         assert_eq!(config.git.branch, "main");
         assert_eq!(config.git.bots_dir, "bots");
         assert_eq!(config.git.poll_interval, model::DEFAULT_POLL_INTERVAL);
-        assert_eq!(config.platform.host, "https://bots.kore.ai");
-        assert_eq!(config.platform.client_secret.expose_secret(), "s3cret");
+        assert_eq!(
+            config.platforms[DEFAULT_PLATFORM].host,
+            "https://bots.kore.ai"
+        );
+        assert_eq!(
+            config.platforms[DEFAULT_PLATFORM]
+                .client_secret
+                .expose_secret(),
+            "s3cret"
+        );
         assert_eq!(config.daemon.concurrency, 4);
         assert_eq!(config.daemon.drift, DriftPolicy::Revert);
         assert_eq!(config.daemon.shutdown_grace, model::DEFAULT_SHUTDOWN_GRACE);
@@ -353,7 +376,7 @@ mod example_tests {
         let env = Env::from_pairs([("KORE_CLIENT_SECRET".to_owned(), "example".to_owned())]);
         let config = Config::load(&path, &env).unwrap();
         assert_eq!(
-            config.platform.job_timeout,
+            config.platforms[DEFAULT_PLATFORM].job_timeout,
             std::time::Duration::from_secs(600)
         );
         assert_eq!(config.daemon.state_dir, Path::new("/var/lib/kore-gitops"));

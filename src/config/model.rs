@@ -1,5 +1,6 @@
 //! The validated configuration, and how it is built from the raw table.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,13 +32,18 @@ pub const DEFAULT_JOB_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Default deadline for one platform job (export, import, training, publish).
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The name the one-platform shorthand `[platform]` stands for: the platform
+/// of every folder and environment that names none.
+pub use crate::desired::DEFAULT_PLATFORM;
+
 /// The whole, validated configuration.
 #[derive(Debug)]
 pub struct Config {
     /// Where the bot definitions come from.
     pub git: GitConfig,
-    /// The Kore.ai platform.
-    pub platform: PlatformSettings,
+    /// The Kore.ai platforms by name: `[platforms.<name>]`, and `[platform]`
+    /// as [`DEFAULT_PLATFORM`]. Never empty.
+    pub platforms: BTreeMap<String, PlatformSettings>,
     /// How the daemon runs.
     pub daemon: DaemonConfig,
 }
@@ -114,6 +120,12 @@ pub struct DaemonConfig {
     pub webhook_secret: Option<SecretString>,
     /// The bearer token of `POST /trigger/{bot}`; refused without one.
     pub trigger_token: Option<SecretString>,
+    /// Only these environments are reconciled (`None`: every one); a folder
+    /// without environments counts as the platform it targets being named.
+    pub environments: Option<Vec<String>>,
+    /// Where bot variable secrets are read from (`<dir>/<name>`); the
+    /// repository names a secret, never holds its value.
+    pub secrets_dir: Option<PathBuf>,
 }
 
 /// Where the raw settings came from: the file's name and the settings the
@@ -131,15 +143,13 @@ pub(super) fn build(
     let mut section = Section::new(root, "git", origin, problems);
     let git = build_git(&mut section, env);
     section.finish();
-    let mut section = Section::new(root, "platform", origin, problems);
-    let platform = build_platform(&mut section, env);
-    section.finish();
+    let platforms = super::platforms::build(root, origin, env, problems);
     let mut section = Section::new(root, "daemon", origin, problems);
     let daemon = build_daemon(&mut section, env, purpose);
     section.finish();
     Some(Config {
         git: git?,
-        platform: platform?,
+        platforms: platforms?,
         daemon: daemon?,
     })
 }
@@ -173,7 +183,7 @@ fn build_git(s: &mut Section<'_>, env: &Env) -> Option<GitConfig> {
     })
 }
 
-fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
+pub(super) fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
     let host = s.required("host");
     if let Some(h) = &host
         && !(h.starts_with("https://") || h.starts_with("http://"))
@@ -256,6 +266,8 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
     // Both before giving up, so that every problem is reported at once.
     let webhook_secret = daemon_secret(s, "webhook_secret_env", "webhook_secret_file");
     let trigger_token = daemon_secret(s, "trigger_token_env", "trigger_token_file");
+    let environments = s.strings("environments");
+    let secrets_dir = s.string("secrets_dir").map(PathBuf::from);
     let listen = s.string("listen").and_then(|text| match text.parse() {
         Ok(addr) => Some(addr),
         Err(_) => {
@@ -277,13 +289,15 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
         max_connections,
         webhook_secret: webhook_secret?,
         trigger_token: trigger_token?,
+        environments,
+        secrets_dir,
     })
 }
 
 /// A secret named by an environment variable (`env_key`) or a file
 /// (`file_key`). Outer `None`: a problem was recorded. Inner `None`: neither
 /// key given (a problem too when `required`).
-fn secret_from(
+pub(super) fn secret_from(
     s: &mut Section<'_>,
     env: &Env,
     env_key: &str,

@@ -54,9 +54,15 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "webhook_secret_file",
             "trigger_token_env",
             "trigger_token_file",
+            "environments",
+            "secrets_dir",
         ],
     ),
 ];
+
+/// Top-level tables of named sub-tables, each read like the section named
+/// second: `[platforms.<name>]` holds the keys of `[platform]`.
+pub(super) const NAMED_SECTIONS: &[(&str, &str)] = &[("platforms", "platform")];
 
 /// A TOML syntax error with the line it is on.
 pub(super) fn toml_problem(origin: &str, text: &str, error: &toml::de::Error) -> String {
@@ -122,6 +128,8 @@ fn env_value(raw: &str) -> toml::Value {
 /// [`Section::finish`].
 pub(super) struct Section<'a> {
     name: &'static str,
+    /// How messages name the table (`platform`, `platforms.prod`).
+    label: String,
     table: Option<&'a toml::Table>,
     origin: &'a str,
     overrides: &'a Overrides,
@@ -145,7 +153,27 @@ impl<'a> Section<'a> {
         };
         Section {
             name,
+            label: name.to_owned(),
             table,
+            origin,
+            overrides,
+            problems,
+        }
+    }
+
+    /// A named sub-table (`[platforms.prod]`) read with the keys of the
+    /// section `name`; environment overrides do not reach it.
+    pub(super) fn nested(
+        table: &'a toml::Table,
+        name: &'static str,
+        label: String,
+        (origin, overrides): (&'a str, &'a Overrides),
+        problems: &'a mut Vec<String>,
+    ) -> Section<'a> {
+        Section {
+            name,
+            label,
+            table: Some(table),
             origin,
             overrides,
             problems,
@@ -155,9 +183,10 @@ impl<'a> Section<'a> {
     /// Records a problem about `key`, blamed on the environment variable
     /// when one set it, on the file otherwise.
     pub(super) fn problem(&mut self, key: &str, what: impl std::fmt::Display) {
-        let origin = if self
-            .overrides
-            .contains(&(self.name.to_owned(), key.to_owned()))
+        let origin = if self.label == self.name
+            && self
+                .overrides
+                .contains(&(self.name.to_owned(), key.to_owned()))
         {
             let variable = format!("{}_{key}", self.name).to_ascii_uppercase();
             format!("{ENV_PREFIX}{variable}")
@@ -165,7 +194,7 @@ impl<'a> Section<'a> {
             self.origin.to_owned()
         };
         self.problems
-            .push(format!("{origin}: [{}] {key}: {what}", self.name));
+            .push(format!("{origin}: [{}] {key}: {what}", self.label));
     }
 
     fn get(&self, key: &str) -> Option<&'a toml::Value> {
@@ -201,6 +230,16 @@ impl<'a> Section<'a> {
             return None;
         }
         self.string(key)
+    }
+
+    /// An optional list of strings.
+    pub(super) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+        self.typed(key, "a list of strings", |v| {
+            v.as_array()?
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
     }
 
     /// An optional boolean.
@@ -254,7 +293,7 @@ impl<'a> Section<'a> {
             if !known.contains(&key.as_str()) {
                 self.problems.push(format!(
                     "{}: [{}] {key}: unknown setting",
-                    self.origin, self.name
+                    self.origin, self.label
                 ));
             }
         }
@@ -264,7 +303,8 @@ impl<'a> Section<'a> {
 /// Reports top-level keys that are not sections.
 pub(super) fn unknown_sections(root: &toml::Table, origin: &str, problems: &mut Vec<String>) {
     for key in root.keys() {
-        if !SECTIONS.iter().any(|(name, _)| name == key) {
+        let named = NAMED_SECTIONS.iter().any(|(name, _)| name == key);
+        if !named && !SECTIONS.iter().any(|(name, _)| name == key) {
             problems.push(format!("{origin}: [{key}]: unknown section"));
         }
     }

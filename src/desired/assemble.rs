@@ -1,11 +1,15 @@
 //! Turning the entries of one bot folder into a [`DesiredBot`], shared by the
 //! git reader and the plain-folder reader so both apply exactly the same rules.
 
+use std::collections::BTreeMap;
+
+use super::environments::{DEFAULT_PLATFORM, TargetOf, unknown_variable_files};
 use super::files::{BotFiles, DefinitionName};
 use super::languages::check_listed;
 use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
 use super::shared::{folder_list, shared_claims};
+use super::variables::Variables;
 use super::{BotEntry, BotError, BotName, DesiredBot};
 
 /// Largest accepted `botDefinition.json` (real ones are up to a few MB): the
@@ -57,6 +61,7 @@ pub(crate) fn cap_for(name: &str) -> u64 {
 /// Whether a file name has a role in a bot folder.
 fn is_known(name: &str) -> bool {
     DefinitionName::from_file_name(name).is_some()
+        || Variables::environment_of(name).is_some()
         || [SETTINGS_FILE, CONFIG_FILE, ICON_FILE].contains(&name)
         || name.ends_with(".js")
 }
@@ -75,10 +80,12 @@ pub(crate) fn desired_bot(folder: &str, label: &str, entries: Vec<RawEntry>) -> 
         problems,
     };
     match (name, assembled) {
-        (Ok(name), Ok((Some(settings), files))) => Ok(DesiredBot {
+        (Ok(name), Ok((Some(settings), files, variables))) => Ok(DesiredBot {
             name,
             settings,
             files,
+            variables,
+            target: TargetOf::default(),
         }),
         (Err(reason), Ok(_)) => Err(error(vec![Problem::in_file(label, reason)])),
         (Err(reason), Err(mut problems)) => {
@@ -86,9 +93,13 @@ pub(crate) fn desired_bot(folder: &str, label: &str, entries: Vec<RawEntry>) -> 
             Err(error(problems))
         }
         (_, Err(problems)) => Err(error(problems)),
-        (Ok(_), Ok((None, _))) => unreachable!("assemble requires bot.toml when asked to"),
+        (Ok(_), Ok((None, _, _))) => unreachable!("assemble requires bot.toml when asked to"),
     }
 }
+
+/// What a folder holds: its settings (an export folder may have none), the
+/// platform files, and the variable files by environment.
+pub(crate) type Assembled = (Option<BotSettings>, BotFiles, BTreeMap<String, Variables>);
 
 /// Reads the files of one folder; `label` prefixes file names in problems.
 ///
@@ -99,8 +110,9 @@ pub(crate) fn assemble(
     label: &str,
     entries: Vec<RawEntry>,
     repository_bot: bool,
-) -> Result<(Option<BotSettings>, BotFiles), Vec<Problem>> {
+) -> Result<Assembled, Vec<Problem>> {
     let mut problems = Vec::new();
+    let mut variables = BTreeMap::new();
     let mut settings = None;
     let mut definition: Option<(DefinitionName, Vec<u8>)> = None;
     let mut config = None;
@@ -132,6 +144,11 @@ pub(crate) fn assemble(
             }
             check_json_object(&file, &bytes, &mut problems);
             definition = Some((kind, bytes));
+        } else if let Some(environment) = Variables::environment_of(name) {
+            match Variables::parse(&file, &bytes) {
+                Ok(parsed) => drop(variables.insert(environment.to_owned(), parsed)),
+                Err(p) => problems.extend(p),
+            }
         } else if name == CONFIG_FILE {
             check_json_object(&file, &bytes, &mut problems);
             config = Some(bytes);
@@ -172,16 +189,28 @@ pub(crate) fn assemble(
             bytes,
         ));
     }
+    if let Some(settings) = &settings {
+        problems.extend(unknown_variable_files(settings, &variables, label));
+    }
+    if let Some(config) = &config {
+        for (environment, vars) in &variables {
+            let environment = Some(environment.as_str()).filter(|e| !e.is_empty());
+            let file = format!("{label}/{}", Variables::file_name(environment));
+            let unknown = vars.unknown_keys(config);
+            problems.extend(unknown.into_iter().map(|m| Problem::in_file(&file, m)));
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
     files.definition = definition.map(|(_, bytes)| bytes).unwrap_or_default();
     files.config = config.unwrap_or_default();
-    Ok((settings, files))
+    Ok((settings, files, variables))
 }
 
 const UNEXPECTED_FILE: &str = "unexpected file: a bot folder holds bot.toml, botDefinition.json (or \
-     appDefinition.json), config.json, icon.png, *.js functions, and optionally *.md notes";
+     appDefinition.json), config.json, icon.png, *.js functions, variables.<environment>.toml, \
+     and optionally *.md notes";
 
 /// In a repository bot folder: files with no role are refused (notes aside),
 /// and links, submodules and folders are refused for what they are.
@@ -257,32 +286,41 @@ fn check_json_object(file: &str, bytes: &[u8], problems: &mut Vec<Problem>) {
 /// import their definitions in turn, forever. A suspended folder never
 /// touches its bot, so it takes no part.
 pub(crate) fn refuse_shared_targets(entries: &mut [BotEntry], label_of: impl Fn(&str) -> String) {
-    let claims = entries
+    let all = entries
         .iter()
         .flatten()
         .filter(|bot| !bot.settings.suspend)
-        .map(|bot| (claim(&bot.settings.target), bot.name.to_string()));
-    let shared = shared_claims(claims);
+        .flat_map(|bot| claims(bot).into_iter().map(|c| (c, bot.name.to_string())));
+    let shared = shared_claims(all);
     for entry in entries.iter_mut() {
         let Ok(bot) = entry else { continue };
         if bot.settings.suspend {
             continue;
         }
-        let key = claim(&bot.settings.target);
-        let Some(folders) = shared.get(&key) else {
+        let Some((key, folders)) = claims(bot)
+            .into_iter()
+            .find_map(|key| shared.get(&key).map(|folders| (key, folders)))
+        else {
             continue;
         };
-        let others: Vec<String> = folders
+        let mut others: Vec<String> = folders
             .iter()
             .filter(|f| **f != bot.name.as_str())
             .map(|f| label_of(f))
             .collect();
+        others.dedup();
         let file = format!("{}/{SETTINGS_FILE}", label_of(bot.name.as_str()));
-        let message = format!(
-            "{key} is also used by {}: one live bot takes one folder's definition, so \
-             these folders are not reconciled (remove one, or point it at another bot)",
-            folder_list(&others)
-        );
+        let message = match others.is_empty() {
+            true => format!(
+                "{key} is named by two environments of this folder: one live bot takes one \
+                 environment's definition (point each environment at its own bot)"
+            ),
+            false => format!(
+                "{key} is also used by {}: one live bot takes one folder's definition, so \
+                 these folders are not reconciled (remove one, or point it at another bot)",
+                folder_list(&others)
+            ),
+        };
         *entry = Err(BotError {
             folder: bot.name.to_string(),
             problems: vec![Problem::in_file(file, message)],
@@ -290,7 +328,27 @@ pub(crate) fn refuse_shared_targets(entries: &mut [BotEntry], label_of: impl Fn(
     }
 }
 
-/// What a folder claims, as `bot.toml` says it.
+/// What a folder claims, as `bot.toml` says it: its bot, or each
+/// environment's bot (on a platform other than the default, named with it).
+fn claims(bot: &DesiredBot) -> Vec<String> {
+    if bot.settings.environments.is_empty() {
+        return vec![claim(&bot.settings.target)];
+    }
+    bot.settings
+        .environments
+        .values()
+        .filter(|env| env.suspend != Some(true))
+        .map(|env| {
+            let target = claim(env.target.as_ref().unwrap_or(&bot.settings.target));
+            match env.platform.as_str() {
+                DEFAULT_PLATFORM => target,
+                platform => format!("{target} on platform {platform}"),
+            }
+        })
+        .collect()
+}
+
+/// What a target claims.
 fn claim(target: &BotTarget) -> String {
     match target {
         BotTarget::Id(id) => format!("bot_id {id}"),

@@ -41,7 +41,9 @@ pub fn read_bot_folder(path: &Path) -> Result<(Option<BotSettings>, BotFiles), B
     };
     let raw =
         read_entries(path).map_err(|e| error(vec![Problem::in_file(&label, e.to_string())]))?;
-    assemble(&label, raw, false).map_err(error)
+    assemble(&label, raw, false)
+        .map(|(settings, files, _)| (settings, files))
+        .map_err(error)
 }
 
 fn read_bots(bots: &Path) -> Result<Vec<BotEntry>, RepoError> {

@@ -68,6 +68,9 @@ pub struct IgnoreRules {
     pub definition: Vec<JsonPointer>,
     /// Pointers into `config.json`.
     pub config: Vec<JsonPointer>,
+    /// Variables whose values are left out (kept by the target bot on import,
+    /// `botVariables.ignore`): the target's own value is no difference.
+    pub variable_values: Vec<String>,
 }
 
 impl IgnoreRules {
@@ -83,6 +86,11 @@ impl IgnoreRules {
         for pointer in &other.config {
             if !merged.config.contains(pointer) {
                 merged.config.push(pointer.clone());
+            }
+        }
+        for key in &other.variable_values {
+            if !merged.variable_values.contains(key) {
+                merged.variable_values.push(key.clone());
             }
         }
         merged

@@ -8,6 +8,9 @@
 //! does not know about the platform, the git mirror or the simulator.
 
 mod assemble;
+#[cfg(test)]
+mod environment_tests;
+mod environments;
 mod files;
 mod fs;
 mod git;
@@ -16,12 +19,15 @@ mod languages;
 mod problem;
 mod settings;
 mod shared;
+mod variables;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 pub use assemble::{
     MAX_CONFIG_BYTES, MAX_DEFINITION_BYTES, MAX_FUNCTION_BYTES, MAX_ICON_BYTES, MAX_SETTINGS_BYTES,
 };
+pub use environments::{DEFAULT_PLATFORM, Environment, TargetKey, TargetOf, expand_targets};
 pub use files::{BotFiles, DefinitionName};
 pub use fs::{read_bot_folder, read_folder};
 pub use git::read_commit;
@@ -33,6 +39,7 @@ pub use settings::{
     parse_settings,
 };
 pub use shared::{folder_list, shared_claims};
+pub use variables::{Variables, is_secret_name, set_values};
 
 /// The name of a bot folder (`bots/<name>/`): the bot's name inside kore-gitops.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,6 +83,11 @@ pub struct DesiredBot {
     pub settings: BotSettings,
     /// The platform files.
     pub files: BotFiles,
+    /// `variables.<environment>.toml` by environment (`""`: `variables.toml`);
+    /// an expanded target keeps only its own.
+    pub variables: BTreeMap<String, Variables>,
+    /// Where the target lives (the folder's defaults until expanded).
+    pub target: TargetOf,
 }
 
 /// Everything wrong with one bot folder.

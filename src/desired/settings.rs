@@ -7,6 +7,9 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+use std::collections::BTreeMap;
+
+use super::environments::{Environment, RawEnvironment, parse_environments};
 use super::ignore::{IgnoreRules, parse_rule};
 use super::problem::Problem;
 use crate::ids::BotId;
@@ -67,6 +70,10 @@ pub struct BotSettings {
     pub suspend: bool,
     /// Import options.
     pub import: ImportOptions,
+    /// `[environments.<name>]`: the targets of a folder with environments
+    /// (empty: the folder is one target). Resolved settings are in each
+    /// expanded target's own `BotSettings`.
+    pub environments: BTreeMap<String, Environment>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +92,8 @@ struct RawSettings {
     suspend: bool,
     #[serde(default)]
     import: RawImport,
+    #[serde(default)]
+    environments: BTreeMap<String, Spanned<RawEnvironment>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -115,7 +124,13 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
     let at = |span: std::ops::Range<usize>, message: String| {
         Problem::at_offset(file, text, span.start, message)
     };
-    let target = resolve_target(&raw, &mut problems, &at, file);
+    let mut raw = raw;
+    let environments =
+        parse_environments(std::mem::take(&mut raw.environments), &at, &mut problems);
+    let target = match (&raw.bot_id, &raw.bot_name, environments.is_empty()) {
+        (None, None, false) => environment_target(&environments, file, &mut problems),
+        _ => resolve_target(&raw, &mut problems, &at, file),
+    };
     for language in &raw.languages {
         if !is_language_code(language.get_ref()) {
             problems.push(at(
@@ -153,6 +168,7 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
                     .map(Spanned::into_inner)
                     .unwrap_or_default(),
             },
+            environments,
         }),
         _ => Err(problems),
     }
@@ -194,7 +210,26 @@ fn resolve_target(
     }
 }
 
-fn is_language_code(code: &str) -> bool {
+/// A folder with environments and no `bot_id`/`bot_name` of its own: each
+/// environment names its bot, and the first one stands for the folder where a
+/// command takes one bot per folder (`pull` without `--env`).
+fn environment_target(
+    environments: &BTreeMap<String, Environment>,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<BotTarget> {
+    for (name, environment) in environments {
+        if environment.target.is_none() {
+            problems.push(Problem::in_file(
+                file,
+                format!("[environments.{name}]: missing bot_id = \"st-…\" (or bot_name = \"…\"), and the file names no bot for every environment"),
+            ));
+        }
+    }
+    environments.values().find_map(|e| e.target.clone())
+}
+
+pub(crate) fn is_language_code(code: &str) -> bool {
     (2..=10).contains(&code.len())
         && code
             .bytes()

@@ -113,6 +113,7 @@ impl fmt::Debug for NormalisedBot {
 pub fn normalise(files: &BotFiles, ignore: &IgnoreRules) -> Result<NormalisedBot, DiffError> {
     let (definition, element_hashes) = normalise_definition(files, &ignore.definition)?;
     let mut config = parse_object("config.json", &files.config)?;
+    drop_unreadable_values(&mut config, &ignore.variable_values);
     sort_config(&mut config);
     if !ignore.config.is_empty() {
         config = apply_ignore(config, &ignore.config);
@@ -148,6 +149,26 @@ fn normalise_definition(
         hashes = sort_collections(&mut definition);
     }
     Ok((definition, hashes))
+}
+
+/// Leaves out the values no export gives back: a secured variable's (the
+/// platform exports it blank) and a variable the target bot keeps
+/// (`botVariables.ignore`), so neither is a difference forever.
+fn drop_unreadable_values(config: &mut Map, kept: &[String]) {
+    let Some(Value::Array(variables)) = config.get_mut("envVariables") else {
+        return;
+    };
+    for variable in variables.iter_mut() {
+        let Value::Object(variable) = variable else {
+            continue;
+        };
+        let secured = matches!(variable.get("isSecured"), Some(Value::Bool(true)));
+        let key = variable.get("key").and_then(Value::as_str);
+        let kept = key.is_some_and(|k| kept.iter().any(|kept| kept == k));
+        if secured || kept {
+            variable.remove("value");
+        }
+    }
 }
 
 fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
@@ -192,6 +213,7 @@ mod tests {
                 .map(|p| JsonPointer::parse(p).unwrap())
                 .collect(),
             config: Vec::new(),
+            variable_values: Vec::new(),
         }
     }
 

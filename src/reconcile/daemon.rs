@@ -2,6 +2,7 @@
 //! reconciler; triggers (start, poll, local watch, resync) feed the queue; the
 //! workers run passes. `sync` and `plan` reuse the same pieces for one pass.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +20,11 @@ use super::notes::Notes;
 use super::pass::{Reconciler, Report};
 use super::policy::backoff;
 use super::queue::WorkQueue;
+use super::router::Reconcilers;
 use super::runner::run_workers;
+use super::secrets::SecretStore;
 use super::select::{SelectError, known, select};
+use super::snapshot::Scope;
 use super::snapshot::Snapshot;
 use super::telemetry::MetricsObserver;
 use crate::observe::{FetchResult, ObserveState, Trigger};
@@ -45,9 +49,11 @@ pub struct Daemon {
     git: Arc<GitConfig>,
     state_dir: PathBuf,
     mirror: PathBuf,
-    reconciler: Arc<Reconciler>,
-    /// For lookups outside a pass (`--bot` by live name).
+    reconciler: Arc<Reconcilers>,
+    /// For lookups outside a pass (`--bot` by live name): the first platform.
     platform: PlatformClient,
+    /// Which targets this daemon reconciles.
+    scope: Scope,
     concurrency: usize,
     resync: Duration,
     shutdown_grace: Duration,
@@ -70,13 +76,29 @@ impl Daemon {
         observe: Option<(ObserveState, mpsc::Receiver<Trigger>)>,
     ) -> Result<Daemon, StartError> {
         let (observe, triggers) = observe.unzip();
-        let mut platform_config = platform_config(&config.platform)?;
         if let Some(observe) = &observe {
             observe.readiness().set_config_loaded(true);
-            platform_config.observer = Some(Arc::new(MetricsObserver(observe.clone())));
         }
-        let platform = PlatformClient::new(platform_config)
-            .map_err(|e| StartError::Platform(e.to_string()))?;
+        let mut clients = BTreeMap::new();
+        for (name, settings) in &config.platforms {
+            let mut platform_config = platform_config(settings)
+                .map_err(|e| StartError::Platform(format!("[platforms.{name}] {e}")))?;
+            if let Some(observe) = &observe {
+                platform_config.observer = Some(Arc::new(MetricsObserver(observe.clone())));
+            }
+            let client = PlatformClient::new(platform_config)
+                .map_err(|e| StartError::Platform(e.to_string()))?;
+            clients.insert(name.clone(), client);
+        }
+        let platform = clients
+            .values()
+            .next()
+            .cloned()
+            .expect("at least one platform");
+        let scope = Scope {
+            platforms: clients.keys().cloned().collect(),
+            environments: config.daemon.environments.clone(),
+        };
         let state_dir = config.daemon.state_dir.clone();
         let (dir, url) = (state_dir.clone(), config.git.url.clone());
         let mirror = tokio::task::spawn_blocking(move || {
@@ -87,17 +109,25 @@ impl Daemon {
         let auth = Arc::new(git.auth.clone());
         let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
         let dry_run = dry_run || config.daemon.dry_run;
-        let mut reconciler = Reconciler::new(platform.clone(), notes, config.daemon.drift, dry_run);
-        if let Some(observe) = &observe {
-            reconciler = reconciler.with_observe(observe.clone());
+        let secrets = SecretStore::new(config.daemon.secrets_dir.clone(), state_dir.clone());
+        let mut by_platform = BTreeMap::new();
+        for (name, client) in clients {
+            let mut reconciler =
+                Reconciler::new(client, notes.clone(), config.daemon.drift, dry_run)
+                    .with_secrets(secrets.clone());
+            if let Some(observe) = &observe {
+                reconciler = reconciler.with_observe(observe.clone());
+            }
+            by_platform.insert(name, reconciler);
         }
-        let reconciler = Arc::new(reconciler);
+        let reconciler = Arc::new(Reconcilers::new(by_platform));
         Ok(Daemon {
             git,
             state_dir,
             mirror,
             reconciler,
             platform,
+            scope,
             concurrency: config.daemon.concurrency,
             resync: config.daemon.resync_interval,
             shutdown_grace: config.daemon.shutdown_grace,
@@ -130,8 +160,10 @@ impl Daemon {
             return Ok(None);
         }
         let (mirror, bots_dir) = (self.mirror.clone(), self.git.bots_dir.clone());
+        let scope = self.scope.clone();
         let snapshot = Arc::new(
-            tokio::task::spawn_blocking(move || Snapshot::read(&mirror, head, &bots_dir)).await??,
+            tokio::task::spawn_blocking(move || Snapshot::read(&mirror, head, &bots_dir, &scope))
+                .await??,
         );
         tracing::info!(commit = %head, bots = snapshot.bots.len(), "new commit");
         // The branch moved since the mirror last saw it (a push, or a
@@ -325,7 +357,7 @@ impl Daemon {
 /// woken (even one parked until a new commit) and scheduled now.
 async fn forward_triggers(
     mut triggers: mpsc::Receiver<Trigger>,
-    (queue, reconciler): (Arc<WorkQueue<String>>, Arc<Reconciler>),
+    (queue, reconciler): (Arc<WorkQueue<String>>, Arc<Reconcilers>),
     refresh: Arc<Notify>,
 ) {
     while let Some(trigger) = triggers.recv().await {

@@ -54,6 +54,11 @@ pub enum PassError {
     /// Pushing the status notes failed.
     #[error(transparent)]
     NotesPush(#[from] SyncError),
+    /// A secret the target's variable file names is not provided (or not
+    /// readable): retried, since the fix is the operator's. The message names
+    /// the secret and where it was looked for, never a value.
+    #[error("secret: {0}")]
+    Secret(String),
     /// A blocking task died (a bug): retried.
     #[error("internal: {0}")]
     Internal(String),
@@ -84,6 +89,7 @@ impl PassError {
             | PassError::Live { .. }
             | PassError::Notes(_)
             | PassError::NotesPush(_)
+            | PassError::Secret(_)
             | PassError::Internal(_) => Retry::Transient,
         }
     }

@@ -21,6 +21,7 @@ use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
 use super::plan::{Observed, Plan, Steps, decide};
 use super::policy::{Action, Retry, error_policy, next_step};
+use super::secrets::SecretStore;
 use super::snapshot::Snapshot;
 use super::targets::TargetCache;
 use super::telemetry;
@@ -58,6 +59,8 @@ pub struct Reconciler {
     requeued: AtomicBool,
     /// The live bot of every folder of the commit (one Get Bots per commit).
     targets: TargetCache,
+    /// Bot variable secrets, and what each target last received.
+    secrets: SecretStore,
     state: Mutex<State>,
 }
 
@@ -97,6 +100,7 @@ impl Reconciler {
             observe: None,
             requeued: AtomicBool::new(false),
             targets: TargetCache::default(),
+            secrets: SecretStore::default(),
             state: Mutex::new(State::default()),
         }
     }
@@ -104,6 +108,12 @@ impl Reconciler {
     /// Reports every pass to `observe` (metrics, `/status`, readiness).
     pub fn with_observe(mut self, observe: ObserveState) -> Self {
         self.observe = Some(observe);
+        self
+    }
+
+    /// Reads bot variable secrets from `secrets` (see [`SecretStore`]).
+    pub fn with_secrets(mut self, secrets: SecretStore) -> Self {
+        self.secrets = secrets;
         self
     }
 
@@ -241,7 +251,7 @@ impl Reconciler {
         snapshot: &Snapshot,
         desired: &DesiredBot,
     ) -> Result<Outcome, PassError> {
-        let (bot, commit) = (&desired.name.as_str().to_owned(), snapshot.commit);
+        let (bot, commit) = (&desired.key().to_string(), snapshot.commit);
         if desired.settings.suspend {
             let status = BotStatus::new(
                 Phase::Suspended,
@@ -254,6 +264,8 @@ impl Reconciler {
             });
         }
         let id = self.bot_id(snapshot, desired).await?;
+        let with_secrets = self.secrets.resolve(desired).await?;
+        let desired = with_secrets.as_ref().map_or(desired, |w| &w.desired);
         let wanted = comparable(&desired.files, &desired.settings.ignore).await?;
         let live = observe(&self.platform, &id, &desired.settings.ignore).await?;
         // When the in-development copy already matches (a pass resumed after
@@ -269,7 +281,9 @@ impl Reconciler {
             .await?;
         let revert = desired.settings.drift == DriftPolicy::Revert
             && self.default_drift == DriftPolicy::Revert;
-        let plan = decide(&observed, revert);
+        let plan = self
+            .secrets
+            .plan(with_secrets.as_ref(), decide(&observed, revert));
         let mut status = BotStatus {
             bot_id: Some(id.clone()),
             desired: Some(observed.desired),
@@ -287,7 +301,10 @@ impl Reconciler {
                     summary: &diff.summary(),
                 };
                 self.apply(commit, desired, &id, steps, change, &mut status)
-                    .await?
+                    .await?;
+                if matches!(status.phase, Phase::Synced | Phase::AwaitingApproval) {
+                    self.secrets.record(with_secrets.as_ref());
+                }
             }
         }
         Ok(Outcome {
@@ -306,7 +323,8 @@ impl Reconciler {
         change: Change<'_>,
         status: &mut BotStatus,
     ) -> Result<(), PassError> {
-        let (bot, summary) = (desired.name.as_str(), change.summary);
+        let key = desired.key().to_string();
+        let (bot, summary) = (key.as_str(), change.summary);
         let phase = |phase| self.phase(bot, commit, phase, summary);
         let mut jobs = Jobs::new();
         let lost = self.lock().lost_imports.remove(bot);

@@ -54,7 +54,7 @@ impl Targets {
     /// The live bot `desired` names: refused when another folder of the
     /// commit names it too.
     pub fn of(&self, desired: &DesiredBot) -> Result<BotId, IdentityError> {
-        match self.shared.get(desired.name.as_str()) {
+        match self.shared.get(&desired.key().to_string()) {
             Some(error) => Err(error.clone()),
             None => resolve(&desired.settings.target, &self.bots),
         }
@@ -132,6 +132,8 @@ mod tests {
             name: BotName::parse(name).unwrap(),
             settings: parse_settings("bot.toml", settings.as_bytes()).unwrap(),
             files: BotFiles::default(),
+            variables: Default::default(),
+            target: Default::default(),
         };
         (name.to_owned(), Ok(bot))
     }

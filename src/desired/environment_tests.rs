@@ -1,0 +1,121 @@
+//! Environments in `bot.toml` and their expansion into targets.
+
+use super::*;
+
+const ID: &str = "st-00000000-0000-0000-0000-00000000000a";
+const ID2: &str = "st-00000000-0000-0000-0000-00000000000b";
+const CONFIG: &[u8] =
+    br#"{"name":"b","envVariables":[{"key":"apiBase","value":"dev"},{"key":"apiKey","value":""}]}"#;
+
+fn bot(settings: &str, variables: &[(&str, &str)]) -> BotEntry {
+    let settings =
+        parse_settings("bot.toml", settings.as_bytes()).map_err(|problems| BotError {
+            folder: "travel".into(),
+            problems,
+        })?;
+    let variables = variables
+        .iter()
+        .map(|(env, text)| {
+            (
+                env.to_string(),
+                Variables::parse("v", text.as_bytes()).unwrap(),
+            )
+        })
+        .collect();
+    Ok(DesiredBot {
+        name: BotName::parse("travel").unwrap(),
+        settings,
+        files: BotFiles {
+            config: CONFIG.to_vec(),
+            ..BotFiles::default()
+        },
+        variables,
+        target: TargetOf::default(),
+    })
+}
+
+const TWO: &str = r#"
+drift = "report"
+publish_comment = "folder"
+[environments.staging]
+platform = "dev"
+bot_id = "st-00000000-0000-0000-0000-00000000000a"
+[environments.prod]
+platform = "prod"
+bot_id = "st-00000000-0000-0000-0000-00000000000b"
+after = "staging"
+drift = "revert"
+"#;
+
+#[test]
+fn a_folder_without_environments_is_one_target_keyed_by_its_name() {
+    let targets = expand_targets(vec![bot(&format!("bot_id = \"{ID}\""), &[])], None);
+    assert_eq!(targets.len(), 1);
+    let (key, entry) = &targets[0];
+    assert_eq!(key.to_string(), "travel");
+    let bot = entry.as_ref().unwrap();
+    assert_eq!(bot.target.platform, DEFAULT_PLATFORM);
+    assert_eq!(bot.files.config, CONFIG, "the same bytes: nothing to apply");
+}
+
+#[test]
+fn each_environment_is_a_target_with_its_settings_resolved() {
+    let prod_vars = "[values]\napiBase = \"https://prod\"\n[secrets]\napiKey = \"travel-key\"\n";
+    let entry = bot(TWO, &[("prod", prod_vars)]);
+    let targets = expand_targets(vec![entry], None);
+    let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(keys, ["travel/prod", "travel/staging"]);
+    let prod = targets[0].1.as_ref().unwrap();
+    assert_eq!(prod.settings.target, BotTarget::Id(ID2.parse().unwrap()));
+    assert_eq!(prod.settings.drift, DriftPolicy::Revert);
+    assert_eq!(prod.settings.publish_comment.as_deref(), Some("folder"));
+    assert_eq!(prod.target.platform, "prod");
+    assert_eq!(prod.target.after.as_deref(), Some("staging"));
+    let config: serde_json::Value = serde_json::from_slice(&prod.files.config).unwrap();
+    assert_eq!(config["envVariables"][0]["value"], "https://prod");
+    assert_eq!(prod.variables["prod"].secrets["apiKey"], "travel-key");
+    let staging = targets[1].1.as_ref().unwrap();
+    assert_eq!(staging.settings.drift, DriftPolicy::Report);
+    assert_eq!(staging.settings.target, BotTarget::Id(ID.parse().unwrap()));
+    assert_eq!(staging.files.config, CONFIG);
+}
+
+#[test]
+fn a_daemon_limited_to_some_environments_gets_only_those() {
+    let targets = expand_targets(vec![bot(TWO, &[])], Some(&["prod".to_owned()]));
+    let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(keys, ["travel/prod"]);
+}
+
+#[test]
+fn bad_environments_are_refused_with_reasons() {
+    let text = "[environments.prod]\nafter = \"nowhere\"\n[environments.qa]\nbot_id = \"st-x\"\n\
+                [environments.\"a/b\"]\nbot_name = \"x\"\n";
+    let problems = parse_settings("bot.toml", text.as_bytes()).unwrap_err();
+    let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let all = all.join("\n");
+    for expected in [
+        "after = \"nowhere\": not another environment",
+        "bot_id:",
+        "an environment name is letters",
+        "[environments.prod]: missing bot_id",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+    let cycle = format!(
+        "[environments.a]\nbot_id = \"{ID}\"\nafter = \"b\"\n[environments.b]\nbot_id = \"{ID2}\"\nafter = \"a\"\n"
+    );
+    let problems = parse_settings("bot.toml", cycle.as_bytes()).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.message.contains("never ends")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn target_keys_read_back() {
+    for text in ["travel", "travel/prod"] {
+        assert_eq!(TargetKey::parse(text).to_string(), text);
+    }
+    assert_eq!(TargetKey::parse("travel/prod").environment(), Some("prod"));
+}
