@@ -11,7 +11,8 @@ use crate::ids::BotId;
 use crate::platform::jobs::JobPhase;
 use crate::platform::{
     BotCopy, ChangeMark, FileId, FileKind, ImportOptions, ImportOutcome, ImportRequest,
-    ImportRequestId, PlatformClient, PlatformError, PublishOutcome,
+    ImportRequestId, PlatformClient, PlatformError, PublishOutcome, UtteranceOptions,
+    VariableOptions,
 };
 
 use super::error::PassError;
@@ -101,13 +102,37 @@ async fn upload(
         .await
 }
 
-/// Always a full import (`None`), which makes the bot exactly the commit.
-/// `bot.toml` cannot ask for more: `[import] utterances = "append"` is
-/// refused when the folder is read (`desired::settings::APPEND_REFUSED`),
-/// because an append import could never converge.
+/// Always a full import, which makes the bot exactly the commit: no
+/// options (`None`), or only `botVariables.ignore` for the variables the
+/// environment's variable file keeps (the target bot keeps its own values),
+/// with utterances and patterns replaced in so many words. `bot.toml` cannot
+/// ask for more: `[import] utterances = "append"` is refused when the folder
+/// is read (`desired::settings::APPEND_REFUSED`), because an append import
+/// could never converge.
 fn import_options(desired: &DesiredBot) -> Option<ImportOptions> {
     debug_assert_eq!(desired.settings.import.utterances, UtteranceMode::Replace);
-    None
+    let keep: Vec<String> = desired
+        .variables
+        .values()
+        .flat_map(|v| v.keep.iter().cloned())
+        .collect();
+    if keep.is_empty() {
+        return None;
+    }
+    let replace = || {
+        Some(crate::platform::UtteranceMode {
+            append: false,
+            replace: true,
+        })
+    };
+    Some(ImportOptions {
+        options: Some(UtteranceOptions {
+            utterances: replace(),
+            patterns: replace(),
+            bot_variables: Some(VariableOptions { ignore: keep }),
+        }),
+        ..ImportOptions::default()
+    })
 }
 
 /// Trains every language. With `only_if_needed`, a language whose model is

@@ -21,7 +21,7 @@ use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
 use super::plan::{Observed, Plan, Steps, decide};
 use super::policy::{Action, Retry, error_policy, next_step};
-use super::secrets::SecretStore;
+use super::secrets::{self, SecretStore};
 use super::snapshot::Snapshot;
 use super::targets::TargetCache;
 use super::telemetry;
@@ -281,14 +281,15 @@ impl Reconciler {
             .await?;
         let revert = desired.settings.drift == DriftPolicy::Revert
             && self.default_drift == DriftPolicy::Revert;
-        let plan = self
+        let (plan, secured) = self
             .secrets
             .plan(with_secrets.as_ref(), decide(&observed, revert));
+        let summary = secrets::summary(diff.summary(), secured.as_deref());
         let mut status = BotStatus {
             bot_id: Some(id.clone()),
             desired: Some(observed.desired),
             live: Some(observed.dev),
-            ..BotStatus::new(Phase::Synced, diff.summary())
+            ..BotStatus::new(Phase::Synced, summary.clone())
         };
         match plan {
             Plan::Synced => status.summary = "in sync".to_owned(),
@@ -298,7 +299,7 @@ impl Reconciler {
             Plan::Apply(steps) => {
                 let change = Change {
                     wanted: &wanted,
-                    summary: &diff.summary(),
+                    summary: &summary,
                 };
                 self.apply(commit, desired, &id, steps, change, &mut status)
                     .await?;

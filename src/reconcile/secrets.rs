@@ -35,14 +35,20 @@ pub struct SecretStore {
     state: Option<PathBuf>,
 }
 
-/// A target with its secrets in `config.json`, and their fingerprint.
+/// A target with its secrets in `config.json`, and the fingerprints of its
+/// secured values.
 #[derive(Debug)]
 pub struct WithSecrets {
     /// The target, ready to import.
     pub desired: DesiredBot,
-    /// The keyed fingerprint of the values (hex); never the values.
-    fingerprint: String,
+    /// Keyed fingerprint (hex) of each secured variable's value, by key.
+    fingerprints: Fingerprints,
+    /// Whether a value came from the secrets folder (which the bot cannot
+    /// be assumed to hold yet), not only from git.
+    from_files: bool,
 }
+
+type Fingerprints = BTreeMap<String, String>;
 
 impl SecretStore {
     /// Secrets read from `dir`, fingerprints kept under `state`.
@@ -53,43 +59,66 @@ impl SecretStore {
         }
     }
 
-    /// `desired` with the values of the secrets its variable file names
-    /// (`None` when it names none: nothing to do).
+    /// `desired` with the values of the secrets its variable file names,
+    /// and the fingerprints of every secured value (`None`: it has none).
     pub async fn resolve(&self, desired: &DesiredBot) -> Result<Option<WithSecrets>, PassError> {
         let names: BTreeMap<String, String> = desired
             .variables
             .values()
             .flat_map(|v| v.secrets.clone())
             .collect();
-        if names.is_empty() {
-            return Ok(None);
-        }
         let store = self.clone();
         let mut desired = desired.clone();
         tokio::task::spawn_blocking(move || {
-            let values = store.read_all(&names)?;
-            let fingerprint = store.fingerprint(&desired.key().to_string(), &values)?;
-            let secured = values
-                .iter()
-                .map(|(key, value)| (key.as_str(), value.expose_secret(), true));
-            desired.files.config = set_values(&desired.files.config, secured)
-                .map_err(|e| PassError::Secret(format!("{}: {e}", desired.key())))?;
+            let from_files = !names.is_empty();
+            if from_files {
+                let values = store.read_all(&names)?;
+                let secured = values
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.expose_secret(), true));
+                desired.files.config = set_values(&desired.files.config, secured)
+                    .map_err(|e| PassError::Secret(format!("{}: {e}", desired.key())))?;
+            }
+            let secured = secured_values(&desired.files.config);
+            if secured.is_empty() {
+                return Ok(None);
+            }
+            let fingerprints = store.fingerprints(&desired.key().to_string(), &secured)?;
             Ok(Some(WithSecrets {
                 desired,
-                fingerprint,
+                fingerprints,
+                from_files,
             }))
         })
         .await?
     }
 
-    /// `plan`, turned into an import when the values differ from those last
-    /// imported into this target (a rotated secret, or a first run).
-    pub fn plan(&self, with: Option<&WithSecrets>, plan: Plan) -> Plan {
-        let Some(with) = with else { return plan };
-        if self.applied(&with.desired) == Some(with.fingerprint.clone()) {
-            return plan;
+    /// `plan`, turned into an import when secured values differ from those
+    /// last imported into this target (a rotated secret), with the keys that
+    /// changed. Values held in git that the daemon has no record of are
+    /// taken as the bot's (the platform never shows them, so a daemon could
+    /// never tell); values from the secrets folder are imported once.
+    pub fn plan(&self, with: Option<&WithSecrets>, plan: Plan) -> (Plan, Option<String>) {
+        let Some(with) = with else {
+            return (plan, None);
+        };
+        let applied = self.applied(&with.desired);
+        if applied.is_none() && !with.from_files {
+            self.record(Some(with));
+            return (plan, None);
         }
-        match plan {
+        let applied = applied.unwrap_or_default();
+        let changed: Vec<&str> = with
+            .fingerprints
+            .iter()
+            .filter(|(key, print)| applied.get(*key) != Some(*print))
+            .map(|(key, _)| key.as_str())
+            .collect();
+        if changed.is_empty() {
+            return (plan, None);
+        }
+        let summary = format!("secured variables changed: {}", changed.join(", "));
+        let plan = match plan {
             Plan::Synced | Plan::ReportDrift => Plan::Apply(Steps {
                 import: true,
                 publish: true,
@@ -100,23 +129,35 @@ impl SecretStore {
                 ..steps
             }),
             Plan::AwaitingApproval => plan,
-        }
+        };
+        (plan, Some(summary))
     }
 
     /// Records that the target now holds these values.
     pub fn record(&self, with: Option<&WithSecrets>) {
         let Some(with) = with else { return };
-        let Some(path) = self.applied_path(&with_key(with)) else {
+        let Some(path) = self.applied_path(&with.desired.key().to_string()) else {
             return;
         };
-        if let Err(e) = write_private(&path, with.fingerprint.as_bytes()) {
+        let text: String = with
+            .fingerprints
+            .iter()
+            .map(|(key, print)| format!("{key} {print}\n"))
+            .collect();
+        if let Err(e) = write_private(&path, text.as_bytes()) {
             tracing::warn!(bot = %with.desired.key(), error = %e, "could not record the applied secrets; the next pass imports them again");
         }
     }
 
-    fn applied(&self, desired: &DesiredBot) -> Option<String> {
+    fn applied(&self, desired: &DesiredBot) -> Option<Fingerprints> {
         let path = self.applied_path(&desired.key().to_string())?;
-        std::fs::read_to_string(path).ok()
+        let text = std::fs::read_to_string(path).ok()?;
+        Some(
+            text.lines()
+                .filter_map(|line| line.split_once(' '))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
     }
 
     fn applied_path(&self, key: &str) -> Option<PathBuf> {
@@ -140,31 +181,60 @@ impl SecretStore {
             .collect()
     }
 
-    /// HMAC of the target and its values, keyed by the state folder's key.
-    fn fingerprint(
+    /// An HMAC of the target, the key and the value, for each secured value,
+    /// keyed by the state folder's random key.
+    fn fingerprints(
         &self,
         target: &str,
         values: &BTreeMap<String, SecretString>,
-    ) -> Result<String, PassError> {
-        let key = match &self.state {
-            Some(state) => fingerprint_key(state)?,
-            None => return Ok(String::new()),
+    ) -> Result<Fingerprints, PassError> {
+        let Some(state) = &self.state else {
+            return Ok(Fingerprints::new());
         };
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key)
-            .map_err(|e| PassError::Internal(e.to_string()))?;
-        mac.update(target.as_bytes());
-        for (name, value) in values {
-            for part in [name.as_bytes(), value.expose_secret().as_bytes()] {
-                mac.update(&(part.len() as u64).to_be_bytes());
-                mac.update(part);
-            }
-        }
-        Ok(hex::encode(mac.finalize().into_bytes()))
+        let key = fingerprint_key(state)?;
+        values
+            .iter()
+            .map(|(name, value)| {
+                let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key)
+                    .map_err(|e| PassError::Internal(e.to_string()))?;
+                for part in [
+                    target.as_bytes(),
+                    name.as_bytes(),
+                    value.expose_secret().as_bytes(),
+                ] {
+                    mac.update(&(part.len() as u64).to_be_bytes());
+                    mac.update(part);
+                }
+                Ok((name.clone(), hex::encode(mac.finalize().into_bytes())))
+            })
+            .collect()
     }
 }
 
-fn with_key(with: &WithSecrets) -> String {
-    with.desired.key().to_string()
+/// The summary of a pass: the definition's difference, and the secured
+/// variables whose values changed (named, never shown).
+pub fn summary(diff: String, secured: Option<&str>) -> String {
+    match secured {
+        None => diff,
+        Some(secured) if diff == "no differences" => secured.to_owned(),
+        Some(secured) => format!("{diff}; {secured}"),
+    }
+}
+
+/// The values of `config.json`'s secured variables, by key.
+fn secured_values(config: &[u8]) -> BTreeMap<String, SecretString> {
+    let json: serde_json::Value = serde_json::from_slice(config).unwrap_or_default();
+    json.get("envVariables")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("isSecured").and_then(serde_json::Value::as_bool) == Some(true))
+        .filter_map(|v| {
+            let key = v.get("key")?.as_str()?.to_owned();
+            let value = v.get("value")?.as_str()?.to_owned();
+            Some((key, SecretString::from(value)))
+        })
+        .collect()
 }
 
 fn read_secret(dir: &Path, name: &str) -> Result<SecretString, PassError> {
@@ -185,8 +255,13 @@ fn read_secret(dir: &Path, name: &str) -> Result<SecretString, PassError> {
     }
 }
 
-/// The random key of the fingerprints, made on first use (mode 0600).
+/// The random key of the fingerprints, made on first use (mode 0600); one
+/// maker at a time, so that concurrent passes never make two keys.
 fn fingerprint_key(state: &Path) -> Result<Vec<u8>, PassError> {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = MAKING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let path = state.join(KEY_FILE);
     if let Ok(key) = std::fs::read(&path)
         && key.len() == 32
@@ -208,7 +283,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let temporary = path.with_extension("tmp");
+    let unique = format!(".tmp-{}-{}", std::process::id(), rand::random::<u64>());
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(unique);
+    let temporary = PathBuf::from(temporary);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

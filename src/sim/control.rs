@@ -328,9 +328,22 @@ async fn bot(
             "last_version_comment": bot.last_version_comment,
             "channels_enabled": bot.channels_enabled,
             "publish_state": bot.publish_state,
+            // The values the bot really holds (secured ones too): what
+            // no export shows, for tests that a secret reached the bot.
+            "variables": variable_values(&bot.dev.config),
         })
     })?;
     Ok(Json(view))
+}
+
+fn variable_values(config: &Value) -> Value {
+    let pairs = config
+        .get("envVariables")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| Some((v.get("key")?.as_str()?.to_owned(), v.get("value")?.clone())));
+    Value::Object(pairs.collect())
 }
 
 /// The bot's history: `{"dropped": n, "events": [{"event": "import", ...}]}`.

@@ -2,6 +2,7 @@
 
 mod commands;
 mod diff;
+mod environments;
 mod observe;
 mod platform;
 mod readme;

@@ -53,11 +53,14 @@ pub async fn start(
         state.settle();
         let bot = state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
         state.admit_job(&bot_id, JobKind::Export)?;
-        let files = if export_type == "latest" {
+        let mut files = if export_type == "latest" {
             bot.dev.clone()
         } else {
             bot.published.clone()
         };
+        if has_secured(&files.config) {
+            blank_secured(&mut Arc::make_mut(&mut files).config);
+        }
         let seq = bot.exports + 1;
         let stamp = ExportStamp {
             seq,
@@ -96,6 +99,31 @@ pub async fn start(
         "requestType": "Botexport",
         "createdOn": job.created_on,
     })))
+}
+
+fn has_secured(config: &Value) -> bool {
+    config
+        .get("envVariables")
+        .and_then(Value::as_array)
+        .is_some_and(|vars| {
+            vars.iter()
+                .any(|v| v.get("isSecured").and_then(Value::as_bool) == Some(true))
+        })
+}
+
+/// The platform never gives a secured variable's value back: an export
+/// carries it as `"value": ""` with `"isSecured": true` (platform-api.md).
+pub fn blank_secured(config: &mut Value) {
+    let variables = config
+        .get_mut("envVariables")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for variable in variables {
+        if variable.get("isSecured").and_then(Value::as_bool) == Some(true) {
+            variable["value"] = Value::String(String::new());
+        }
+    }
 }
 
 fn export_type_of(payload: &Payload) -> &str {

@@ -1,0 +1,5 @@
+//! Environments end to end: one definition, two accounts.
+
+mod scope;
+mod secrets;
+pub mod world;
