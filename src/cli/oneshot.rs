@@ -36,6 +36,10 @@ pub fn sync(config: &Path, bots: &[String], dry_run: bool, out: &mut dyn Write) 
     let mut all_synced = true;
     let result = one_pass(config, bots, dry_run, out, &mut |report, out| {
         let Some(status) = &report.status else {
+            if let Some(why) = &report.promotion {
+                all_synced = false;
+                let _ = writeln!(out, "{}\tWaiting\t{why}", report.bot);
+            }
             return;
         };
         let ok = matches!(status.phase, Phase::Synced | Phase::Suspended)
@@ -58,6 +62,9 @@ pub fn plan(config: &Path, bots: &[String], out: &mut dyn Write) -> ExitCode {
     let (mut changes, mut errors) = (false, false);
     let result = one_pass(config, bots, true, out, &mut |report, out| {
         let Some(status) = &report.status else {
+            if let Some(why) = &report.promotion {
+                let _ = writeln!(out, "{}: not promoted: {why}", report.bot);
+            }
             return;
         };
         let verdict = match (&report.plan, status.phase) {
@@ -83,6 +90,9 @@ pub fn plan(config: &Path, bots: &[String], out: &mut dyn Write) -> ExitCode {
             (None, _) => "not reconciled".to_owned(),
         };
         let _ = writeln!(out, "{}: {verdict}", report.bot);
+        if let Some(why) = &report.promotion {
+            let _ = writeln!(out, "    at {}: {why}", report.commit.short());
+        }
         if let (Some(Plan::Apply(_) | Plan::ReportDrift), Some(detail)) =
             (&report.plan, &report.detail)
         {

@@ -19,6 +19,7 @@ pub mod notes;
 pub mod pass;
 pub mod plan;
 pub mod policy;
+pub mod promotion;
 pub mod queue;
 pub mod router;
 pub mod runner;

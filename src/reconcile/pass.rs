@@ -44,6 +44,9 @@ pub struct Report {
     pub action: Action,
     /// On failure, whether it is worth retrying.
     pub retry: Option<Retry>,
+    /// For an environment that follows another (`after`): which commit it
+    /// moved to and why not further.
+    pub promotion: Option<String>,
 }
 
 /// Everything passes share.
@@ -176,10 +179,16 @@ impl Reconciler {
 
     /// Runs one pass for the bot in folder `bot`.
     pub async fn reconcile(&self, bot: &str) -> Report {
+        match self.snapshot() {
+            Some(snapshot) => self.reconcile_at(bot, snapshot).await,
+            None => self.unscheduled(bot, CommitId::from_bytes([0; 20])),
+        }
+    }
+
+    /// Runs one pass for the target `bot` against `snapshot`'s commit (an
+    /// environment promoted to an older commit than the branch head).
+    pub async fn reconcile_at(&self, bot: &str, snapshot: Arc<Snapshot>) -> Report {
         let started = Instant::now();
-        let Some(snapshot) = self.snapshot() else {
-            return self.unscheduled(bot, CommitId::from_bytes([0; 20]));
-        };
         let commit = snapshot.commit;
         let report = match snapshot.bots.get(bot) {
             None => self.removed(bot, commit),
@@ -232,6 +241,7 @@ impl Reconciler {
             detail,
             action,
             retry,
+            promotion: None,
         }
     }
 
@@ -553,6 +563,7 @@ impl Reconciler {
             detail: None,
             action: Action::AwaitChange,
             retry: None,
+            promotion: None,
         }
     }
 

@@ -11,7 +11,10 @@ use crate::ids::CommitId;
 
 use super::notes::Notes;
 use super::pass::{Reconciler, Report};
+use super::policy::Action;
+use super::promotion::{PROMOTION_RECHECK, Promotion, promotion};
 use super::snapshot::Snapshot;
+use crate::desired::TargetKey;
 
 /// The reconcilers of a daemon, by platform name.
 #[derive(Debug)]
@@ -69,10 +72,52 @@ impl Reconcilers {
         self.lock().clone()
     }
 
-    /// One pass of the target `key`.
+    /// One pass of the target `key`: at the head, or, for an environment
+    /// that follows another, at the commit its promotion reaches.
     pub async fn reconcile(&self, key: &str) -> Report {
         let reconciler = self.of(key).clone();
-        reconciler.reconcile(key).await
+        let Some(snapshot) = self.snapshot() else {
+            return reconciler.reconcile(key).await;
+        };
+        let (after, platform) = match snapshot.bots.get(key) {
+            Some(Ok(bot)) => (bot.target.after.clone(), bot.target.platform.clone()),
+            _ => (None, String::new()),
+        };
+        let Some(after) = after else {
+            return reconciler.reconcile(key).await;
+        };
+        let target = TargetKey::parse(key);
+        let found = promotion(self.notes(), &snapshot, &target, &after).await;
+        let (commit, why) = match found {
+            Ok(Promotion::To { commit, why }) => (commit, why),
+            Ok(Promotion::Waiting(why)) => return waiting(key, snapshot.commit, why),
+            Err(e) => return waiting(key, snapshot.commit, format!("cannot read the notes: {e}")),
+        };
+        tracing::info!(bot = key, %commit, promotion = %why, "promotion");
+        let mut report = match commit == snapshot.commit {
+            true => reconciler.reconcile(key).await,
+            false => {
+                let first = self.by_platform.keys().next() == Some(&platform);
+                let read = move || {
+                    snapshot
+                        .read_older(commit)
+                        .map(|s| s.on_platform(&platform, first))
+                };
+                match tokio::task::spawn_blocking(read).await {
+                    Ok(Ok(older)) => {
+                        let mut report = reconciler.reconcile_at(key, Arc::new(older)).await;
+                        report.action = Action::Requeue(PROMOTION_RECHECK);
+                        report
+                    }
+                    Ok(Err(e)) => {
+                        return waiting(key, commit, format!("cannot read {commit}: {e}"));
+                    }
+                    Err(e) => return waiting(key, commit, format!("cannot read {commit}: {e}")),
+                }
+            }
+        };
+        report.promotion = Some(why);
+        report
     }
 
     /// See [`Reconciler::resync`].
@@ -115,5 +160,21 @@ impl Reconcilers {
         self.snapshot
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The report of an environment that does not move yet: no pass, no note;
+/// it looks again soon.
+fn waiting(key: &str, commit: CommitId, why: String) -> Report {
+    tracing::info!(bot = key, %commit, promotion = %why, "not promoted");
+    Report {
+        bot: key.to_owned(),
+        commit,
+        status: None,
+        plan: None,
+        detail: None,
+        action: Action::Requeue(PROMOTION_RECHECK),
+        retry: None,
+        promotion: Some(why),
     }
 }

@@ -3,7 +3,8 @@
 //! passes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::Repository;
 
@@ -19,7 +20,25 @@ pub struct Snapshot {
     pub commit: CommitId,
     /// Each target: a bot, or why it is not one.
     pub bots: BTreeMap<String, BotEntry>,
+    /// Where it was read from, to read older commits of the branch for
+    /// environments that follow another (`None`: made by hand, in tests).
+    pub source: Option<Arc<Source>>,
 }
+
+/// The repository a snapshot was read from, and the branch's history.
+#[derive(Debug)]
+pub struct Source {
+    repo: PathBuf,
+    bots_dir: String,
+    scope: Scope,
+    /// The commit and its first parents, newest first, at most
+    /// [`PROMOTION_DEPTH`].
+    pub history: Vec<CommitId>,
+}
+
+/// How far back an environment looks for a commit the environment it
+/// follows is Synced at.
+pub const PROMOTION_DEPTH: usize = 200;
 
 /// Which targets a daemon reconciles: the platforms it has credentials for,
 /// and the environments `[daemon] environments` names (`None`: all).
@@ -49,13 +68,48 @@ impl Snapshot {
         bots_dir: &str,
         scope: &Scope,
     ) -> Result<Snapshot, RepoError> {
+        let path = repo.to_owned();
         let repo = Repository::open(repo)?;
-        let entries = read_commit(&repo, commit.to_oid(), bots_dir)?;
+        let mut snapshot = Snapshot::read_in(&repo, commit, bots_dir, scope)?;
+        let history = first_parents(&repo, commit)?;
+        snapshot.source = Some(Arc::new(Source {
+            repo: path,
+            bots_dir: bots_dir.to_owned(),
+            scope: scope.clone(),
+            history,
+        }));
+        Ok(snapshot)
+    }
+
+    fn read_in(
+        repo: &Repository,
+        commit: CommitId,
+        bots_dir: &str,
+        scope: &Scope,
+    ) -> Result<Snapshot, RepoError> {
+        let entries = read_commit(repo, commit.to_oid(), bots_dir)?;
         let bots = expand_targets(entries, scope.environments.as_deref())
             .into_iter()
             .filter_map(|(key, entry)| Some((key.to_string(), scope.check(entry)?)))
             .collect();
-        Ok(Snapshot { commit, bots })
+        Ok(Snapshot {
+            commit,
+            bots,
+            source: None,
+        })
+    }
+
+    /// The same repository at an older `commit` of its history (blocking).
+    pub fn read_older(&self, commit: CommitId) -> Result<Snapshot, RepoError> {
+        let Some(source) = &self.source else {
+            return Err(RepoError::NotABotRepository {
+                path: format!("commit {commit} (a snapshot without a repository)"),
+            });
+        };
+        let repo = Repository::open(&source.repo)?;
+        let mut older = Snapshot::read_in(&repo, commit, &source.bots_dir, &source.scope)?;
+        older.source = self.source.clone();
+        Ok(older)
     }
 
     /// The target names, in order.
@@ -78,6 +132,7 @@ impl Snapshot {
         Snapshot {
             commit: self.commit,
             bots,
+            source: self.source.clone(),
         }
     }
 }
@@ -109,4 +164,18 @@ impl Scope {
             problems: vec![Problem::in_file(format!("{}/bot.toml", bot.name), message)],
         }))
     }
+}
+
+/// `commit` and its first parents, newest first.
+fn first_parents(repo: &Repository, commit: CommitId) -> Result<Vec<CommitId>, RepoError> {
+    let mut history = Vec::new();
+    let mut at = Some(repo.find_commit(commit.to_oid())?);
+    while let Some(current) = at.take() {
+        history.push(CommitId::from_oid(current.id()));
+        if history.len() >= PROMOTION_DEPTH {
+            break;
+        }
+        at = current.parents().next();
+    }
+    Ok(history)
 }

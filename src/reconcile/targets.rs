@@ -155,6 +155,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
+            source: None,
         };
         let targets =
             Targets::resolve(&snapshot, vec![live(A, "Travel Desk"), live(B, "Helpdesk")]);

@@ -1,5 +1,6 @@
 //! Environments end to end: one definition, two accounts.
 
+mod promotion;
 mod scope;
 mod secrets;
 pub mod world;

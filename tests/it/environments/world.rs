@@ -125,6 +125,31 @@ impl Accounts {
         git(&self.work, &["push", "--quiet", "origin", "main"]);
     }
 
+    /// Edits the definition in the clone, commits and pushes.
+    pub fn commit_definition(&self, message: &str, edit: impl FnOnce(&mut Value)) {
+        let path = self.work.join("bots/travel-desk/botDefinition.json");
+        let mut json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut json);
+        std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+        self.commit_all(message);
+    }
+
+    /// The clone's head commit.
+    pub fn head(&self) -> String {
+        git(&self.work, &["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
+    /// Passes run one at a time, in target order (`prod` before `staging`),
+    /// so a test knows what each pass saw.
+    pub fn one_at_a_time(&self) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        std::fs::write(
+            &self.config,
+            text.replace("concurrency = 2", "concurrency = 1"),
+        )
+        .unwrap();
+    }
+
     /// The staging bot as the dev account's simulator sees it.
     pub async fn staging(&self) -> Value {
         let id = &self.dev.credentials.bot(STAGING).id;

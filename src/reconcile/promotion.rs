@@ -1,0 +1,87 @@
+//! Promotion: an environment with `after = "<other>"` moves only to commits
+//! at which the other environment is Synced, as the other's note on the
+//! commit records, the newest such commit of the branch: never to one that
+//! failed there, nor to one the other has not reached yet. Notes travel with
+//! the repository, so a production daemon that never talks to the staging
+//! platform still sees where staging stands.
+
+use std::time::Duration;
+
+use crate::desired::TargetKey;
+use crate::ids::CommitId;
+use crate::status::Phase;
+
+use super::error::PassError;
+use super::notes::Notes;
+use super::snapshot::Snapshot;
+
+/// How soon an environment waiting for the one it follows looks again.
+pub const PROMOTION_RECHECK: Duration = Duration::from_secs(30);
+
+/// Where an environment that follows another goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Promotion {
+    /// To `commit` (the head, or an older one), with the reason in words.
+    To {
+        /// The newest commit the followed environment is Synced at.
+        commit: CommitId,
+        /// Why there and not further.
+        why: String,
+    },
+    /// Nowhere yet: the followed environment is Synced at no recent commit.
+    Waiting(String),
+}
+
+/// Where the target `key` (following `after`) goes at `snapshot`'s commit.
+pub async fn promotion(
+    notes: &Notes,
+    snapshot: &Snapshot,
+    key: &TargetKey,
+    after: &str,
+) -> Result<Promotion, PassError> {
+    let followed = TargetKey::new(key.folder(), Some(after)).to_string();
+    let head = snapshot.commit;
+    let history = snapshot
+        .source
+        .as_ref()
+        .map_or_else(|| vec![head], |s| s.history.clone());
+    let phase_at = |note: Option<crate::status::Note>| {
+        note.and_then(|n| n.bots.get(&followed).map(|s| s.phase))
+    };
+    let at_head = phase_at(notes.read(head).await?);
+    for commit in &history {
+        let phase = match *commit == head {
+            true => at_head,
+            false => phase_at(notes.read(*commit).await?),
+        };
+        if phase == Some(Phase::Synced) {
+            let why = match *commit == head {
+                true => format!("{after} is Synced at the head {}", head.short()),
+                false => format!(
+                    "{after} is Synced at {}, its newest such commit; {}",
+                    commit.short(),
+                    not_further(after, head, at_head)
+                ),
+            };
+            return Ok(Promotion::To {
+                commit: *commit,
+                why,
+            });
+        }
+    }
+    Ok(Promotion::Waiting(format!(
+        "waits for {after}: Synced at none of the last {} commits; {}",
+        history.len(),
+        not_further(after, head, at_head)
+    )))
+}
+
+/// Why the head is not the commit: what the followed environment's note on
+/// it says.
+fn not_further(after: &str, head: CommitId, phase: Option<Phase>) -> String {
+    match phase {
+        None => format!("{after} has not reconciled the head {} yet", head.short()),
+        Some(Phase::Failed) => format!("{after} failed at the head {}", head.short()),
+        Some(phase) => format!("{after} is {phase} at the head {}", head.short()),
+    }
+}
