@@ -22,7 +22,8 @@ use clap::Args;
 use super::daemon::{ConfigArg, load_config_for};
 use crate::config::{Config, PlatformSettings, Purpose};
 use crate::desired::{
-    BotName, BotSettings, BotTarget, DEFAULT_PLATFORM, definition_languages, parse_settings,
+    BotName, BotSettings, BotTarget, DEFAULT_PLATFORM, Variables, definition_languages,
+    parse_settings,
 };
 use crate::ids::BotId;
 use crate::platform::{BotSummary, ExportArchive, ExportKind, PlatformClient, PlatformError};
@@ -30,6 +31,7 @@ use crate::reconcile::daemon::platform_config;
 use crate::reconcile::identity::{IdentityError, resolve};
 
 mod settings;
+mod variables;
 mod write;
 
 /// The flags of `kore-gitops pull`.
@@ -111,6 +113,8 @@ pub struct Pulled {
     pub written: Vec<String>,
     /// Stale files removed (functions the export no longer has).
     pub removed: Vec<String>,
+    /// What the person pulling must do (a secret to provide); no value.
+    pub notices: Vec<String>,
 }
 
 /// Runs `kore-gitops pull`: a summary on `out`, problems on `err`.
@@ -133,6 +137,9 @@ pub fn run_pull(args: &PullArgs, out: &mut dyn Write, err: &mut dyn Write) -> Ex
                 pulled.written.join(", "),
                 removed_note(&pulled.removed),
             );
+            for notice in &pulled.notices {
+                let _ = writeln!(out, "note: {notice}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -187,7 +194,8 @@ pub fn pull_from(
         path: "the async runtime".to_owned(),
         source,
     })?;
-    let (bot, archive) = runtime.block_on(export(platform, &target, has_settings))?;
+    let (bot, mut archive) = runtime.block_on(export(platform, &target, has_settings))?;
+    let notices = capture_variables(&folder, &mut archive, source.environment)?;
     let languages = definition_languages(&archive.definition);
     let existing_text = existing.as_ref().map(|(text, _)| text.as_slice());
     let settings = settings::recorded(existing_text, &bot.id, &languages)?;
@@ -197,7 +205,41 @@ pub fn pull_from(
         folder,
         written,
         removed,
+        notices,
     })
+}
+
+/// Keeps secrets (and, with `--env`, the environment's own values) out of
+/// the `config.json` a pull writes; what to do about them, in words.
+fn capture_variables(
+    folder: &Path,
+    archive: &mut ExportArchive,
+    environment: Option<&str>,
+) -> Result<Vec<String>, PullError> {
+    let previous = std::fs::read(folder.join("config.json")).ok();
+    let file = Variables::file_name(environment);
+    let vars = match std::fs::read(folder.join(&file)) {
+        Ok(text) => Some(Variables::parse(&file, &text).map_err(|problems| {
+            PullError::Settings(
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?),
+        Err(_) => None,
+    };
+    let (config, notices) = variables::captured(
+        &archive.config,
+        previous.as_deref(),
+        environment,
+        vars.as_ref(),
+    )?;
+    if let Some(config) = config {
+        archive.config = config;
+    }
+    Ok(notices)
 }
 
 /// The live bot a pull exports, and its platform.

@@ -1,6 +1,7 @@
 //! Environments end to end: one definition, two accounts.
 
 mod promotion;
+mod pull;
 mod scope;
 mod secrets;
 pub mod world;

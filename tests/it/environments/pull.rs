@@ -1,0 +1,80 @@
+//! `pull --env`: an environment's bot exported into the shared folder
+//! without its own values or any secret, and `plan` per environment.
+
+use std::fs;
+
+use serde_json::Value;
+
+use super::secrets::{SETTINGS, write_variables};
+use super::world::{Accounts, STAGING_URL};
+use crate::commands::kore_gitops;
+
+#[tokio::test]
+async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
+    let accounts = Accounts::start(SETTINGS).await;
+    write_variables(&accounts);
+    accounts.commit_all("values");
+    accounts.sync().await;
+    let folder = accounts.work.join("bots/travel-desk");
+    let before = fs::read(folder.join("config.json")).unwrap();
+    let config = accounts.config.to_str().unwrap();
+    let into = folder.to_str().unwrap();
+    let args = [
+        "pull",
+        "--config",
+        config,
+        "--bot",
+        "travel-desk",
+        "--into",
+        into,
+        "--env",
+        "staging",
+    ];
+    let run = kore_gitops(&accounts.work, &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("API_KEY is secured"), "{}", run.stdout);
+    assert!(
+        !run.all().contains("example-key-not-a-real-secret"),
+        "{}",
+        run.all()
+    );
+    let after: Value =
+        serde_json::from_slice(&fs::read(folder.join("config.json")).unwrap()).unwrap();
+    let before: Value = serde_json::from_slice(&before).unwrap();
+    let value = |config: &Value, key: &str| {
+        config["envVariables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == key)
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_ne!(
+        value(&after, "API_BASE_URL"),
+        STAGING_URL,
+        "staging's value stays in its file"
+    );
+    assert_eq!(
+        value(&after, "API_BASE_URL"),
+        value(&before, "API_BASE_URL")
+    );
+    assert_eq!(
+        value(&after, "API_KEY"),
+        value(&before, "API_KEY"),
+        "the commit's value is kept"
+    );
+
+    // `plan` names each environment.
+    let plan = kore_gitops(&accounts.work, &["plan", "--config", config]).await;
+    assert!(
+        plan.stdout.contains("travel-desk/staging: in sync"),
+        "{}",
+        plan.all()
+    );
+    assert!(
+        plan.stdout.contains("travel-desk/prod: in sync"),
+        "{}",
+        plan.all()
+    );
+}
