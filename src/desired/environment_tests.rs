@@ -119,3 +119,13 @@ fn target_keys_read_back() {
     }
     assert_eq!(TargetKey::parse("travel/prod").environment(), Some("prod"));
 }
+
+#[test]
+fn following_another_branch_is_refused_not_ignored() {
+    let text = format!("[environments.prod]\nbot_id = \"{ID}\"\nbranch = \"release\"\n");
+    let problems = parse_settings("bot.toml", text.as_bytes()).unwrap_err();
+    assert!(
+        problems[0].message.contains("not supported yet"),
+        "{problems:?}"
+    );
+}

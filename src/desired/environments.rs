@@ -176,6 +176,17 @@ pub(super) fn parse_environments(
             );
             problems.push(at(after.span(), message));
         }
+        if raw.branch.is_some() {
+            // Parsed so that the key is known, refused so that it is never
+            // silently ignored: an environment follows the daemon's branch.
+            problems.push(at(
+                span.clone(),
+                format!(
+                    "[environments.{name}] branch: following another branch is not supported \
+                     yet; use after = \"<environment>\" to promote along the daemon's branch"
+                ),
+            ));
+        }
         let platform = match raw.platform {
             Some(p) if !is_environment_name(p.get_ref()) => {
                 problems.push(at(

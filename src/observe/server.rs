@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use super::connections::{HttpLimits, serve_limited};
 use super::metrics::CONTENT_TYPE;
 use super::state::ObserveState;
-use super::trigger::trigger_bot;
+use super::trigger::{trigger_bot, trigger_environment};
 use super::webhook::{self, MAX_WEBHOOK_BODY};
 
 /// Largest body any other route reads (none needs one).
@@ -33,6 +33,7 @@ pub fn router(state: ObserveState) -> Router {
         .route("/metrics", get(metrics))
         .route("/status", get(status))
         .route("/trigger/{bot}", post(trigger_bot))
+        .route("/trigger/{bot}/{environment}", post(trigger_environment))
         .layer(DefaultBodyLimit::max(MAX_OTHER_BODY))
         .merge(webhooks)
         .with_state(state)

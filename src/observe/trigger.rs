@@ -25,6 +25,19 @@ pub(crate) async fn trigger_bot(
     Path(bot): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    trigger(state, bot, headers).await
+}
+
+/// `POST /trigger/{folder}/{environment}`: one environment of a folder.
+pub(crate) async fn trigger_environment(
+    State(state): State<ObserveState>,
+    Path((folder, environment)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    trigger(state, format!("{folder}/{environment}"), headers).await
+}
+
+async fn trigger(state: ObserveState, bot: String, headers: HeaderMap) -> Response {
     let Some(token) = state.trigger_token() else {
         return json_error(StatusCode::NOT_FOUND, "manual triggers are not configured");
     };

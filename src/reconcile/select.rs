@@ -74,7 +74,9 @@ pub fn select(
 }
 
 fn matches(snapshot: &Snapshot, folder: &str, name: &str, live: Option<&[BotSummary]>) -> bool {
-    if folder == name {
+    // A folder's name selects each of its environments (`travel-desk` is
+    // `travel-desk/staging` and `travel-desk/prod`).
+    if folder == name || crate::desired::TargetKey::parse(folder).folder() == name {
         return true;
     }
     let Some(Ok(bot)) = snapshot.bots.get(folder) else {

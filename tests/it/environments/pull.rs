@@ -65,6 +65,27 @@ async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
         "the commit's value is kept"
     );
 
+    // A folder's name selects each of its environments.
+    let args = [
+        "sync",
+        "--config",
+        config,
+        "--bot",
+        "travel-desk",
+        "--dry-run",
+    ];
+    let sync = kore_gitops(&accounts.work, &args).await;
+    assert!(
+        sync.stdout.contains("travel-desk/staging\tSynced"),
+        "{}",
+        sync.all()
+    );
+    assert!(
+        sync.stdout.contains("travel-desk/prod\tSynced"),
+        "{}",
+        sync.all()
+    );
+
     // `plan` names each environment.
     let plan = kore_gitops(&accounts.work, &["plan", "--config", config]).await;
     assert!(
