@@ -31,6 +31,7 @@ use crate::reconcile::daemon::platform_config;
 use crate::reconcile::identity::{IdentityError, resolve};
 
 mod settings;
+mod unchanged;
 mod variables;
 mod write;
 
@@ -199,7 +200,8 @@ pub fn pull_from(
     let languages = definition_languages(&archive.definition);
     let existing_text = existing.as_ref().map(|(text, _)| text.as_slice());
     let settings = settings::recorded(existing_text, &bot.id, &languages)?;
-    let (written, removed) = write::write_bot(&folder, &archive, settings.as_deref())?;
+    let keep = unchanged::unchanged_files(&folder, &archive);
+    let (written, removed) = write::write_bot(&folder, &archive, settings.as_deref(), &keep)?;
     Ok(Pulled {
         bot,
         folder,

@@ -13,12 +13,13 @@ use crate::platform::archive::{CONFIG_NAME, DEFINITION_NAMES, FUNCTION_SUFFIX, I
 const INDENT: &[u8] = b"    ";
 
 /// Writes `archive` into `folder` (created when missing) and, when
-/// `settings` is given, that `bot.toml`. Returns the files written and the
-/// stale files removed.
+/// `settings` is given, that `bot.toml`; the files named in `keep` are left
+/// as they are. Returns the files written and the stale files removed.
 pub fn write_bot(
     folder: &Path,
     archive: &ExportArchive,
     settings: Option<&[u8]>,
+    keep: &[String],
 ) -> Result<(Vec<String>, Vec<String>), PullError> {
     fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
     let mut files = vec![
@@ -40,6 +41,7 @@ pub fn write_bot(
     if let Some(settings) = settings {
         files.push(("bot.toml".to_owned(), settings.to_vec()));
     }
+    files.retain(|(name, _)| !keep.contains(name));
     for (name, bytes) in &files {
         write_atomically(&folder.join(name), bytes)?;
     }

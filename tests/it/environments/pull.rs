@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::secrets::{SETTINGS, write_variables};
 use super::world::{Accounts, STAGING_URL};
 use crate::commands::kore_gitops;
+use crate::support::git::git;
 
 #[tokio::test]
 async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
@@ -64,6 +65,16 @@ async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
         value(&before, "API_KEY"),
         "the commit's value is kept"
     );
+
+    // The live bot holds what the folder says: the pull changed no byte,
+    // although the export regenerated ids, dates and order.
+    let diff = git(&accounts.work, &["status", "--porcelain"]);
+    assert_eq!(
+        diff.trim(),
+        "",
+        "a pull after no designer edit changes nothing"
+    );
+    assert!(!run.stdout.contains("botDefinition.json"), "{}", run.stdout);
 
     // A folder's name selects each of its environments.
     let args = [
