@@ -150,3 +150,43 @@ async fn a_variable_the_definition_lacks_is_refused_for_that_environment() {
     );
     assert_eq!(counters(&accounts.production().await).0, 0);
 }
+
+#[tokio::test]
+async fn status_and_metrics_name_each_environment_and_hold_no_secret() {
+    use kore_gitops::observe::ObserveState;
+    use kore_gitops::reconcile::Daemon;
+
+    let accounts = Accounts::start(SETTINGS).await;
+    write_variables(&accounts);
+    accounts.commit_all("values and a secret");
+    let config = accounts.load_config();
+    let observe = ObserveState::for_config(&config, "test");
+    let state = observe.0.clone();
+    let daemon = Daemon::start_observed(config, false, Some(observe))
+        .await
+        .expect("daemon starts");
+    daemon.refresh().await.expect("refresh");
+    // A rotated secret goes through a second pass too.
+    daemon.pass_all(&[]).await;
+    std::fs::write(accounts.secrets.join("travel-api-key"), "rotated-7e0c55").unwrap();
+    let reports = daemon.pass_all(&[]).await;
+    let prod = report(&reports, "travel-desk/prod")
+        .status
+        .as_ref()
+        .unwrap();
+    assert_eq!(prod.summary, "secured variables changed: API_KEY");
+
+    let status = serde_json::to_string(&state.reports()).unwrap();
+    let metrics = state.metrics().render();
+    assert!(status.contains("\"bot\":\"travel-desk/prod\""), "{status}");
+    assert!(
+        status.contains("\"bot\":\"travel-desk/staging\""),
+        "{status}"
+    );
+    assert!(metrics.contains("bot=\"travel-desk/prod\""), "{metrics}");
+    for (what, text) in [("/status", &status), ("/metrics", &metrics)] {
+        for secret in [SECRET, "rotated-7e0c55"] {
+            assert!(!text.contains(secret), "{what} holds the secret");
+        }
+    }
+}
