@@ -166,6 +166,12 @@ impl Daemon {
                 .await??,
         );
         tracing::info!(commit = %head, bots = snapshot.bots.len(), "new commit");
+        for environment in snapshot.environments_missing(&self.scope) {
+            tracing::warn!(
+                environment,
+                "[daemon] environments names an environment no bot folder has at this commit (a typo?)"
+            );
+        }
         // The branch moved since the mirror last saw it (a push, or a
         // force-push back to an older commit): the head is desired state,
         // whatever an older note on it says.

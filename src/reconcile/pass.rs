@@ -311,11 +311,15 @@ impl Reconciler {
                     wanted: &wanted,
                     summary: &summary,
                 };
-                self.apply(commit, desired, &id, steps, change, &mut status)
-                    .await?;
-                if matches!(status.phase, Phase::Synced | Phase::AwaitingApproval) {
+                let applied = self
+                    .apply(commit, desired, &id, steps, change, &mut status)
+                    .await;
+                // The values are on the bot once the import succeeded, even
+                // if a later step failed: the next pass must not import again.
+                if status.jobs.contains_key("import") {
                     self.secrets.record(with_secrets.as_ref());
                 }
+                applied?;
             }
         }
         Ok(Outcome {

@@ -112,6 +112,19 @@ impl Snapshot {
         Ok(older)
     }
 
+    /// The environments `scope` asks for that no target of this commit has.
+    pub fn environments_missing<'a>(&self, scope: &'a Scope) -> Vec<&'a str> {
+        let wanted = scope.environments.iter().flatten();
+        wanted
+            .filter(|env| {
+                !self.names().any(|key| {
+                    crate::desired::TargetKey::parse(key).environment() == Some(env.as_str())
+                })
+            })
+            .map(String::as_str)
+            .collect()
+    }
+
     /// The target names, in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.bots.keys().map(String::as_str)

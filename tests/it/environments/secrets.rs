@@ -190,3 +190,32 @@ async fn status_and_metrics_name_each_environment_and_hold_no_secret() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_rotation_whose_publish_fails_is_not_imported_again() {
+    let accounts = Accounts::start(SETTINGS).await;
+    write_variables(&accounts);
+    accounts.commit_all("values and a secret");
+    accounts.sync().await;
+    let before = counters(&accounts.production().await);
+    std::fs::write(accounts.secrets.join("travel-api-key"), "rotated-91b2").unwrap();
+    accounts
+        .prod_control
+        .control(
+            "/job-failures",
+            serde_json::json!({"kind": "publish", "count": 1}),
+        )
+        .await;
+    let failed = accounts.sync().await;
+    let status = report(&failed, "travel-desk/prod").status.as_ref().unwrap();
+    assert_eq!(status.phase, Phase::Failed, "{status:?}");
+    let resumed = accounts.sync().await;
+    let status = report(&resumed, "travel-desk/prod")
+        .status
+        .as_ref()
+        .unwrap();
+    assert_eq!(status.phase, Phase::Synced, "{status:?}");
+    let prod = accounts.production().await;
+    assert_eq!(counters(&prod).0, before.0 + 1, "imported once, not again");
+    assert_eq!(prod["variables"]["API_KEY"], "rotated-91b2");
+}
