@@ -382,35 +382,3 @@ mod example_tests {
         assert_eq!(config.daemon.state_dir, Path::new("/var/lib/kore-gitops"));
     }
 }
-
-#[cfg(test)]
-mod environments_example_tests {
-    use super::*;
-    use crate::desired::{expand_targets, read_folder};
-
-    /// The environments example: its configuration loads, and its bot folder
-    /// reads without a problem into one target per environment.
-    #[test]
-    fn the_environments_example_is_valid() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/environments");
-        let env = Env::from_pairs(
-            ["KORE_DEV_CLIENT_SECRET", "KORE_PROD_CLIENT_SECRET"]
-                .map(|k| (k.to_owned(), "x".to_owned())),
-        );
-        let config = Config::load(&root.join("kore-gitops.toml"), &env).unwrap();
-        let platforms: Vec<&str> = config.platforms.keys().map(String::as_str).collect();
-        assert_eq!(platforms, ["dev", "prod"]);
-        let entries = read_folder(&root).unwrap();
-        let targets = expand_targets(entries, None);
-        let keys: Vec<String> = targets.iter().map(|(k, _)| k.to_string()).collect();
-        assert_eq!(
-            keys,
-            ["travel-desk/dev", "travel-desk/prod", "travel-desk/staging"]
-        );
-        for (key, entry) in &targets {
-            let bot = entry.as_ref().unwrap_or_else(|e| panic!("{key}: {e}"));
-            let platform = &bot.target.platform;
-            assert!(config.platform(platform).is_some(), "{key}: {platform}");
-        }
-    }
-}

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::environments::{DEFAULT_PLATFORM, TargetOf, unknown_variable_files};
+use super::environments::{DEFAULT_PLATFORM, unknown_variable_files};
 use super::files::{BotFiles, DefinitionName};
 use super::languages::check_listed;
 use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
 use super::shared::{folder_list, shared_claims};
+use super::target::TargetOf;
 use super::variables::Variables;
 use super::{BotEntry, BotError, BotName, DesiredBot};
 

@@ -19,6 +19,7 @@ mod languages;
 mod problem;
 mod settings;
 mod shared;
+mod target;
 mod variables;
 
 use std::collections::BTreeMap;
@@ -27,7 +28,7 @@ use std::fmt;
 pub use assemble::{
     MAX_CONFIG_BYTES, MAX_DEFINITION_BYTES, MAX_FUNCTION_BYTES, MAX_ICON_BYTES, MAX_SETTINGS_BYTES,
 };
-pub use environments::{DEFAULT_PLATFORM, Environment, TargetKey, TargetOf, expand_targets};
+pub use environments::{DEFAULT_PLATFORM, Environment, expand_targets};
 pub use files::{BotFiles, DefinitionName};
 pub use fs::{read_bot_folder, read_folder};
 pub use git::read_commit;
@@ -39,6 +40,7 @@ pub use settings::{
     parse_settings,
 };
 pub use shared::{folder_list, shared_claims};
+pub use target::{TargetKey, TargetOf};
 pub use variables::{Variables, is_secret_name, set_values};
 
 /// The name of a bot folder (`bots/<name>/`): the bot's name inside kore-gitops.
