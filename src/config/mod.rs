@@ -18,6 +18,9 @@
 //! client_id = "cs-…"
 //! client_secret_env = "KORE_CLIENT_SECRET"   # or client_secret_file
 //!
+//! # [platforms.<name>]: more platforms, each with the keys of [platform]
+//! # (which is the platform named "default"), for bot environments.
+//!
 //! [daemon]
 //! state_dir = "/var/lib/kore-gitops"
 //! concurrency = 4
