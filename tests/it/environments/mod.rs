@@ -4,4 +4,5 @@ mod promotion;
 mod pull;
 mod scope;
 mod secrets;
+mod trigger;
 pub mod world;

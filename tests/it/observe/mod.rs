@@ -4,7 +4,7 @@
 
 mod deploy;
 mod endpoints;
-mod harness;
+pub mod harness;
 mod limits;
 mod log_pipe;
 mod metrics;
