@@ -1,5 +1,7 @@
 //! Environments in `bot.toml` and their expansion into targets.
 
+use std::path::Path;
+
 use super::*;
 
 const ID: &str = "st-00000000-0000-0000-0000-00000000000a";
@@ -127,5 +129,37 @@ fn following_another_branch_is_refused_not_ignored() {
     assert!(
         problems[0].message.contains("not supported yet"),
         "{problems:?}"
+    );
+}
+
+/// `validate` (which reads folders this way) refuses an override of a
+/// variable the definition lacks, and a variable file for an environment
+/// the folder does not declare, naming each file.
+#[test]
+fn unknown_variables_and_environments_are_refused_offline() {
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/environments/bots/travel-desk");
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("bots/travel-desk");
+    std::fs::create_dir_all(&folder).unwrap();
+    for entry in std::fs::read_dir(&example).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
+    }
+    std::fs::write(
+        folder.join("variables.prod.toml"),
+        "[values]\nAPI_BASE_ULR = \"x\"\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("variables.qa.toml"), "[values]\n").unwrap();
+    let entries = read_folder(dir.path()).unwrap();
+    let error = entries[0].as_ref().unwrap_err().to_string();
+    assert!(
+        error.contains("variables.prod.toml") && error.contains("API_BASE_ULR"),
+        "{error}"
+    );
+    assert!(
+        error.contains("variables.qa.toml") && error.contains("no [environments.qa]"),
+        "{error}"
     );
 }
