@@ -32,6 +32,10 @@ pub enum DriftPolicy {
     Revert,
     /// Only report the drift.
     Report,
+    /// Report any difference and never import, not even a new commit: the
+    /// live bot is edited elsewhere (a dev bot designers work in), and
+    /// `kore-gitops pull --env` brings their edits into git.
+    Observe,
 }
 
 /// How imported utterances meet the ones already on the platform.

@@ -19,7 +19,7 @@ use super::error::PassError;
 use super::guard::EditGuard;
 use super::live::{comparable, in_development, observe};
 use super::notes::Notes;
-use super::plan::{Observed, Plan, Steps, decide};
+use super::plan::{Observed, Plan, Steps, decide, observe_only};
 use super::policy::{Action, Retry, error_policy, next_step};
 use super::secrets::{self, SecretStore};
 use super::snapshot::Snapshot;
@@ -294,6 +294,10 @@ impl Reconciler {
         let (plan, secured) = self
             .secrets
             .plan(with_secrets.as_ref(), decide(&observed, revert));
+        let plan = match desired.settings.drift {
+            DriftPolicy::Observe => observe_only(plan),
+            _ => plan,
+        };
         let summary = secrets::summary(diff.summary(), secured.as_deref());
         let mut status = BotStatus {
             bot_id: Some(id.clone()),

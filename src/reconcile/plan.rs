@@ -92,6 +92,14 @@ pub fn decide(observed: &Observed, revert_drift: bool) -> Plan {
     })
 }
 
+/// `drift = "observe"`: whatever differs is reported, nothing is applied.
+pub fn observe_only(plan: Plan) -> Plan {
+    match plan {
+        Plan::Apply(_) => Plan::ReportDrift,
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,3 +53,32 @@ async fn a_kept_variable_keeps_the_target_bots_own_value() {
         "no re-import"
     );
 }
+
+#[tokio::test]
+async fn an_observed_environment_reports_a_difference_and_is_never_imported() {
+    let settings = SETTINGS.replace(
+        "[environments.staging]\n",
+        "[environments.staging]\ndrift = \"observe\"\n",
+    );
+    let accounts = Accounts::start(&settings).await;
+    accounts.commit_definition("an utterance", |d| {
+        d["sentences"][0]["sentence"] = "a designer's bot is left alone".into();
+    });
+    let reports = accounts.sync().await;
+    let status = report(&reports, "travel-desk/staging")
+        .status
+        .as_ref()
+        .unwrap();
+    assert_eq!(status.phase, Phase::Drifted, "{status:?}");
+    assert!(status.summary.contains("utterances"), "{}", status.summary);
+    assert_eq!(
+        counters(&accounts.staging().await),
+        (0, 0, 0),
+        "never imported"
+    );
+    let prod = report(&reports, "travel-desk/prod")
+        .status
+        .as_ref()
+        .unwrap();
+    assert_eq!(prod.phase, Phase::Synced, "prod is not observed: {prod:?}");
+}
