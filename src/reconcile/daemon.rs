@@ -266,9 +266,9 @@ impl Daemon {
                 async move { reconciler.reconcile(&bot).await.action }
             },
         ));
-        if self.observe.is_some() {
-            self.reconciler.ping().await;
-        }
+        // Readiness asks the platforms once the first commit says which ones
+        // this daemon's targets are on (never one it has no target on).
+        let mut pinged = self.observe.is_none();
         let stopped = stop.notified();
         tokio::pin!(stopped);
         let mut failures = 0u32;
@@ -277,6 +277,10 @@ impl Daemon {
             let delay = match self.refresh_observed().await {
                 Ok(snapshot) => {
                     failures = 0;
+                    if !pinged {
+                        pinged = true;
+                        self.reconciler.ping().await;
+                    }
                     if let Some(snapshot) = snapshot {
                         self.schedule_all(&queue, &snapshot);
                     }

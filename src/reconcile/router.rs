@@ -135,10 +135,26 @@ impl Reconcilers {
         self.by_platform.values().for_each(|r| r.set_requeued());
     }
 
-    /// Whether every platform answers (readiness says no at the first that
-    /// does not).
+    /// Whether every platform a target of the current commit is on answers
+    /// (all of them before the first commit); readiness says no at the
+    /// first that does not.
     pub async fn ping(&self) -> bool {
-        for reconciler in self.by_platform.values() {
+        let used: Option<Vec<String>> = self.snapshot().map(|snapshot| {
+            let platforms = snapshot.bots.values().flatten();
+            platforms.map(|bot| bot.target.platform.clone()).collect()
+        });
+        let mut pinged: Vec<&Arc<Reconciler>> = self
+            .by_platform
+            .iter()
+            .filter(|(name, _)| used.as_ref().is_none_or(|used| used.contains(name)))
+            .map(|(_, reconciler)| reconciler)
+            .collect();
+        if pinged.is_empty() {
+            // No target anywhere (an empty or broken repository): readiness
+            // still learns whether the daemon's platform answers.
+            pinged.push(self.first());
+        }
+        for reconciler in pinged {
             if !reconciler.ping().await {
                 return false;
             }

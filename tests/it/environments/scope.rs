@@ -82,3 +82,47 @@ async fn an_observed_environment_reports_a_difference_and_is_never_imported() {
         .unwrap();
     assert_eq!(prod.phase, Phase::Synced, "prod is not observed: {prod:?}");
 }
+
+#[tokio::test]
+async fn a_running_prod_daemon_never_calls_the_dev_platform_not_even_for_readiness() {
+    use std::sync::Arc;
+
+    use kore_gitops::observe::ObserveState;
+    use kore_gitops::reconcile::Daemon;
+    use tokio::sync::Notify;
+
+    let accounts = Accounts::start(SETTINGS).await;
+    write_variables(&accounts);
+    accounts.commit_all("values");
+    accounts.daemon_setting("environments = [\"prod\"]");
+    let config = accounts.load_config();
+    let observe = ObserveState::for_config(&config, "test");
+    let state = observe.0.clone();
+    let daemon = Daemon::start_observed(config, false, Some(observe))
+        .await
+        .expect("daemon starts");
+    let (stop, refresh) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let running = tokio::spawn(daemon.run(stop.clone(), refresh));
+    let mut synced = false;
+    for _ in 0..500 {
+        let reports = state.reports();
+        if reports
+            .iter()
+            .any(|r| r.bot == "travel-desk/prod" && r.phase == Phase::Synced)
+        {
+            synced = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.notify_one();
+    running.await.unwrap();
+    assert!(synced, "prod was reconciled: {:?}", state.reports());
+    assert!(
+        state.readiness().missing().is_empty(),
+        "{:?}",
+        state.readiness().missing()
+    );
+    let dev_log: Value = accounts.dev_control.inspect("/requests").await;
+    assert_eq!(dev_log.as_array().unwrap().len(), 0, "{dev_log}");
+}
