@@ -10,6 +10,7 @@ mod languages;
 mod logs;
 mod lost;
 mod policy;
+mod resync;
 mod secrets;
 mod signals;
 mod soak;
