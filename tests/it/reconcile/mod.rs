@@ -16,4 +16,5 @@ mod signals;
 mod soak;
 mod targets;
 mod truth;
+mod waits;
 pub mod world;
