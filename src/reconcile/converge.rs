@@ -182,14 +182,15 @@ impl Reconciler {
         // Only this case needs the publish status: it is a call saved otherwise.
         let awaiting_approval =
             dev == desired && published != desired && self.awaits_approval(id).await?;
+        // The note matters only when the in-development copy is not the
+        // commit (drift or a change): an in-sync pass reads no note.
         let arrived = self.lock().arrived.contains(bot);
-        let last_synced = match arrived {
+        let last_synced = match arrived || dev == desired {
             true => None,
             false => self
                 .notes
-                .read(commit)
+                .read_section(commit, bot)
                 .await?
-                .and_then(|note| note.bots.get(bot).cloned())
                 .filter(|s| s.phase == Phase::Synced || s.phase == Phase::Drifted)
                 .and_then(|s| s.desired),
         };

@@ -33,10 +33,14 @@ async fn an_idle_resync_exports_nothing_and_a_designer_edit_is_still_reverted() 
     let daemon = Daemon::start(world.load_config(), false).await.unwrap();
     daemon.trust_change_log();
     daemon.refresh().await.unwrap();
+    let start = logged(&world).await;
     let first = daemon.pass_all(&[]).await;
     for bot in BOTS {
         assert_eq!(World::status_of(&first, bot).phase, Phase::Synced);
     }
+    let calls = endpoints_since(&world, start).await;
+    let get_bots = calls.iter().filter(|(e, _)| e == "bots").count();
+    assert_eq!(get_bots, 1, "concurrent passes share one Get Bots: {calls:?}");
 
     let before = logged(&world).await;
     let idle = daemon.pass_all(&[]).await;
