@@ -40,7 +40,10 @@ async fn an_idle_resync_exports_nothing_and_a_designer_edit_is_still_reverted() 
     }
     let calls = endpoints_since(&world, start).await;
     let get_bots = calls.iter().filter(|(e, _)| e == "bots").count();
-    assert_eq!(get_bots, 1, "concurrent passes share one Get Bots: {calls:?}");
+    assert_eq!(
+        get_bots, 1,
+        "concurrent passes share one Get Bots: {calls:?}"
+    );
 
     let before = logged(&world).await;
     let idle = daemon.pass_all(&[]).await;
