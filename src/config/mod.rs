@@ -362,5 +362,9 @@ mod example_tests {
             std::time::Duration::from_secs(600)
         );
         assert_eq!(config.daemon.state_dir, Path::new("/var/lib/kore-gitops"));
+        assert_eq!(
+            config.daemon.full_resync_interval,
+            model::DEFAULT_FULL_RESYNC_INTERVAL
+        );
     }
 }
