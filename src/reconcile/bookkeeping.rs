@@ -31,6 +31,8 @@ pub(super) struct State {
     pub lost_imports: HashMap<String, ChangeMark>,
     /// Bots whose last full pass found both copies equal to the commit.
     verified: HashMap<String, Verified>,
+    /// Whether `verified` changed since it was last saved.
+    verified_changed: bool,
 }
 
 /// What a full pass verified: both live copies were `desired`, and the
@@ -75,7 +77,7 @@ impl State {
     pub fn wake(&mut self, bot: &str) {
         self.blocked.remove(bot);
         self.attempts.remove(bot);
-        self.verified.remove(bot);
+        self.forget_verified(bot);
     }
 
     /// Whether `bot` is parked at `commit` by a permanent failure.
@@ -94,7 +96,7 @@ impl State {
     /// A pass of `bot` at `commit` failed with `retry`: counts the attempt,
     /// parks the bot on a permanent failure, and says when to try again.
     pub fn failed(&mut self, bot: &str, commit: CommitId, retry: Retry) -> Action {
-        self.verified.remove(bot);
+        self.forget_verified(bot);
         let attempt = {
             let n = self.attempts.entry(bot.to_owned()).or_insert(0);
             *n += 1;
@@ -123,12 +125,14 @@ impl State {
             ..verified
         };
         self.verified.insert(bot.to_owned(), verified);
+        self.verified_changed = true;
     }
 
     /// The change log showed `new` entries since the mark and none that may
     /// have changed the bot: the verification still holds, now at `commit`.
     pub fn still_verified(&mut self, bot: &str, commit: CommitId, new: &[&ChangeLogEntry]) {
         if let Some(verified) = self.verified.get_mut(bot) {
+            self.verified_changed |= !new.is_empty() || verified.commit != commit;
             verified.mark.extend(new.iter().copied());
             verified.commit = commit;
         }
@@ -136,7 +140,19 @@ impl State {
 
     /// The verification of `bot` no longer holds (a change, a failure).
     pub fn forget_verified(&mut self, bot: &str) {
-        self.verified.remove(bot);
+        self.verified_changed |= self.verified.remove(bot).is_some();
+    }
+
+    /// Every verification, when they changed since the last call (to save).
+    pub fn verified_to_save(&mut self) -> Option<HashMap<String, Verified>> {
+        std::mem::take(&mut self.verified_changed).then(|| self.verified.clone())
+    }
+
+    /// Verifications saved by an earlier run (those still valid).
+    pub fn restore_verified(&mut self, saved: HashMap<String, Verified>) {
+        for (bot, verified) in saved {
+            self.verified.entry(bot).or_insert(verified);
+        }
     }
 }
 

@@ -164,8 +164,27 @@ impl Daemon {
     /// reads its change log instead of exporting it, until a full pass comes
     /// due (`[daemon] full_resync_interval`); what the daemon does, and
     /// tests that drive passes themselves.
+    /// Verifications an earlier run kept in the state folder are taken up.
     pub fn trust_change_log(&self) {
         self.reconciler.set_full_resync(self.full_resync);
+        self.reconciler
+            .restore_verified(super::resume::load(&self.state_dir));
+    }
+
+    /// Saves the verifications in the state folder when they changed, so
+    /// that a restart resumes cheap resyncs (see [`Daemon::trust_change_log`]).
+    pub async fn keep_verifications(&self) {
+        let Some(verified) = self.reconciler.verified_to_save() else {
+            return;
+        };
+        let dir = self.state_dir.clone();
+        match tokio::task::spawn_blocking(move || super::resume::save(&dir, &verified)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not save the verifications; a restart exports every bot")
+            }
+            Err(e) => tracing::warn!(error = %e, "saving the verifications died"),
+        }
     }
 
     /// One pass over `only` (every bot folder when empty), at most
@@ -270,6 +289,7 @@ impl Daemon {
                     self.schedule_all(&queue, &snapshot);
                 }
             }
+            self.keep_verifications().await;
             if let Some(observe) = &self.observe {
                 observe.metrics().set_queue_depth(queue.len());
             }
@@ -293,7 +313,9 @@ impl Daemon {
         drop(watch);
         tracing::info!("stopping: no new passes; waiting for passes in flight");
         queue.close();
-        workers.await.unwrap_or(0)
+        let abandoned = workers.await.unwrap_or(0);
+        self.keep_verifications().await;
+        abandoned
     }
 
     /// [`Daemon::refresh`], counted in the metrics and readiness.

@@ -26,6 +26,7 @@ pub mod pass;
 pub mod plan;
 pub mod policy;
 pub mod queue;
+mod resume;
 pub mod runner;
 pub mod select;
 pub mod snapshot;

@@ -97,6 +97,21 @@ impl Reconciler {
         }
     }
 
+    /// Every verification, when they changed since the last call (to save).
+    pub(super) fn verified_to_save(
+        &self,
+    ) -> Option<std::collections::HashMap<String, super::bookkeeping::Verified>> {
+        self.lock().verified_to_save()
+    }
+
+    /// Verifications saved by an earlier run.
+    pub(super) fn restore_verified(
+        &self,
+        saved: std::collections::HashMap<String, super::bookkeeping::Verified>,
+    ) {
+        self.lock().restore_verified(saved);
+    }
+
     pub(super) fn full_resync(&self) -> Option<Duration> {
         self.full_resync.get().copied()
     }

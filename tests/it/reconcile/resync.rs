@@ -163,3 +163,28 @@ async fn a_commit_reconciles_only_the_bots_it_changed() {
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_restarted_daemon_resumes_cheap_resyncs_from_its_state_folder() {
+    let world = World::start().await;
+    let first = Daemon::start(world.load_config(), false).await.unwrap();
+    first.trust_change_log();
+    first.refresh().await.unwrap();
+    first.pass_all(&[]).await;
+    first.keep_verifications().await;
+    drop(first);
+
+    let restarted = Daemon::start(world.load_config(), false).await.unwrap();
+    restarted.trust_change_log();
+    restarted.refresh().await.unwrap();
+    let before = logged(&world).await;
+    let reports = restarted.pass_all(&[]).await;
+    for bot in BOTS {
+        assert_eq!(World::status_of(&reports, bot).phase, Phase::Synced);
+    }
+    let calls = endpoints_since(&world, before).await;
+    assert!(
+        calls.iter().all(|(e, _)| e == "changelogs" || e == "bots"),
+        "the first pass after a restart trusts the saved verification: {calls:?}"
+    );
+}
