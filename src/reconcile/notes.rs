@@ -143,6 +143,15 @@ impl Notes {
         bot: &str,
         status: &BotStatus,
     ) -> Result<Option<usize>, PassError> {
+        // Most passes confirm what the note already says: that is seen from
+        // the bot's own section, without the writer's whole-note parse (one
+        // per pass, O(bots) each, serialised: the quadratic part of a pass).
+        // Notes not yet pushed go out at the next exchange (every refresh).
+        if let Some(old) = self.read_section(commit, bot).await?
+            && status.adds_nothing_to(&old)
+        {
+            return Ok(None);
+        }
         self.lock_backlog()
             .insert((commit, bot.to_owned()), status.clone());
         self.write_out(Exchange::PushIfDue).await
