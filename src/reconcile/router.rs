@@ -4,11 +4,12 @@
 //! Each reconciler sees only its platform's targets of the commit; the
 //! folders that could not be read are reported by the first one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use crate::ids::CommitId;
 
+use super::bookkeeping::Verified;
 use super::notes::Notes;
 use super::pass::{Reconciler, Report};
 use super::policy::Action;
@@ -21,6 +22,9 @@ use crate::desired::TargetKey;
 pub struct Reconcilers {
     by_platform: BTreeMap<String, Arc<Reconciler>>,
     snapshot: Mutex<Option<Arc<Snapshot>>>,
+    /// The last verifications of each platform's reconciler, to save them
+    /// together.
+    verified: Mutex<BTreeMap<String, HashMap<String, Verified>>>,
 }
 
 impl Reconcilers {
@@ -36,6 +40,7 @@ impl Reconcilers {
                 .map(|(name, r)| (name, Arc::new(r)))
                 .collect(),
             snapshot: Mutex::new(None),
+            verified: Mutex::default(),
         }
     }
 
@@ -160,6 +165,42 @@ impl Reconcilers {
             }
         }
         true
+    }
+
+    /// See [`Reconciler::set_full_resync`].
+    pub fn set_full_resync(&self, interval: std::time::Duration) {
+        self.by_platform
+            .values()
+            .for_each(|r| r.set_full_resync(interval));
+    }
+
+    /// Verifications saved by an earlier run, offered to every platform's
+    /// reconciler (each looks up only its own targets).
+    pub(super) fn restore_verified(&self, saved: HashMap<String, Verified>) {
+        for reconciler in self.by_platform.values() {
+            reconciler.restore_verified(saved.clone());
+        }
+    }
+
+    /// Every platform's verifications, when any changed since the last call.
+    pub(super) fn verified_to_save(&self) -> Option<HashMap<String, Verified>> {
+        let mut kept = self
+            .verified
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut changed = false;
+        for (name, reconciler) in &self.by_platform {
+            if let Some(verified) = reconciler.verified_to_save() {
+                kept.insert(name.clone(), verified);
+                changed = true;
+            }
+        }
+        changed.then(|| {
+            kept.values()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
     }
 
     /// The notes sink (shared by every reconciler).

@@ -99,24 +99,9 @@ impl SecretStore {
     /// taken as the bot's (the platform never shows them, so a daemon could
     /// never tell); values from the secrets folder are imported once.
     pub fn plan(&self, with: Option<&WithSecrets>, plan: Plan) -> (Plan, Option<String>) {
-        let Some(with) = with else {
+        let Some(changed) = self.changed(with) else {
             return (plan, None);
         };
-        let applied = self.applied(&with.desired);
-        if applied.is_none() && !with.from_files {
-            self.record(Some(with));
-            return (plan, None);
-        }
-        let applied = applied.unwrap_or_default();
-        let changed: Vec<&str> = with
-            .fingerprints
-            .iter()
-            .filter(|(key, print)| applied.get(*key) != Some(*print))
-            .map(|(key, _)| key.as_str())
-            .collect();
-        if changed.is_empty() {
-            return (plan, None);
-        }
         let summary = format!("secured variables changed: {}", changed.join(", "));
         let plan = match plan {
             Plan::Synced | Plan::ReportDrift => Plan::Apply(Steps {
@@ -131,6 +116,31 @@ impl SecretStore {
             Plan::AwaitingApproval => plan,
         };
         (plan, Some(summary))
+    }
+
+    /// Whether the target must be imported for its secured values (so that
+    /// a resync may not trust the change log alone).
+    pub fn rotated(&self, with: Option<&WithSecrets>) -> bool {
+        self.changed(with).is_some()
+    }
+
+    /// The secured variables whose values differ from those last imported
+    /// (`None`: nothing to import for them).
+    fn changed(&self, with: Option<&WithSecrets>) -> Option<Vec<String>> {
+        let with = with?;
+        let applied = self.applied(&with.desired);
+        if applied.is_none() && !with.from_files {
+            self.record(Some(with));
+            return None;
+        }
+        let applied = applied.unwrap_or_default();
+        let changed: Vec<String> = with
+            .fingerprints
+            .iter()
+            .filter(|(key, print)| applied.get(*key) != Some(*print))
+            .map(|(key, _)| key.clone())
+            .collect();
+        (!changed.is_empty()).then_some(changed)
     }
 
     /// Records that the target now holds these values.
