@@ -219,3 +219,34 @@ async fn a_rotation_whose_publish_fails_is_not_imported_again() {
     assert_eq!(counters(&prod).0, before.0 + 1, "imported once, not again");
     assert_eq!(prod["variables"]["API_KEY"], "rotated-91b2");
 }
+
+#[tokio::test]
+async fn a_resync_that_trusts_the_change_log_still_imports_a_rotated_secret_once() {
+    use kore_gitops::reconcile::Daemon;
+
+    let accounts = Accounts::start(SETTINGS).await;
+    write_variables(&accounts);
+    accounts.commit_all("values and a secret");
+    let daemon = Daemon::start(accounts.load_config(), false)
+        .await
+        .expect("daemon starts");
+    daemon.trust_change_log();
+    daemon.refresh().await.expect("refresh");
+    daemon.pass_all(&[]).await;
+    daemon.pass_all(&[]).await;
+    let before = counters(&accounts.production().await).0;
+    std::fs::write(accounts.secrets.join("travel-api-key"), "rotated-c4d2").unwrap();
+    let rotated = daemon.pass_all(&[]).await;
+    let status = report(&rotated, "travel-desk/prod")
+        .status
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        status.summary, "secured variables changed: API_KEY",
+        "{status:?}"
+    );
+    daemon.pass_all(&[]).await;
+    let prod = accounts.production().await;
+    assert_eq!(counters(&prod).0, before + 1, "one import for the rotation");
+    assert_eq!(prod["variables"]["API_KEY"], "rotated-c4d2");
+}
