@@ -24,6 +24,8 @@ pub enum JobKind {
     Import,
     Train,
     Publish,
+    /// A batch test run (`sim::testsuite`).
+    TestRun,
 }
 
 impl JobKind {
@@ -33,6 +35,7 @@ impl JobKind {
             "import" => Self::Import,
             "train" => Self::Train,
             "publish" => Self::Publish,
+            "testrun" => Self::TestRun,
             _ => return None,
         })
     }
@@ -43,6 +46,7 @@ impl JobKind {
             Self::Import => "import",
             Self::Train => "train",
             Self::Publish => "publish",
+            Self::TestRun => "testrun",
         }
     }
 }
@@ -77,6 +81,7 @@ pub enum Payload {
         snapshot: Arc<BotFiles>,
         approval: bool,
     },
+    TestRun(Box<super::testsuite::Run>),
 }
 
 /// One job.
@@ -144,7 +149,13 @@ impl State {
         let running = self
             .jobs
             .iter()
-            .find(|j| j.bot == bot && j.is_pending() && (exclusive || j.kind == kind));
+            // A test run reads the bot: it blocks no other job.
+            .find(|j| {
+                j.bot == bot
+                    && j.is_pending()
+                    && j.kind != JobKind::TestRun
+                    && (exclusive || j.kind == kind)
+            });
         match running {
             None => Ok(()),
             Some(job) => Err(ApiError::conflict(format!(
@@ -230,7 +241,7 @@ impl State {
         let job = &self.jobs[index];
         let (bot, id) = (job.bot.clone(), job.id.clone());
         let entry = match &job.payload {
-            Payload::Export { .. } => return,
+            Payload::Export { .. } | Payload::TestRun(_) => return,
             Payload::Import { .. } => ("Import", "Import request completed".to_owned()),
             Payload::Train { language, .. } => (
                 "Sentence",
@@ -305,6 +316,8 @@ impl State {
             } => {
                 if let Some(bot) = self.bot_mut(bot_id) {
                     bot.ml_in_sync.insert(language.clone(), true);
+                    let trained = bot.dev.clone();
+                    bot.trained.insert(language.clone(), trained);
                 }
                 let payload = Payload::Train {
                     language,
@@ -312,6 +325,10 @@ impl State {
                     digest,
                 };
                 (JobStatus::Succeeded, payload)
+            }
+            Payload::TestRun(run) => {
+                let run = super::testsuite::api::complete(self, run);
+                (JobStatus::Succeeded, Payload::TestRun(run))
             }
             Payload::Publish { snapshot, approval } => {
                 if let Some(bot) = self.bot_mut(bot_id) {
@@ -351,6 +368,14 @@ fn outcome_event(status: &JobStatus, payload: &Payload) -> Option<Event> {
         Payload::Publish { snapshot, .. } => Some(Event::Publish {
             ok,
             digest: digest(snapshot),
+        }),
+        Payload::TestRun(run) => Some(Event::TestRun {
+            suite: run.suite.clone(),
+            language: run.language.clone(),
+            version: run.version.clone(),
+            ok,
+            digest: run.digest.clone(),
+            f1: super::testsuite::two_decimals(run.figures.f1()),
         }),
     }
 }

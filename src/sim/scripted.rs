@@ -62,6 +62,11 @@ async fn edit_at(
     Json(r): Json<EditAtRequest>,
 ) -> Result<StatusCode, ApiError> {
     let kind = job_kind(&r.kind)?;
+    if kind == JobKind::TestRun {
+        return Err(ApiError::bad_request(
+            "a foreign test run holds no job slot; run a suite instead",
+        ));
+    }
     let mut state = lock(&shared);
     known_bot(&state, &id)?;
     state.edit_hooks.push(EditHook {
@@ -101,7 +106,7 @@ async fn foreign_job(
         JobKind::Export => "ber",
         JobKind::Import => "bir",
         JobKind::Train => "tr",
-        JobKind::Publish => "ds",
+        JobKind::Publish | JobKind::TestRun => "ds",
     };
     let job_id = prefixed_id(prefix);
     let due = match r.millis {
@@ -151,7 +156,7 @@ fn foreign_payload(state: &mut Model, id: &str, kind: JobKind) -> Result<Payload
             state: "configured".to_owned(),
             digest: super::archive::digest(&dev),
         },
-        JobKind::Publish => Payload::Publish {
+        JobKind::Publish | JobKind::TestRun => Payload::Publish {
             snapshot: dev,
             approval: state.config.approval,
         },
