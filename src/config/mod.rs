@@ -29,6 +29,7 @@
 
 mod model;
 mod reader;
+mod test_apps;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -38,6 +39,7 @@ pub use model::{
     Config, DEFAULT_MAX_CONNECTIONS, DaemonConfig, DriftPolicy, GitAuth, GitConfig,
     PlatformSettings,
 };
+pub use test_apps::TestApp;
 
 /// The prefix of every environment variable kore-gitops reads.
 pub const ENV_PREFIX: &str = "KORE_GITOPS_";
@@ -119,9 +121,15 @@ pub fn variables_named_in(path: &Path) -> Vec<String> {
         Ok(Ok(table)) => table,
         _ => return Vec::new(),
     };
-    table
-        .values()
-        .filter_map(toml::Value::as_table)
+    // Sections, and the tables within them (`[test_apps.<name>]`).
+    let sections: Vec<&toml::Table> = table.values().filter_map(toml::Value::as_table).collect();
+    let nested: Vec<&toml::Table> = sections
+        .iter()
+        .flat_map(|section| section.values().filter_map(toml::Value::as_table))
+        .collect();
+    sections
+        .into_iter()
+        .chain(nested)
         .flat_map(|section| section.iter())
         .filter(|(key, _)| key.ends_with("_env"))
         .filter_map(|(_, value)| value.as_str().map(str::to_owned))
