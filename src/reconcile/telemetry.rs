@@ -131,7 +131,7 @@ fn pass_result(report: &Report) -> PassResult {
         (Some(Phase::Failed), _) => PassResult::Failed,
         (Some(Phase::OutOfSync), _) => PassResult::Reported,
         (Some(Phase::Suspended), _) => PassResult::Skipped,
-        (Some(Phase::Drifted), _) => PassResult::Reported,
+        (Some(Phase::Drifted | Phase::GateFailed), _) => PassResult::Reported,
         (_, Some(Plan::Apply(_))) => PassResult::Applied,
         _ => PassResult::Unchanged,
     }

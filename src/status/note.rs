@@ -48,6 +48,10 @@ pub enum Phase {
     /// The live bot changed although the commit did not, and the drift policy
     /// says to report it only.
     Drifted,
+    /// Imported and trained, but a batch test suite missed its thresholds:
+    /// not published (the in-development copy holds the commit); `gate`
+    /// says which suite, figure and utterances.
+    GateFailed,
 }
 
 impl fmt::Display for Phase {
@@ -85,6 +89,9 @@ pub struct BotStatus {
     /// On failure: what went wrong, where, and whether it will be retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The publish gate's suites and figures, when the bot has a gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<super::gate::GateNote>,
     /// When this section was written; decides which of two writers wins.
     pub updated: DateTime<Utc>,
 }
@@ -102,6 +109,7 @@ impl BotStatus {
             started: None,
             finished: None,
             error: None,
+            gate: None,
             updated: Utc::now(),
         }
     }
@@ -280,6 +288,7 @@ mod tests {
             started: None,
             finished: None,
             error: None,
+            gate: None,
             updated: DateTime::from_timestamp(secs, 0).unwrap(),
         }
     }
