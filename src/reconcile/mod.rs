@@ -12,6 +12,7 @@ mod apply;
 mod convert;
 pub mod daemon;
 pub mod error;
+pub mod gate;
 mod guard;
 pub mod identity;
 mod live;

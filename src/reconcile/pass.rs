@@ -58,6 +58,8 @@ pub struct Reconciler {
     requeued: AtomicBool,
     /// The live bot of every folder of the commit (one Get Bots per commit).
     targets: TargetCache,
+    /// The App Builder clients that run publish gates (`[test_apps]`).
+    tests: super::gate::TestClients,
     state: Mutex<State>,
 }
 
@@ -97,6 +99,7 @@ impl Reconciler {
             observe: None,
             requeued: AtomicBool::new(false),
             targets: TargetCache::default(),
+            tests: Default::default(),
             state: Mutex::new(State::default()),
         }
     }
@@ -105,6 +108,17 @@ impl Reconciler {
     pub fn with_observe(mut self, observe: ObserveState) -> Self {
         self.observe = Some(observe);
         self
+    }
+
+    /// Gates run their suites with these App Builder clients.
+    pub fn with_test_clients(mut self, tests: super::gate::TestClients) -> Self {
+        self.tests = tests;
+        self
+    }
+
+    /// The App Builder clients of the publish gates.
+    pub fn test_clients(&self) -> &super::gate::TestClients {
+        &self.tests
     }
 
     /// Passes from now on are run again by a queue when they ask to be.
@@ -280,7 +294,13 @@ impl Reconciler {
             Plan::Synced => status.summary = "in sync".to_owned(),
             Plan::AwaitingApproval => status.phase = Phase::AwaitingApproval,
             Plan::ReportDrift => status.phase = Phase::Drifted,
-            Plan::Apply(_) if self.dry_run => status.phase = Phase::OutOfSync,
+            Plan::Apply(steps) if self.dry_run => {
+                status.phase = Phase::OutOfSync;
+                let gate = steps.publish.then(|| super::gate::describe(desired));
+                if let Some(gate) = gate.flatten() {
+                    status.summary = format!("{}; then {gate}", status.summary);
+                }
+            }
             Plan::Apply(steps) => {
                 let change = Change {
                     wanted: &wanted,
@@ -348,6 +368,10 @@ impl Reconciler {
             .await?
         {
             edited_during_pass(status, live, "while it trained: not published");
+            return Ok(());
+        }
+        let gate = (&self.notes, commit);
+        if steps.publish && !super::gate::check(&self.tests, gate, desired, id, status).await? {
             return Ok(());
         }
         status.phase = if steps.publish {
