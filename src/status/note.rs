@@ -366,6 +366,35 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_gate_is_written_with_its_figures_and_read_back() {
+        use crate::status::{GateNote, SuiteRun};
+        let mut status = status(Phase::GateFailed, 10);
+        status.gate = Some(GateNote {
+            digest: "ab12".into(),
+            passed: false,
+            runs: vec![SuiteRun {
+                suite: "smoke".into(),
+                language: "en".into(),
+                f1: "0.67".into(),
+                precision: "1.00".into(),
+                recall: "0.50".into(),
+                published_f1: None,
+                passed: false,
+                reason: Some("F1 0.67 < 0.90".into()),
+                failing: vec![
+                    "\"the VPN is down\": expected \"Report Outage\", got no intent".into(),
+                ],
+            }],
+        });
+        let mut note = Note::default();
+        note.bots.insert("helpdesk".into(), status);
+        let text = note.render();
+        assert!(text.contains("phase = \"GateFailed\""), "{text}");
+        assert!(text.contains("the VPN is down"), "{text}");
+        assert_eq!(Note::parse(&text).unwrap(), note);
+    }
+
+    #[test]
     fn out_of_sync_is_written_and_read_back_and_old_notes_still_parse() {
         let mut note = Note::default();
         note.bots
