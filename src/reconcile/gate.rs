@@ -83,6 +83,15 @@ impl TestClients {
     }
 }
 
+/// Refuses a pass whose gate cannot run before it imports anything: a
+/// bot that could never be published is not imported and trained in vain.
+pub fn ready(clients: &TestClients, desired: &DesiredBot) -> Result<(), GateError> {
+    match &desired.settings.gate {
+        Some(gate) => clients.get(&gate.app).map(drop),
+        None => Ok(()),
+    }
+}
+
 /// The languages a gate runs: its own list, else the ones the pass trains.
 pub fn languages(desired: &DesiredBot, gate: &GateSettings) -> Vec<String> {
     match gate.languages.is_empty() {

@@ -328,6 +328,9 @@ impl Reconciler {
     ) -> Result<(), PassError> {
         let (bot, summary) = (desired.name.as_str(), change.summary);
         let phase = |phase| self.phase(bot, commit, phase, summary);
+        if steps.publish {
+            super::gate::ready(&self.tests, desired)?;
+        }
         let mut jobs = Jobs::new();
         let lost = self.lock().lost_imports.remove(bot);
         let after_lost_answer = lost.is_some();

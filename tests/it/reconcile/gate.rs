@@ -7,6 +7,7 @@ use kore_gitops::status::Phase;
 use serde_json::{Value, json};
 
 use super::world::{World, count, counters};
+use crate::support::logs::capture;
 
 const BOT: &str = "it-helpdesk";
 
@@ -310,7 +311,20 @@ async fn a_malformed_suite_is_a_definition_error_and_a_refused_one_is_named() {
 async fn a_gate_without_a_test_app_is_said_clearly_and_nothing_is_published() {
     let world = gated(GATE_EN, false).await;
     world.commit_definition(BOT, "drop the outage utterances", without_outage_utterances);
+    let (logs, guard) = capture();
     let reports = world.sync().await;
+    drop(guard);
+    // Said once the commit is read, before any pass starts.
+    let logs = logs.text();
+    let said = logs
+        .find("the bot's publish gate cannot run")
+        .unwrap_or_else(|| panic!("{logs}"));
+    let pass = logs.find("reconciled").unwrap_or_else(|| panic!("{logs}"));
+    assert!(said < pass, "{logs}");
+    assert!(
+        !logs.contains("phase=Importing"),
+        "nothing imported in vain: {logs}"
+    );
     let status = World::status_of(&reports, BOT);
     assert_eq!(status.phase, Phase::Failed, "{status:#?}");
     let error = status.error.as_deref().unwrap();
@@ -318,7 +332,7 @@ async fn a_gate_without_a_test_app_is_said_clearly_and_nothing_is_published() {
         error.contains("[test_apps.helpdesk]") && error.contains("App Builder"),
         "{error}"
     );
-    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
+    assert_eq!(counters(&world.bot(BOT).await), (0, 0, 0));
 }
 
 #[tokio::test]
