@@ -17,13 +17,14 @@
 //!   (without a new import: the definition did not change).
 //! - Waits happen inside the pass, as the pass waits for its other jobs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
 
 use crate::desired::{DesiredBot, GateSettings, NO_APP, SuiteFile};
-use crate::ids::{BotId, CommitId};
+use crate::ids::{BotId, CommitId, Digest};
 use crate::platform::{PlatformClient, PlatformError, RunResult, RunVersion};
 use crate::status::{BotStatus, GateNote, Phase, SuiteRun};
 
@@ -49,23 +50,47 @@ pub enum GateError {
     SuiteRefused { suite: String, message: String },
 }
 
-/// The App Builder clients of the `[test_apps]`, by name.
+/// The App Builder clients of the `[test_apps]`, by name, and the gates
+/// that failed, by bot folder (so that a commit of another bot does not
+/// run a failed gate again on the same content).
 #[derive(Debug, Clone, Default)]
-pub struct TestClients(BTreeMap<String, PlatformClient>);
+pub struct TestClients {
+    clients: BTreeMap<String, PlatformClient>,
+    failed: Arc<Mutex<FailedGates>>,
+}
+
+/// Failed gates by bot folder: the content they failed on, and the note.
+type FailedGates = HashMap<String, (Option<Digest>, GateNote)>;
 
 impl TestClients {
     pub fn new(clients: BTreeMap<String, PlatformClient>) -> Self {
-        TestClients(clients)
+        TestClients {
+            clients,
+            failed: Arc::default(),
+        }
     }
 
     fn get(&self, app: &str) -> Result<&PlatformClient, GateError> {
-        self.0.get(app).ok_or_else(|| GateError::NoApp {
+        self.clients.get(app).ok_or_else(|| GateError::NoApp {
             app: app.to_owned(),
-            known: match self.0.is_empty() {
+            known: match self.clients.is_empty() {
                 true => "none".to_owned(),
-                false => self.0.keys().cloned().collect::<Vec<_>>().join(", "),
+                false => self.clients.keys().cloned().collect::<Vec<_>>().join(", "),
             },
         })
+    }
+
+    fn failed(&self) -> std::sync::MutexGuard<'_, FailedGates> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The failed gate of `bot` at this content and gate digest, if any.
+    fn failed_at(&self, bot: &str, desired: Option<Digest>, digest: &str) -> Option<GateNote> {
+        let failed = self.failed();
+        let (content, note) = failed.get(bot)?;
+        (*content == desired && note.digest == digest).then(|| note.clone())
     }
 
     /// The bots of a commit whose gate names an app that is not configured,
@@ -161,16 +186,23 @@ pub async fn check(
         .and_then(|n| n.bots.get(desired.name.as_str()));
     let languages = languages(desired, gate);
     let digest = gate_digest(desired, gate, &languages);
-    let failed_before = previous.filter(|p| {
-        p.phase == Phase::GateFailed
-            && p.desired == status.desired
-            && p.gate.as_ref().is_some_and(|g| g.digest == digest)
-    });
+    let name = desired.name.as_str();
+    let failed_before = previous
+        .filter(|p| p.phase == Phase::GateFailed && p.desired == status.desired)
+        .and_then(|p| p.gate.clone())
+        .filter(|g| g.digest == digest)
+        .or_else(|| clients.failed_at(name, status.desired, &digest));
     let note = match failed_before {
-        Some(previous) => previous.gate.clone().unwrap_or_else(|| unreachable!()),
+        Some(note) => note,
         None => run(client, bot, desired, gate, &languages, digest).await?,
     };
     let passed = note.passed;
+    let mut failed = clients.failed();
+    match passed {
+        true => drop(failed.remove(name)),
+        false => drop(failed.insert(name.to_owned(), (status.desired, note.clone()))),
+    }
+    drop(failed);
     if !passed {
         status.phase = Phase::GateFailed;
         status.summary = failure_summary(&note);

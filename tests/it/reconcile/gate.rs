@@ -3,6 +3,7 @@
 //! trained but never published, and the note says which suite, figure and
 //! utterances.
 
+use kore_gitops::reconcile::Daemon;
 use kore_gitops::status::Phase;
 use serde_json::{Value, json};
 
@@ -360,4 +361,32 @@ async fn a_run_whose_answer_is_lost_is_not_sent_again_in_the_pass() {
     assert_eq!(World::status_of(&reports, BOT).phase, Phase::GateFailed);
     let bot = world.bot(BOT).await;
     assert_eq!((count(&bot, "test_runs"), count(&bot, "publishes")), (2, 0));
+}
+
+#[tokio::test]
+async fn a_daemon_does_not_run_a_failed_gate_again_for_a_commit_of_another_bot() {
+    let world = gated(GATE_EN, true).await;
+    world.commit_definition(BOT, "drop the outage utterances", without_outage_utterances);
+    let daemon = Daemon::start(world.load_config(), false).await.unwrap();
+    daemon.refresh().await.unwrap();
+    let reports = daemon.pass_all(&[]).await;
+    assert_eq!(World::status_of(&reports, BOT).phase, Phase::GateFailed);
+    world.commit_definition("travel-desk", "another bot changes", |d| {
+        d["sentences"][0]["sentence"] = "a change elsewhere".into();
+    });
+    daemon.refresh().await.unwrap();
+    let reports = daemon.pass_all(&[]).await;
+    let status = World::status_of(&reports, BOT);
+    assert_eq!(status.phase, Phase::GateFailed, "{status:#?}");
+    assert!(
+        status.summary.contains("F1 0.67 < 0.90"),
+        "{}",
+        status.summary
+    );
+    assert_eq!(
+        count(&world.bot(BOT).await, "test_runs"),
+        1,
+        "not run again"
+    );
+    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
 }
