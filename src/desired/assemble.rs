@@ -2,7 +2,10 @@
 //! git reader and the plain-folder reader so both apply exactly the same rules.
 
 use super::files::{BotFiles, DefinitionName};
-use super::gate::{MAX_SUITE_BYTES, SuiteFile, definition_intents, is_suite_path, parse_suite};
+use super::gate::{
+    MAX_SUITE_BYTES, SuiteFile, check_gate_languages, definition_intents, is_suite_path,
+    parse_suite,
+};
 use super::languages::check_listed;
 use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
@@ -190,7 +193,13 @@ pub(crate) fn assemble(
             Err(found) => problems.extend(found),
         }
     }
-    let gated = settings.as_ref().is_some_and(|s| s.gate.is_some());
+    let gate = settings.as_ref().and_then(|s| s.gate.as_ref());
+    if let (Some(gate), Some((_, bytes))) = (gate, &definition) {
+        let held = super::languages::definition_languages(bytes);
+        let file = format!("{label}/{SETTINGS_FILE}");
+        problems.extend(check_gate_languages(&file, gate, &held));
+    }
+    let gated = gate.is_some();
     if gated && suites.is_empty() && !problems.iter().any(|p| p.file.contains("/tests/")) {
         problems.push(Problem::in_file(
             format!("{label}/{SETTINGS_FILE}"),

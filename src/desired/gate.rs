@@ -256,6 +256,28 @@ fn check_cases(
     cases.len()
 }
 
+/// The problem of a `[gate] languages` list naming languages the
+/// definition lacks (`held`): such a run is refused by the platform.
+pub fn check_gate_languages(file: &str, gate: &GateSettings, held: &[String]) -> Option<Problem> {
+    let missing: Vec<String> = gate
+        .languages
+        .iter()
+        .filter(|l| !held.contains(l))
+        .map(|l| format!("{l:?}"))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        Problem::in_file(
+            file,
+            format!(
+                "[gate] languages lists {}, which the definition does not hold (it has {}): \
+                 a suite could never run there",
+                missing.join(", "),
+                held.join(", ")
+            ),
+        )
+    })
+}
+
 /// The intent names of a definition: its utterances' `taskName`s and its
 /// intent components' names in every language. `None`: not a JSON object.
 pub fn definition_intents(definition: &[u8]) -> Option<BTreeSet<String>> {

@@ -38,6 +38,8 @@ async fn validate_names_malformed_suites_and_a_gate_without_an_app() {
     gated_bot(root.path(), "unknown-intent", GATE, unknown);
     gated_bot(root.path(), "not-a-suite", GATE, r#"{"cases": []}"#);
     gated_bot(root.path(), "no-app", "[gate]\nmin_f1 = 0.9\n", GOOD);
+    let french = "[gate]\napp = \"helpdesk\"\nmin_f1 = 0.9\nlanguages = [\"fr\"]\n";
+    gated_bot(root.path(), "french-gate", french, GOOD);
     let run = kore_gitops(root.path(), &["validate", root.path().to_str().unwrap()]).await;
     assert_eq!(run.code, 2, "{}", run.all());
     for (file, why) in [
@@ -45,6 +47,7 @@ async fn validate_names_malformed_suites_and_a_gate_without_an_app() {
         ("bots/unknown-intent/tests/smoke.json", "\"Order Pizza\""),
         ("bots/not-a-suite/tests/smoke.json", "testCases"),
         ("bots/no-app/bot.toml", "App Builder"),
+        ("bots/french-gate/bot.toml", "[gate] languages lists \"fr\""),
     ] {
         let line = run
             .stdout
@@ -54,7 +57,7 @@ async fn validate_names_malformed_suites_and_a_gate_without_an_app() {
         assert!(line.contains(why), "{line}");
     }
     assert!(!run.stdout.contains("bots/good/"), "{}", run.stdout);
-    assert!(run.stdout.contains("4 problem(s)"), "{}", run.stdout);
+    assert!(run.stdout.contains("5 problem(s)"), "{}", run.stdout);
 }
 
 #[tokio::test]
