@@ -316,6 +316,7 @@ async fn run_suite(
     Ok(SuiteRun {
         suite: suite.to_owned(),
         language: language.to_owned(),
+        run: Some(dev.run_id.clone()),
         f1: format!("{:.2}", dev.f1),
         precision: format!("{:.2}", dev.precision),
         recall: format!("{:.2}", dev.recall),

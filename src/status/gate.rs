@@ -22,6 +22,9 @@ pub struct GateNote {
 pub struct SuiteRun {
     pub suite: String,
     pub language: String,
+    /// The platform's id of the run of the in-development copy (`tr-…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     /// The in-development copy's F1 score, as the platform wrote it ("0.84").
     pub f1: String,
     pub precision: String,

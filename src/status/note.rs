@@ -375,6 +375,7 @@ mod tests {
             runs: vec![SuiteRun {
                 suite: "smoke".into(),
                 language: "en".into(),
+                run: Some("tr-1".into()),
                 f1: "0.67".into(),
                 precision: "1.00".into(),
                 recall: "0.50".into(),

@@ -102,6 +102,13 @@ async fn deleting_an_intents_utterances_fails_its_suite_and_nothing_is_published
     assert_eq!(gate.runs[0].f1, "0.67");
     assert!(
         gate.runs[0]
+            .run
+            .as_deref()
+            .is_some_and(|r| r.starts_with("tr-")),
+        "{gate:#?}"
+    );
+    assert!(
+        gate.runs[0]
             .failing
             .iter()
             .any(|f| f.contains("the VPN is down")),
