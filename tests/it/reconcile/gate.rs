@@ -397,3 +397,35 @@ async fn a_daemon_does_not_run_a_failed_gate_again_for_a_commit_of_another_bot()
     );
     assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
 }
+
+#[tokio::test]
+async fn a_failed_run_publishes_nothing_and_is_run_again_by_the_next_pass() {
+    let world = gated(GATE_EN, true).await;
+    world
+        .fault(
+            "/job-failures",
+            json!({"kind": "testrun", "message": "the NLP engine is down"}),
+        )
+        .await;
+    world.commit_definition(BOT, "one more utterance", |d| {
+        d["sentences"].as_array_mut().unwrap().push(json!({"sentence": "my internet is down",
+            "taskName": "Report Outage", "language": "en", "type": "DialogIntent", "entities": []}));
+    });
+    let reports = world.sync().await;
+    let status = World::status_of(&reports, BOT);
+    assert_eq!(status.phase, Phase::Failed, "{status:#?}");
+    let error = status.error.as_deref().unwrap();
+    assert!(
+        error.contains("test run") && error.contains("the NLP engine is down"),
+        "{error}"
+    );
+    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
+    let reports = world.sync().await;
+    assert_eq!(
+        World::status_of(&reports, BOT).phase,
+        Phase::Synced,
+        "{reports:#?}"
+    );
+    let bot = world.bot(BOT).await;
+    assert_eq!((count(&bot, "test_runs"), count(&bot, "publishes")), (2, 1));
+}
