@@ -3,29 +3,30 @@
 //! trained but never published, and the note says which suite, figure and
 //! utterances.
 
-use kore_gitops::reconcile::Daemon;
 use kore_gitops::status::Phase;
 use serde_json::{Value, json};
 
 use super::world::{World, count, counters};
 use crate::support::logs::capture;
 
-const BOT: &str = "it-helpdesk";
+mod faults;
+
+pub const BOT: &str = "it-helpdesk";
 
 /// English cases of both intents of it-helpdesk.
-const SUITE: &str = r#"{"testCases": [
+pub const SUITE: &str = r#"{"testCases": [
   {"input": "reset my password", "intent": "Reset Password"},
   {"input": "I forgot my password!", "intent": "Reset Password"},
   {"input": "the VPN is down", "intent": "Report Outage"},
   {"input": "Report an outage", "intent": "Report Outage"}
 ]}"#;
 
-const GATE_EN: &str = "[gate]\napp = \"helpdesk\"\nmin_f1 = 0.9\nlanguages = [\"en\"]\n";
+pub const GATE_EN: &str = "[gate]\napp = \"helpdesk\"\nmin_f1 = 0.9\nlanguages = [\"en\"]\n";
 
 /// A world whose it-helpdesk folder has `tests/smoke.json` and this
 /// `[gate]`, committed, and whose daemon knows the App Builder app of
 /// it-helpdesk as `[test_apps.helpdesk]` (unless `app` is false).
-async fn gated(gate: &str, app: bool) -> World {
+pub async fn gated(gate: &str, app: bool) -> World {
     let world = World::start().await;
     if app {
         let builder = world.sim.credentials.app("builder");
@@ -45,28 +46,28 @@ async fn gated(gate: &str, app: bool) -> World {
     world
 }
 
-fn folder(world: &World) -> std::path::PathBuf {
+pub fn folder(world: &World) -> std::path::PathBuf {
     world.work.join("bots").join(BOT)
 }
 
-fn write_suite(world: &World, suite: &str) {
+pub fn write_suite(world: &World, suite: &str) {
     let tests = folder(world).join("tests");
     std::fs::create_dir_all(&tests).unwrap();
     std::fs::write(tests.join("smoke.json"), suite).unwrap();
 }
 
-fn set_gate(world: &World, gate: &str) {
+pub fn set_gate(world: &World, gate: &str) {
     let settings = format!("bot_name = \"IT Helpdesk\"\nlanguages = [\"en\", \"es\"]\n{gate}");
     std::fs::write(folder(world).join("bot.toml"), settings).unwrap();
 }
 
 /// Deletes the English utterances of Report Outage (and adds `extra`).
-fn without_outage_utterances(definition: &mut Value) {
+pub fn without_outage_utterances(definition: &mut Value) {
     let sentences = definition["sentences"].as_array_mut().unwrap();
     sentences.retain(|s| !(s["taskName"] == "Report Outage" && s["language"] == "en"));
 }
 
-fn events(history: &Value, kind: &str) -> Vec<Value> {
+pub fn events(history: &Value, kind: &str) -> Vec<Value> {
     history["events"]
         .as_array()
         .unwrap()
@@ -88,9 +89,17 @@ async fn deleting_an_intents_utterances_fails_its_suite_and_nothing_is_published
     let published_before = world.bot(BOT).await["published_digest"].clone();
 
     world.commit_definition(BOT, "drop the outage utterances", without_outage_utterances);
+    let (logs, guard) = capture();
     let reports = world.sync().await;
+    drop(guard);
     let status = World::status_of(&reports, BOT);
     assert_eq!(status.phase, Phase::GateFailed, "{status:#?}");
+    let secret = world.sim.credentials.app("builder").client_secret.clone();
+    assert!(
+        !logs.text().contains(&secret),
+        "the test app's secret is never logged"
+    );
+    assert!(!format!("{status:?}").contains(&secret));
     assert!(
         status.summary.contains("suite smoke (en): F1 0.67 < 0.90"),
         "{}",
@@ -136,6 +145,7 @@ async fn deleting_an_intents_utterances_fails_its_suite_and_nothing_is_published
         "the trained commit was tested"
     );
     let note = world.head_note();
+    assert!(!note.contains(&secret), "the note never holds a secret");
     for needle in ["GateFailed", "smoke", "0.67", "the VPN is down", "0.90"] {
         assert!(note.contains(needle), "the note names {needle:?}:\n{note}");
     }
@@ -271,161 +281,4 @@ async fn every_language_is_run_and_one_failing_language_stops_the_publish() {
         .collect();
     assert_eq!(languages, [json!("en"), json!("es")]);
     assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
-}
-
-#[tokio::test]
-async fn a_malformed_suite_is_a_definition_error_and_a_refused_one_is_named() {
-    let world = gated(GATE_EN, true).await;
-    write_suite(
-        &world,
-        r#"{"testCases": [{"input": "hi", "intent": "Order Pizza"}]}"#,
-    );
-    world.commit_definition(
-        BOT,
-        "a suite expecting an unknown intent",
-        without_outage_utterances,
-    );
-    let reports = world.sync().await;
-    let status = World::status_of(&reports, BOT);
-    assert_eq!(status.phase, Phase::Failed, "{status:#?}");
-    let error = status.error.as_deref().unwrap();
-    assert!(
-        error.contains("tests/smoke.json") && error.contains("\"Order Pizza\""),
-        "{error}"
-    );
-    assert_eq!(counters(&world.bot(BOT).await), (0, 0, 0));
-
-    // One the platform refuses (scripted here: the offline check passes).
-    write_suite(&world, SUITE);
-    world.commit_all("the suite is fixed");
-    world
-        .fault(
-            "/faults",
-            json!({"endpoint": "testsuite_import", "status": 400}),
-        )
-        .await;
-    let reports = world.sync().await;
-    let status = World::status_of(&reports, BOT);
-    assert_eq!(status.phase, Phase::Failed, "{status:#?}");
-    let error = status.error.as_deref().unwrap();
-    assert!(
-        error.contains("tests/smoke.json: the platform refused the test suite"),
-        "{error}"
-    );
-    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
-}
-
-#[tokio::test]
-async fn a_gate_without_a_test_app_is_said_clearly_and_nothing_is_published() {
-    let world = gated(GATE_EN, false).await;
-    world.commit_definition(BOT, "drop the outage utterances", without_outage_utterances);
-    let (logs, guard) = capture();
-    let reports = world.sync().await;
-    drop(guard);
-    // Said once the commit is read, before any pass starts.
-    let logs = logs.text();
-    let said = logs
-        .find("the bot's publish gate cannot run")
-        .unwrap_or_else(|| panic!("{logs}"));
-    let pass = logs.find("reconciled").unwrap_or_else(|| panic!("{logs}"));
-    assert!(said < pass, "{logs}");
-    assert!(
-        !logs.contains("phase=Importing"),
-        "nothing imported in vain: {logs}"
-    );
-    let status = World::status_of(&reports, BOT);
-    assert_eq!(status.phase, Phase::Failed, "{status:#?}");
-    let error = status.error.as_deref().unwrap();
-    assert!(
-        error.contains("[test_apps.helpdesk]") && error.contains("App Builder"),
-        "{error}"
-    );
-    assert_eq!(counters(&world.bot(BOT).await), (0, 0, 0));
-}
-
-#[tokio::test]
-async fn a_run_whose_answer_is_lost_is_not_sent_again_in_the_pass() {
-    let world = gated(GATE_EN, true).await;
-    world
-        .fault(
-            "/lost-answer",
-            json!({"endpoint": "testsuite_run", "mode": "drop"}),
-        )
-        .await;
-    world.commit_definition(BOT, "drop the outage utterances", without_outage_utterances);
-    let reports = world.sync().await;
-    let status = World::status_of(&reports, BOT);
-    assert_eq!(status.phase, Phase::Failed, "{status:#?}");
-    assert!(
-        status.error.as_deref().unwrap().contains("answer was lost"),
-        "{status:#?}"
-    );
-    let bot = world.bot(BOT).await;
-    assert_eq!((count(&bot, "test_runs"), count(&bot, "publishes")), (1, 0));
-    // The next pass runs it once more (the platform refuses a run while the
-    // lost one still runs) and judges the figures.
-    let reports = world.sync().await;
-    assert_eq!(World::status_of(&reports, BOT).phase, Phase::GateFailed);
-    let bot = world.bot(BOT).await;
-    assert_eq!((count(&bot, "test_runs"), count(&bot, "publishes")), (2, 0));
-}
-
-#[tokio::test]
-async fn a_daemon_does_not_run_a_failed_gate_again_for_a_commit_of_another_bot() {
-    let world = gated(GATE_EN, true).await;
-    world.commit_definition(BOT, "drop the outage utterances", without_outage_utterances);
-    let daemon = Daemon::start(world.load_config(), false).await.unwrap();
-    daemon.refresh().await.unwrap();
-    let reports = daemon.pass_all(&[]).await;
-    assert_eq!(World::status_of(&reports, BOT).phase, Phase::GateFailed);
-    world.commit_definition("travel-desk", "another bot changes", |d| {
-        d["sentences"][0]["sentence"] = "a change elsewhere".into();
-    });
-    daemon.refresh().await.unwrap();
-    let reports = daemon.pass_all(&[]).await;
-    let status = World::status_of(&reports, BOT);
-    assert_eq!(status.phase, Phase::GateFailed, "{status:#?}");
-    assert!(
-        status.summary.contains("F1 0.67 < 0.90"),
-        "{}",
-        status.summary
-    );
-    assert_eq!(
-        count(&world.bot(BOT).await, "test_runs"),
-        1,
-        "not run again"
-    );
-    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
-}
-
-#[tokio::test]
-async fn a_failed_run_publishes_nothing_and_is_run_again_by_the_next_pass() {
-    let world = gated(GATE_EN, true).await;
-    world
-        .fault(
-            "/job-failures",
-            json!({"kind": "testrun", "message": "the NLP engine is down"}),
-        )
-        .await;
-    world.commit_definition(BOT, "one more utterance", |d| {
-        d["sentences"].as_array_mut().unwrap().push(json!({"sentence": "my internet is down",
-            "taskName": "Report Outage", "language": "en", "type": "DialogIntent", "entities": []}));
-    });
-    let reports = world.sync().await;
-    let status = World::status_of(&reports, BOT);
-    assert_eq!(status.phase, Phase::Failed, "{status:#?}");
-    let error = status.error.as_deref().unwrap();
-    assert!(
-        error.contains("test run") && error.contains("the NLP engine is down"),
-        "{error}"
-    );
-    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0);
-    let reports = world.sync().await;
-    assert_eq!(
-        World::status_of(&reports, BOT).phase,
-        Phase::Synced,
-        "{reports:#?}"
-    );
-    let bot = world.bot(BOT).await;
-    assert_eq!((count(&bot, "test_runs"), count(&bot, "publishes")), (2, 1));
 }
