@@ -183,3 +183,42 @@ async fn a_running_run_shows_progress_refuses_a_second_and_a_malformed_suite_is_
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn a_run_of_the_in_development_copy_uses_its_last_training() {
+    let sim = start_sim_with(&[helpdesk()], SimConfig::instant()).await;
+    let bot = sim.credentials.bot("it-helpdesk").id.parse().unwrap();
+    let (admin, builder) = (fast_client(&sim, "admin"), fast_client(&sim, "builder"));
+    builder
+        .import_suite(&bot, "smoke", "", Bytes::from(SUITE), false)
+        .await
+        .unwrap();
+    let f1 = |builder: kore_gitops::platform::PlatformClient, bot| async move {
+        let run = builder
+            .run_suite(&bot, "smoke", "en", RunVersion::InDevelopment)
+            .await
+            .unwrap();
+        builder.wait_for_run(&bot, "smoke", &run).await.unwrap().f1
+    };
+    let (_, mut files) = kore_gitops::desired::read_bot_folder(&helpdesk()).unwrap();
+    let mut definition: Value = serde_json::from_slice(&files.definition).unwrap();
+    definition["sentences"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| !(s["taskName"] == "Report Outage" && s["language"] == "en"));
+    files.definition = serde_json::to_vec(&definition).unwrap();
+    kore_gitops::reconcile::upload_and_import(&admin, &bot, &files, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        f1(builder.clone(), bot.clone()).await,
+        1.0,
+        "not trained yet"
+    );
+    admin.train(&bot, "en").await.unwrap();
+    let trained = f1(builder.clone(), bot.clone()).await;
+    assert!(
+        trained < 0.9,
+        "trained without the outage utterances: {trained}"
+    );
+}
