@@ -306,9 +306,12 @@ fn describe(state: &mut Model, index: usize) -> Value {
         return json!({});
     };
     let run = run.as_ref().clone();
+    // A scripted failure whose message is "cancelled" is a cancelled run
+    // (`/_sim/job-failures {"kind": "testrun", "message": "cancelled"}`).
     let status = match &job.status {
         JobStatus::Pending => "running",
         JobStatus::Succeeded => "completed",
+        JobStatus::Failed(message) if message == "cancelled" => "cancelled",
         JobStatus::Failed(_) => "failed",
     };
     let failure = match &job.status {

@@ -170,6 +170,22 @@ async fn a_running_run_shows_progress_refuses_a_second_and_a_malformed_suite_is_
     let done = client.wait_for_run(&id, "smoke", &run).await.unwrap();
     assert_eq!(done.f1, 1.0);
 
+    // A cancelled run is no result.
+    let body = json!({"kind": "testrun", "message": "cancelled"});
+    control.control("/job-failures", body).await;
+    let run = client
+        .run_suite(&id, "smoke", "en", RunVersion::InDevelopment)
+        .await
+        .unwrap();
+    control
+        .control("/jobs/step", json!({"kind": "testrun"}))
+        .await;
+    let cancelled = client.wait_for_run(&id, "smoke", &run).await.unwrap_err();
+    assert!(
+        cancelled.to_string().contains("\"cancelled\""),
+        "{cancelled}"
+    );
+
     let long = format!(
         r#"{{"testCases":[{{"input":"{}","intent":"Reset Password"}}]}}"#,
         "a".repeat(3001)
