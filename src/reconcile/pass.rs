@@ -366,15 +366,23 @@ impl Reconciler {
             &mut status.jobs,
         )
         .await?;
+        // The gate runs before the last check, so an edit while the suites
+        // run is caught like one while the bot trained.
+        let gate = (&self.notes, commit);
+        let passed =
+            !steps.publish || super::gate::check(&self.tests, gate, desired, id, status).await?;
         if let Some(live) = self
             .still_committed(id, desired, change.wanted, &mut guard)
             .await?
         {
-            edited_during_pass(status, live, "while it trained: not published");
+            edited_during_pass(
+                status,
+                live,
+                "while it trained or was tested: not published",
+            );
             return Ok(());
         }
-        let gate = (&self.notes, commit);
-        if steps.publish && !super::gate::check(&self.tests, gate, desired, id, status).await? {
+        if !passed {
             return Ok(());
         }
         status.phase = if steps.publish {

@@ -62,11 +62,6 @@ async fn edit_at(
     Json(r): Json<EditAtRequest>,
 ) -> Result<StatusCode, ApiError> {
     let kind = job_kind(&r.kind)?;
-    if kind == JobKind::TestRun {
-        return Err(ApiError::bad_request(
-            "a foreign test run holds no job slot; run a suite instead",
-        ));
-    }
     let mut state = lock(&shared);
     known_bot(&state, &id)?;
     state.edit_hooks.push(EditHook {
@@ -97,6 +92,11 @@ async fn foreign_job(
     Json(r): Json<ForeignJobRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = job_kind(&r.kind)?;
+    if kind == JobKind::TestRun {
+        return Err(ApiError::bad_request(
+            "a foreign test run holds no job slot; run a suite instead",
+        ));
+    }
     let mut state = lock(&shared);
     state.settle();
     known_bot(&state, &id)?;

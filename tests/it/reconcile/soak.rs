@@ -344,7 +344,7 @@ impl Soak {
             .sim
             .credentials
             .bot(BOTS.choose(&mut self.rng).unwrap());
-        let kind = *["export", "import", "train", "publish"]
+        let kind = *["export", "import", "train", "publish", "testrun"]
             .choose(&mut self.rng)
             .unwrap();
         let when = *["accepted", "finished"].choose(&mut self.rng).unwrap();

@@ -166,3 +166,20 @@ async fn a_failed_run_publishes_nothing_and_is_run_again_by_the_next_pass() {
     let bot = world.bot(BOT).await;
     assert_eq!((count(&bot, "test_runs"), count(&bot, "publishes")), (2, 1));
 }
+
+#[tokio::test]
+async fn a_designer_edit_while_the_suites_run_is_never_published() {
+    let world = gated(GATE_EN, true).await;
+    let id = world.sim.credentials.bot(BOT).id.clone();
+    let edit = json!({"kind": "testrun", "when": "accepted",
+        "set": [{"pointer": "/sentences/0/sentence", "value": "edited while tested"}]});
+    world.fault(&format!("/bots/{id}/edit-at"), edit).await;
+    world.commit_definition(BOT, "one more utterance", |d| {
+        d["sentences"].as_array_mut().unwrap().push(json!({"sentence": "my internet is down",
+            "taskName": "Report Outage", "language": "en", "type": "DialogIntent", "entities": []}));
+    });
+    let reports = world.sync().await;
+    let status = World::status_of(&reports, BOT);
+    assert_eq!(status.phase, Phase::Drifted, "{status:#?}");
+    assert_eq!(count(&world.bot(BOT).await, "publishes"), 0, "{status:#?}");
+}
