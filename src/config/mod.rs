@@ -34,6 +34,7 @@
 mod model;
 mod platforms;
 mod reader;
+mod test_apps;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,6 +46,7 @@ pub use model::{
     Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_PLATFORM, DaemonConfig, DriftPolicy, GitAuth,
     GitConfig, PlatformSettings,
 };
+pub use test_apps::TestApp;
 
 /// The prefix of every environment variable kore-gitops reads.
 pub const ENV_PREFIX: &str = "KORE_GITOPS_";
@@ -126,15 +128,14 @@ pub fn variables_named_in(path: &Path) -> Vec<String> {
         Ok(Ok(table)) => table,
         _ => return Vec::new(),
     };
-    // Sections, and the named tables of `[platforms.<name>]`.
-    let nested = table
-        .get("platforms")
-        .and_then(toml::Value::as_table)
+    // Sections, and the tables within them (`[test_apps.<name>]`).
+    let sections: Vec<&toml::Table> = table.values().filter_map(toml::Value::as_table).collect();
+    let nested: Vec<&toml::Table> = sections
+        .iter()
+        .flat_map(|section| section.values().filter_map(toml::Value::as_table))
+        .collect();
+    sections
         .into_iter()
-        .flat_map(|platforms| platforms.values().filter_map(toml::Value::as_table));
-    table
-        .values()
-        .filter_map(toml::Value::as_table)
         .chain(nested)
         .flat_map(|section| section.iter())
         .filter(|(key, _)| key.ends_with("_env"))

@@ -49,6 +49,8 @@ pub struct Config {
     pub platforms: BTreeMap<String, PlatformSettings>,
     /// How the daemon runs.
     pub daemon: DaemonConfig,
+    /// App Builder apps that run batch test suites, by name (`[test_apps.x]`).
+    pub test_apps: std::collections::BTreeMap<String, super::TestApp>,
 }
 
 /// The bot repository.
@@ -153,10 +155,12 @@ pub(super) fn build(
     let mut section = Section::new(root, "daemon", origin, problems);
     let daemon = build_daemon(&mut section, env, purpose);
     section.finish();
+    let test_apps = super::test_apps::build(root, origin.0, env, problems);
     Some(Config {
         git: git?,
         platforms: platforms?,
         daemon: daemon?,
+        test_apps,
     })
 }
 

@@ -33,6 +33,7 @@ fn bot(settings: &str, variables: &[(&str, &str)]) -> BotEntry {
         },
         variables,
         target: TargetOf::default(),
+        suites: Vec::new(),
     })
 }
 

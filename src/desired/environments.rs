@@ -227,6 +227,7 @@ impl BotSettings {
             suspend: environment.suspend.unwrap_or(self.suspend),
             import: self.import,
             environments: BTreeMap::new(),
+            gate: self.gate.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod environment_tests;
 mod environments;
 mod files;
 mod fs;
+mod gate;
 mod git;
 mod ignore;
 mod languages;
@@ -31,6 +32,7 @@ pub use assemble::{
 pub use environments::{DEFAULT_PLATFORM, Environment, expand_targets};
 pub use files::{BotFiles, DefinitionName};
 pub use fs::{read_bot_folder, read_folder};
+pub use gate::{GateSettings, NO_APP, SuiteFile, TESTS_FOLDER, definition_intents};
 pub use git::read_commit;
 pub use ignore::{CONFIG_PREFIX, IgnoreRules, JsonPointer, Segment};
 pub use languages::{DEFAULT_LANGUAGE, definition_languages};
@@ -90,6 +92,8 @@ pub struct DesiredBot {
     pub variables: BTreeMap<String, Variables>,
     /// Where the target lives (the folder's defaults until expanded).
     pub target: TargetOf,
+    /// Batch test suites (`tests/<suite>.json`), by name.
+    pub suites: Vec<SuiteFile>,
 }
 
 /// Everything wrong with one bot folder.

@@ -78,6 +78,8 @@ pub struct BotSettings {
     /// (empty: the folder is one target). Resolved settings are in each
     /// expanded target's own `BotSettings`.
     pub environments: BTreeMap<String, Environment>,
+    /// `[gate]`: publish only when the suites in `tests/` pass.
+    pub gate: Option<super::gate::GateSettings>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,7 @@ struct RawSettings {
     import: RawImport,
     #[serde(default)]
     environments: BTreeMap<String, Spanned<RawEnvironment>>,
+    gate: Option<super::gate::RawGate>,
 }
 
 #[derive(Default, Deserialize)]
@@ -151,6 +154,10 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
     {
         problems.push(at(mode.span(), APPEND_REFUSED.to_owned()));
     }
+    let whole = |message: String| Problem::in_file(file, message);
+    let gate = raw
+        .gate
+        .map(|gate| gate.validate(&at, &whole, &mut problems));
     let mut ignore = IgnoreRules::default();
     for rule in &raw.ignore {
         if let Err(reason) = parse_rule(rule.get_ref(), &mut ignore) {
@@ -173,6 +180,7 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
                     .unwrap_or_default(),
             },
             environments,
+            gate: gate.flatten(),
         }),
         _ => Err(problems),
     }

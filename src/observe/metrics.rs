@@ -70,6 +70,13 @@ struct HostOutcome {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BotSuiteLanguage {
+    bot: String,
+    suite: String,
+    language: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Version {
     version: String,
 }
@@ -92,6 +99,7 @@ pub struct Metrics {
     queue_depth: Gauge,
     last_successful_sync: Family<BotLabel, Gauge>,
     webhook_requests: Family<HostOutcome, Counter>,
+    gate_f1: Family<BotSuiteLanguage, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 impl Metrics {
@@ -112,6 +120,7 @@ impl Metrics {
             queue_depth: Gauge::default(),
             last_successful_sync: Family::default(),
             webhook_requests: Family::default(),
+            gate_f1: Family::default(),
         };
         // The registry holds clones of the families (they share their
         // values), so it is filled from the finished struct, then moved in.
@@ -189,6 +198,22 @@ impl Metrics {
             "Webhook deliveries by host and outcome",
             self.webhook_requests.clone(),
         );
+        r.register(
+            "gate_f1",
+            "The last F1 score of each test suite of a bot's publish gate, by language \
+             (in-development copy)",
+            self.gate_f1.clone(),
+        );
+    }
+
+    /// The last run of `suite` in `language` of `bot`'s gate scored `f1`.
+    pub fn gate_f1(&self, bot: &str, suite: &str, language: &str, f1: f64) {
+        let labels = BotSuiteLanguage {
+            bot: bot.to_owned(),
+            suite: suite.to_owned(),
+            language: language.to_owned(),
+        };
+        self.gate_f1.get_or_create(&labels).set(f1);
     }
 
     /// One reconcile pass of `bot` ended with `result` after `elapsed`.
@@ -297,5 +322,26 @@ impl Metrics {
 fn result_label(result: &str) -> ResultLabel {
     ResultLabel {
         result: result.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_f1_of_each_suite_and_language_is_exposed() {
+        let metrics = Metrics::new("test");
+        metrics.gate_f1("helpdesk", "smoke", "en", 1.0);
+        metrics.gate_f1("helpdesk", "smoke", "en", 0.67);
+        metrics.gate_f1("helpdesk", "smoke", "es", 0.5);
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                "kore_gitops_gate_f1{bot=\"helpdesk\",suite=\"smoke\",language=\"en\"} 0.67"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("language=\"es\"} 0.5"), "{text}");
     }
 }

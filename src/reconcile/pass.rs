@@ -59,6 +59,8 @@ pub struct Reconciler {
     pub(super) requeued: AtomicBool,
     /// The live bot of every folder of the commit (one Get Bots per commit).
     pub(super) targets: TargetCache,
+    /// The App Builder clients that run publish gates (`[test_apps]`).
+    pub(super) tests: super::gate::TestClients,
     pub(super) state: Mutex<State>,
     /// Bot variable secrets, and what each target last received.
     pub(super) secrets: SecretStore,
@@ -83,6 +85,7 @@ impl Reconciler {
             observe: None,
             requeued: AtomicBool::new(false),
             targets: TargetCache::default(),
+            tests: Default::default(),
             state: Mutex::new(State::default()),
             secrets: SecretStore::default(),
             full_resync: std::sync::OnceLock::new(),
@@ -99,6 +102,17 @@ impl Reconciler {
     pub fn with_secrets(mut self, secrets: SecretStore) -> Self {
         self.secrets = secrets;
         self
+    }
+
+    /// Gates run their suites with these App Builder clients.
+    pub fn with_test_clients(mut self, tests: super::gate::TestClients) -> Self {
+        self.tests = tests;
+        self
+    }
+
+    /// The App Builder clients of the publish gates.
+    pub fn test_clients(&self) -> &super::gate::TestClients {
+        &self.tests
     }
 
     /// Lets an idle resync trust the change log, with a full pass (exports)

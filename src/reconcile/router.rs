@@ -203,6 +203,12 @@ impl Reconcilers {
         })
     }
 
+    /// The App Builder clients of the publish gates (the same on every
+    /// platform's reconciler).
+    pub fn test_clients(&self) -> &super::gate::TestClients {
+        self.first().test_clients()
+    }
+
     /// The notes sink (shared by every reconciler).
     pub fn notes(&self) -> &Notes {
         self.first().notes()

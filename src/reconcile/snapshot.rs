@@ -220,6 +220,7 @@ mod tests {
             },
             variables: Default::default(),
             target: Default::default(),
+            suites: Vec::new(),
         };
         (name.to_owned(), Ok(bot))
     }

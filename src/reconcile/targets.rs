@@ -134,6 +134,7 @@ mod tests {
             files: BotFiles::default(),
             variables: Default::default(),
             target: Default::default(),
+            suites: Vec::new(),
         };
         (name.to_owned(), Ok(bot))
     }

@@ -6,6 +6,7 @@ mod crash;
 mod credentials;
 mod daemon;
 mod faults;
+mod gate;
 mod languages;
 mod logs;
 mod lost;
