@@ -15,6 +15,7 @@ mod diff;
 mod log_level;
 mod oneshot;
 mod pull;
+mod remote;
 mod status;
 mod validate;
 
@@ -112,6 +113,51 @@ pub enum Command {
         /// A repository root (with bots/) or a bot folder.
         path: PathBuf,
     },
+    /// Ask the running daemon: every bot's phase, commit, last sync and summary.
+    Get {
+        #[command(flatten)]
+        server: remote::ServerArgs,
+        /// Output format.
+        #[arg(
+            long,
+            short,
+            value_enum,
+            default_value = "table",
+            env = "KORE_GITOPS_OUTPUT"
+        )]
+        output: remote::Output,
+    },
+    /// Ask the running daemon for a pass of BOT now. With --wait, return once
+    /// that pass has ended: exit 0 when it left the bot Synced, 1 otherwise.
+    Reconcile {
+        /// The bot folder.
+        bot: String,
+        /// Wait for the pass that handles the request.
+        #[arg(long, env = "KORE_GITOPS_WAIT")]
+        wait: bool,
+        /// How long --wait waits.
+        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration, env = "KORE_GITOPS_TIMEOUT")]
+        timeout: std::time::Duration,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Pause BOT in the running daemon without a commit (an emergency stop):
+    /// no pass touches it until `resume`; the note and `get` say so.
+    Suspend {
+        /// The bot folder.
+        bot: String,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Undo `suspend`: BOT is reconciled again, at once.
+    Resume {
+        /// The bot folder.
+        bot: String,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Print the version.
+    Version,
 }
 
 impl Command {
@@ -160,6 +206,26 @@ pub fn run(cli: Cli) -> ExitCode {
             diff::run_diff(&left, &right, json, &mut out, &mut err)
         }
         Command::Validate { path } => validate::run_validate(&path, &mut out),
+        Command::Get { server, output } => remote::get(&server, output, &mut out, &mut err),
+        Command::Reconcile {
+            bot,
+            wait,
+            timeout,
+            server,
+        } => {
+            let wait = wait.then_some(timeout);
+            remote::reconcile(&server, &bot, wait, &mut out, &mut err)
+        }
+        Command::Suspend { bot, server } => {
+            remote::suspend(&server, &bot, true, &mut out, &mut err)
+        }
+        Command::Resume { bot, server } => {
+            remote::suspend(&server, &bot, false, &mut out, &mut err)
+        }
+        Command::Version => {
+            let _ = writeln!(out, "kore-gitops {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
     }
 }
 

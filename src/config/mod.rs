@@ -28,6 +28,7 @@
 //! ```
 
 mod model;
+mod outcomes;
 mod reader;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ pub use model::{
     Config, DEFAULT_MAX_CONNECTIONS, DaemonConfig, DriftPolicy, GitAuth, GitConfig,
     PlatformSettings,
 };
+pub use outcomes::{NotifySettings, StatusProvider, StatusSettings};
 
 /// The prefix of every environment variable kore-gitops reads.
 pub const ENV_PREFIX: &str = "KORE_GITOPS_";

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 pub use crate::desired::DriftPolicy;
 
+use super::outcomes::{NotifySettings, StatusSettings, build_notify, build_statuses};
 use super::reader::{Overrides, Section, unknown_sections};
 use super::{Env, Purpose};
 
@@ -40,6 +41,10 @@ pub struct Config {
     pub platform: PlatformSettings,
     /// How the daemon runs.
     pub daemon: DaemonConfig,
+    /// Commit statuses on the git host (`[statuses]`), when configured.
+    pub statuses: Option<StatusSettings>,
+    /// Notifications (`[notify]`), when configured.
+    pub notify: NotifySettings,
 }
 
 /// The bot repository.
@@ -137,10 +142,18 @@ pub(super) fn build(
     let mut section = Section::new(root, "daemon", origin, problems);
     let daemon = build_daemon(&mut section, env, purpose);
     section.finish();
+    let mut section = Section::new(root, "statuses", origin, problems);
+    let statuses = build_statuses(&mut section, env, purpose);
+    section.finish();
+    let mut section = Section::new(root, "notify", origin, problems);
+    let notify = build_notify(&mut section, env, purpose);
+    section.finish();
     Some(Config {
         git: git?,
         platform: platform?,
         daemon: daemon?,
+        statuses: statuses?,
+        notify: notify?,
     })
 }
 
@@ -283,7 +296,7 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
 /// A secret named by an environment variable (`env_key`) or a file
 /// (`file_key`). Outer `None`: a problem was recorded. Inner `None`: neither
 /// key given (a problem too when `required`).
-fn secret_from(
+pub(super) fn secret_from(
     s: &mut Section<'_>,
     env: &Env,
     env_key: &str,

@@ -10,6 +10,7 @@ use futures_util::{Stream, StreamExt};
 use secrecy::ExposeSecret;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
@@ -22,7 +23,8 @@ use super::queue::WorkQueue;
 use super::runner::run_workers;
 use super::select::{SelectError, known, select};
 use super::snapshot::Snapshot;
-use super::telemetry::MetricsObserver;
+use super::suspend::skipped_pass;
+use super::telemetry::{MetricsObserver, pass_span};
 use crate::observe::{FetchResult, ObserveState, Trigger};
 
 /// Why the daemon could not start.
@@ -34,6 +36,9 @@ pub enum StartError {
     /// The mirror could not be opened.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// The operator suspensions kept in the state folder cannot be read.
+    #[error("reading the operator suspensions: {0}")]
+    Suspensions(std::io::Error),
     /// A blocking task died.
     #[error("internal: {0}")]
     Internal(#[from] tokio::task::JoinError),
@@ -52,6 +57,8 @@ pub struct Daemon {
     resync: Duration,
     shutdown_grace: Duration,
     observe: Option<ObserveState>,
+    /// Whether passes only report (no import, no note).
+    dry_run: bool,
     /// Taken by [`Daemon::run`].
     triggers: std::sync::Mutex<Option<mpsc::Receiver<Trigger>>>,
 }
@@ -70,6 +77,9 @@ impl Daemon {
         observe: Option<(ObserveState, mpsc::Receiver<Trigger>)>,
     ) -> Result<Daemon, StartError> {
         let (observe, triggers) = observe.unzip();
+        if let Some(observe) = &observe {
+            start_reporters(&config, observe);
+        }
         let mut platform_config = platform_config(&config.platform)?;
         if let Some(observe) = &observe {
             observe.readiness().set_config_loaded(true);
@@ -87,6 +97,14 @@ impl Daemon {
         let auth = Arc::new(git.auth.clone());
         let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
         let dry_run = dry_run || config.daemon.dry_run;
+        if let Some(observe) = &observe {
+            // An emergency pause survives a restart: kept in the state folder.
+            let kept = state_dir.join("suspended");
+            if let Err(e) = observe.keep_suspensions_in(kept.clone()) {
+                tracing::error!(path = %kept.display(), error = %e, "cannot read the operator suspensions");
+                return Err(StartError::Suspensions(e));
+            }
+        }
         let mut reconciler = Reconciler::new(platform.clone(), notes, config.daemon.drift, dry_run);
         if let Some(observe) = &observe {
             reconciler = reconciler.with_observe(observe.clone());
@@ -102,6 +120,7 @@ impl Daemon {
             resync: config.daemon.resync_interval,
             shutdown_grace: config.daemon.shutdown_grace,
             observe,
+            dry_run,
             triggers: std::sync::Mutex::new(triggers),
         })
     }
@@ -181,7 +200,8 @@ impl Daemon {
         futures_util::stream::iter(bots)
             .map(move |bot| {
                 let reconciler = reconciler.clone();
-                async move { reconciler.reconcile(&bot).await }
+                let span = pass_span(&bot);
+                async move { reconciler.reconcile(&bot).await }.instrument(span)
             })
             .buffer_unordered(self.concurrency)
     }
@@ -218,14 +238,22 @@ impl Daemon {
                 refresh.clone(),
             ));
         }
-        let reconciler = self.reconciler.clone();
+        let (reconciler, observe) = (self.reconciler.clone(), self.observe.clone());
+        let dry_run = self.dry_run;
         let workers = tokio::spawn(run_workers(
             queue.clone(),
             self.concurrency,
             self.shutdown_grace,
             move |bot| {
-                let reconciler = reconciler.clone();
-                async move { reconciler.reconcile(&bot).await.action }
+                let (reconciler, observe) = (reconciler.clone(), observe.clone());
+                let span = pass_span(&bot);
+                async move {
+                    match observe.filter(|o| o.is_suspended(&bot)) {
+                        Some(o) => skipped_pass(&reconciler, &o, &bot, dry_run).await,
+                        None => reconciler.reconcile(&bot).await.action,
+                    }
+                }
+                .instrument(span)
             },
         ));
         if self.observe.is_some() {
@@ -318,6 +346,14 @@ impl Daemon {
                 None
             }
         }
+    }
+}
+
+/// The reporters the configuration asks for, each a task fed by the passes'
+/// events: commit statuses, notifications.
+fn start_reporters(config: &Config, observe: &ObserveState) {
+    if let Some(settings) = &config.statuses {
+        crate::observe::commit_status::spawn(settings.clone(), observe.subscribe());
     }
 }
 

@@ -23,6 +23,7 @@ pub mod queue;
 pub mod runner;
 pub mod select;
 pub mod snapshot;
+pub mod suspend;
 pub mod targets;
 pub mod telemetry;
 

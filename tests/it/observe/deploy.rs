@@ -11,17 +11,17 @@ use std::process::{Command, Stdio};
 use kore_gitops::config::{Config, Env};
 use serde_json::Value;
 
-fn deploy_dir() -> PathBuf {
+pub(super) fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
 }
 
-fn read(relative: &str) -> String {
+pub(super) fn read(relative: &str) -> String {
     let path = deploy_dir().join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// True when `program --version` runs. Missing: a notice, or a failure in CI.
-fn tool_available(program: &str, required_in_ci: bool) -> bool {
+pub(super) fn tool_available(program: &str, required_in_ci: bool) -> bool {
     let runs = Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())
@@ -38,13 +38,13 @@ fn tool_available(program: &str, required_in_ci: bool) -> bool {
 }
 
 /// The schema validator; its PyYAML also turns the manifests into JSON here.
-fn validator() -> bool {
+pub(super) fn validator() -> bool {
     tool_available("kubernetes-validate", true)
 }
 
 /// The documents of a YAML file as JSON (through PyYAML, which
 /// kubernetes-validate depends on).
-fn yaml_documents(relative: &str) -> Vec<Value> {
+pub(super) fn yaml_documents(relative: &str) -> Vec<Value> {
     let script =
         "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))";
     let path = deploy_dir().join(relative);
@@ -61,13 +61,13 @@ fn yaml_documents(relative: &str) -> Vec<Value> {
     serde_json::from_slice(&output.stdout).expect("JSON from python")
 }
 
-fn yaml_document(relative: &str) -> Value {
+pub(super) fn yaml_document(relative: &str) -> Value {
     let mut documents = yaml_documents(relative);
     assert_eq!(documents.len(), 1, "{relative}: one document");
     documents.remove(0)
 }
 
-fn validate(input: &[u8], label: &str) {
+pub(super) fn validate(input: &[u8], label: &str) {
     let mut child = Command::new("kubernetes-validate")
         .args(["--strict", "--quiet", "-"])
         .stdin(Stdio::piped())

@@ -8,6 +8,7 @@ mod harness;
 mod limits;
 mod log_pipe;
 mod metrics;
+pub mod monitoring;
 mod payloads;
 mod secrets;
 mod webhooks;

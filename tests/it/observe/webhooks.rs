@@ -346,3 +346,32 @@ async fn garbage_never_triggers_or_crashes() {
     server.assert_alive().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_webhook_accepted_json_line_holds_each_key_once() {
+    let mut server = start(Host::GitHub.repository()).await;
+    let (buffer, guard) = crate::support::logs::capture_json();
+    let body = Host::GitHub.push("main");
+    let headers = Host::GitHub.headers("push", &body, Signing::Correct);
+    let answer = deliver(&server, "/webhook", &headers, body).await;
+    drop(guard);
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert_eq!(server.triggers.try_recv().ok(), Some(Trigger::Refresh));
+    let text = buffer.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("webhook accepted"))
+        .unwrap_or_else(|| panic!("no accepted line:\n{text}"));
+    assert_eq!(
+        crate::support::logs::duplicate_keys(line),
+        Vec::<String>::new(),
+        "{line}"
+    );
+    let entry: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["message"], "webhook accepted", "{line}");
+    assert!(
+        entry["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{line}"
+    );
+    server.stop().await;
+}
