@@ -14,6 +14,7 @@ pub mod events;
 pub mod exposition;
 pub mod logging;
 pub mod metrics;
+pub mod notify;
 mod outcomes;
 pub mod requests;
 pub mod server;

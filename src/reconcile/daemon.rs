@@ -355,6 +355,9 @@ fn start_reporters(config: &Config, observe: &ObserveState) {
     if let Some(settings) = &config.statuses {
         crate::observe::commit_status::spawn(settings.clone(), observe.subscribe());
     }
+    if config.notify.any() {
+        crate::observe::notify::spawn(config.notify.clone(), observe.subscribe());
+    }
 }
 
 /// Webhook and manual triggers: a refresh wakes the fetch loop, a bot is

@@ -11,6 +11,7 @@ mod languages;
 mod logs;
 mod lost;
 mod monitoring;
+mod notify;
 mod operator;
 mod policy;
 mod secrets;
