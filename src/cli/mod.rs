@@ -84,6 +84,9 @@ pub enum Command {
         config: daemon::ConfigArg,
         #[command(flatten)]
         bots: daemon::BotsArg,
+        /// `markdown`: a pull-request comment (see deploy/ci).
+        #[arg(long, value_enum, default_value = "text", env = "KORE_GITOPS_FORMAT")]
+        format: oneshot::PlanFormat,
     },
     /// Export a live bot's in-development copy into its bot folder (bootstrap).
     /// Exit 0 pulled, 1 platform or write failure, 2 usage, 64 configuration.
@@ -197,7 +200,11 @@ pub fn run(cli: Cli) -> ExitCode {
             bots,
             dry_run,
         } => oneshot::sync(&config.config, &bots.bots, dry_run.dry_run, &mut out),
-        Command::Plan { config, bots } => oneshot::plan(&config.config, &bots.bots, &mut out),
+        Command::Plan {
+            config,
+            bots,
+            format,
+        } => oneshot::plan(&config.config, &bots.bots, format, &mut out),
         Command::Pull(args) => pull::run_pull(&args, &mut out, &mut err),
         Command::Status(args) => status::run_status(&args, &mut out, &mut err),
         Command::Sim(args) => crate::sim::cli::run(args),

@@ -10,5 +10,6 @@ mod log_pipe;
 mod metrics;
 pub mod monitoring;
 mod payloads;
+mod recipes;
 mod secrets;
 mod webhooks;
