@@ -161,6 +161,12 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+    /// Print a shell completion script: `kore-gitops completions bash >
+    /// /etc/bash_completion.d/kore-gitops` (also zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 impl Command {
@@ -228,6 +234,11 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Resume { bot, server } => {
             remote::suspend(&server, &bot, false, &mut out, &mut err)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "kore-gitops", &mut out);
+            ExitCode::SUCCESS
         }
         Command::Version => {
             let _ = writeln!(out, "kore-gitops {}", env!("CARGO_PKG_VERSION"));

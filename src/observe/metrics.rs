@@ -13,7 +13,7 @@
 //! a bot that never synced.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -25,25 +25,13 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+mod bots;
+
 pub use super::exposition::Format;
 pub use super::outcomes::{CallStatus, FetchResult, PassResult, PushResult, WebhookOutcome};
 use crate::status::Phase;
-
-/// The `bot_info` phase of a bot known but not reconciled yet.
-pub const UNKNOWN_PHASE: &str = "Unknown";
-
-/// Every phase, for the transition counters set at zero.
-const PHASES: [Phase; 9] = [
-    Phase::Synced,
-    Phase::OutOfSync,
-    Phase::Importing,
-    Phase::Training,
-    Phase::Publishing,
-    Phase::AwaitingApproval,
-    Phase::Failed,
-    Phase::Suspended,
-    Phase::Drifted,
-];
+pub use bots::UNKNOWN_PHASE;
+use bots::bot_phase;
 
 /// Upper bounds of the reconcile duration buckets: 0.1 s doubling to ~27 min,
 /// since a pass ranges from a no-change export to a long training job.
@@ -338,57 +326,6 @@ impl Metrics {
         self.webhook_requests.get_or_create(&labels).inc();
     }
 
-    /// `bot` is managed: its series exist from now on, at zero.
-    pub fn register_bot(&self, bot: &str) {
-        for result in PassResult::ALL {
-            let labels = BotResult {
-                bot: bot.to_owned(),
-                result: result.label().to_owned(),
-            };
-            let _ = self.reconcile_passes.get_or_create(&labels);
-            let _ = self.reconcile_duration.get_or_create(&labels);
-        }
-        for phase in PHASES {
-            let _ = self
-                .phase_transitions
-                .get_or_create(&bot_phase(bot, &phase.to_string()));
-        }
-        let known = self.phases().contains_key(bot);
-        if !known {
-            self.set_bot_phase(bot, UNKNOWN_PHASE);
-        }
-    }
-
-    /// `bot` stands in `phase` now (its `bot_info` series moves there).
-    pub fn set_phase(&self, bot: &str, phase: Phase) {
-        self.set_bot_phase(bot, &phase.to_string());
-    }
-
-    fn set_bot_phase(&self, bot: &str, phase: &str) {
-        let mut phases = self.phases();
-        if let Some(old) = phases.insert(bot.to_owned(), phase.to_owned()) {
-            self.bot_info.remove(&bot_phase(bot, &old));
-        }
-        self.bot_info.get_or_create(&bot_phase(bot, phase)).set(1);
-    }
-
-    /// `bot` left the repository: its state series go (its counters stay,
-    /// as counters do).
-    pub fn forget_bot(&self, bot: &str) {
-        if let Some(old) = self.phases().remove(bot) {
-            self.bot_info.remove(&bot_phase(bot, &old));
-        }
-        self.last_successful_sync.remove(&BotLabel {
-            bot: bot.to_owned(),
-        });
-    }
-
-    fn phases(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        self.bot_phases
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Whether the platform answered its last call.
     pub fn set_platform_up(&self, up: bool) {
         self.platform_up.set(i64::from(up));
@@ -406,13 +343,6 @@ impl Metrics {
             Format::OpenMetrics => text,
             Format::Classic => super::exposition::to_classic(&text),
         }
-    }
-}
-
-fn bot_phase(bot: &str, phase: &str) -> BotPhase {
-    BotPhase {
-        bot: bot.to_owned(),
-        phase: phase.to_owned(),
     }
 }
 

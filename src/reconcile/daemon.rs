@@ -16,6 +16,7 @@ use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
 use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
 
+use super::attach::attach;
 use super::notes::Notes;
 use super::pass::{Reconciler, Report};
 use super::policy::backoff;
@@ -78,7 +79,7 @@ impl Daemon {
     ) -> Result<Daemon, StartError> {
         let (observe, triggers) = observe.unzip();
         if let Some(observe) = &observe {
-            start_reporters(&config, observe);
+            attach(&config, observe)?;
         }
         let mut platform_config = platform_config(&config.platform)?;
         if let Some(observe) = &observe {
@@ -97,14 +98,6 @@ impl Daemon {
         let auth = Arc::new(git.auth.clone());
         let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
         let dry_run = dry_run || config.daemon.dry_run;
-        if let Some(observe) = &observe {
-            // An emergency pause survives a restart: kept in the state folder.
-            let kept = state_dir.join("suspended");
-            if let Err(e) = observe.keep_suspensions_in(kept.clone()) {
-                tracing::error!(path = %kept.display(), error = %e, "cannot read the operator suspensions");
-                return Err(StartError::Suspensions(e));
-            }
-        }
         let mut reconciler = Reconciler::new(platform.clone(), notes, config.daemon.drift, dry_run);
         if let Some(observe) = &observe {
             reconciler = reconciler.with_observe(observe.clone());
@@ -346,17 +339,6 @@ impl Daemon {
                 None
             }
         }
-    }
-}
-
-/// The reporters the configuration asks for, each a task fed by the passes'
-/// events: commit statuses, notifications.
-fn start_reporters(config: &Config, observe: &ObserveState) {
-    if let Some(settings) = &config.statuses {
-        crate::observe::commit_status::spawn(settings.clone(), observe.subscribe());
-    }
-    if config.notify.any() {
-        crate::observe::notify::spawn(config.notify.clone(), observe.subscribe());
     }
 }
 

@@ -9,6 +9,7 @@
 //!   that share one (refused).
 
 mod apply;
+mod attach;
 mod convert;
 pub mod daemon;
 pub mod error;

@@ -171,3 +171,25 @@ fn version_prints_the_version() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(text, format!("kore-gitops {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn completions_cover_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kore-gitops"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for command in [
+            "reconcile",
+            "suspend",
+            "resume",
+            "get",
+            "plan",
+            "completions",
+        ] {
+            assert!(script.contains(command), "{shell}: no {command}");
+        }
+    }
+}
