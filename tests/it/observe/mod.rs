@@ -12,4 +12,5 @@ pub mod monitoring;
 mod payloads;
 mod recipes;
 mod secrets;
+mod status_sender;
 mod webhooks;

@@ -171,3 +171,27 @@ async fn a_refusing_host_is_logged_once_and_the_passes_succeed() {
     let note = world.head_note();
     assert!(note.contains("Synced"), "{note}");
 }
+
+#[tokio::test]
+async fn a_slow_host_never_holds_a_pass() {
+    let world = World::start().await;
+    let host = FakeHost::start().await;
+    host.slow_down(std::time::Duration::from_secs(4));
+    configure(&world, "github", &host);
+    world.commit_definition("travel-desk", "a change, a slow host", |d| {
+        d["sentences"][0]["sentence"] = "not held up".into();
+    });
+    let daemon = start(&world).await;
+    daemon
+        .until_status("both synced", |s| {
+            phase_of(s, "travel-desk") == Some("Synced")
+                && phase_of(s, "it-helpdesk") == Some("Synced")
+        })
+        .await;
+    // The pass is over while the host still sits on the pending status.
+    assert_eq!(host.requests().len(), 1, "{:#?}", host.requests());
+    let requests = host.until_requests(2).await;
+    assert_eq!(field(&requests[1], "state"), "success");
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}

@@ -24,6 +24,10 @@ pub struct Recorded {
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     answer: Mutex<Option<(u16, String)>>,
+    /// Answers for the next requests, before `answer`: (status, Retry-After).
+    next: Mutex<std::collections::VecDeque<(u16, Option<u64>)>>,
+    /// How long each answer takes.
+    delay: Mutex<Duration>,
 }
 
 /// The running fake host.
@@ -46,6 +50,17 @@ impl FakeHost {
     /// From now on, answers `status` with `{"message": reason}`.
     pub fn refuse(&self, status: u16, reason: &str) {
         *self.shared.answer.lock().unwrap() = Some((status, reason.to_owned()));
+    }
+
+    /// The next `count` requests are answered `status` (with `Retry-After`).
+    pub fn fail_next(&self, status: u16, count: usize, retry_after: Option<u64>) {
+        let mut next = self.shared.next.lock().unwrap();
+        next.extend(std::iter::repeat_n((status, retry_after), count));
+    }
+
+    /// Every answer takes `delay` from now on (recorded on arrival).
+    pub fn slow_down(&self, delay: Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
     }
 
     /// Every request so far.
@@ -76,7 +91,7 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> impl IntoResponse {
+) -> axum::response::Response {
     let recorded = Recorded {
         method: method.to_string(),
         path: uri.path().to_owned(),
@@ -87,11 +102,27 @@ async fn record(
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
     shared.requests.lock().unwrap().push(recorded);
+    let delay = *shared.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    if let Some((status, retry_after)) = shared.next.lock().unwrap().pop_front() {
+        let mut response = (
+            StatusCode::from_u16(status).unwrap(),
+            axum::Json(json!({"message": "scripted"})),
+        )
+            .into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", seconds.to_string().parse().unwrap());
+        }
+        return response;
+    }
     match shared.answer.lock().unwrap().clone() {
-        None => (StatusCode::CREATED, axum::Json(json!({"id": 1}))),
+        None => (StatusCode::CREATED, axum::Json(json!({"id": 1}))).into_response(),
         Some((status, reason)) => (
             StatusCode::from_u16(status).unwrap(),
             axum::Json(json!({"message": reason})),
-        ),
+        )
+            .into_response(),
     }
 }
