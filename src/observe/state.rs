@@ -298,16 +298,8 @@ impl ObserveState {
     /// Keeps suspensions in `path` (one bot per line): loads those recorded
     /// there, and rewrites it on every change.
     pub fn keep_suspensions_in(&self, path: std::path::PathBuf) -> std::io::Result<()> {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .for_each(|bot| {
-                    self.inner.requests.set_suspended(bot, true);
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        for bot in super::requests::read_suspensions(&path)? {
+            self.inner.requests.set_suspended(&bot, true);
         }
         let _ = self.inner.suspensions_file.set(path);
         Ok(())

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::observe::{ObserveState, commit_status, notify};
 
 use super::daemon::StartError;
+use super::suspend::SUSPENSIONS_FILE;
 
 /// Starts the reporters and loads the suspensions; an unreadable suspensions
 /// file stops the start (an emergency pause must not be forgotten).
@@ -17,7 +18,7 @@ pub(super) fn attach(config: &Config, observe: &ObserveState) -> Result<(), Star
     if config.notify.any() {
         notify::spawn(config.notify.clone(), observe.subscribe());
     }
-    let kept = config.daemon.state_dir.join("suspended");
+    let kept = config.daemon.state_dir.join(SUSPENSIONS_FILE);
     observe.keep_suspensions_in(kept.clone()).map_err(|e| {
         tracing::error!(path = %kept.display(), error = %e, "cannot read the operator suspensions");
         StartError::Suspensions(e)

@@ -24,7 +24,7 @@ use super::queue::WorkQueue;
 use super::runner::run_workers;
 use super::select::{SelectError, known, select};
 use super::snapshot::Snapshot;
-use super::suspend::skipped_pass;
+use super::suspend::{paused_report, skipped_pass, suspended_in};
 use super::telemetry::{MetricsObserver, pass_span};
 use crate::observe::{FetchResult, ObserveState, Trigger};
 
@@ -190,11 +190,20 @@ impl Daemon {
     /// its pass ends, so a command can print it at once.
     pub fn pass_stream(&self, bots: Vec<String>) -> impl Stream<Item = Report> + use<> {
         let reconciler = self.reconciler.clone();
+        // An operator's emergency pause holds for one-shot passes too.
+        let paused = suspended_in(&self.state_dir);
         futures_util::stream::iter(bots)
             .map(move |bot| {
                 let reconciler = reconciler.clone();
                 let span = pass_span(&bot);
-                async move { reconciler.reconcile(&bot).await }.instrument(span)
+                let paused = paused.contains(&bot);
+                async move {
+                    match paused {
+                        true => paused_report(&reconciler, &bot),
+                        false => reconciler.reconcile(&bot).await,
+                    }
+                }
+                .instrument(span)
             })
             .buffer_unordered(self.concurrency)
     }

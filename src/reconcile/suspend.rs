@@ -2,13 +2,18 @@
 //! pause without a commit): its passes are skipped until it is resumed, and
 //! the note on the current commit says so, and by whom.
 
+use std::collections::BTreeSet;
+use std::path::Path;
+
 use chrono::Utc;
 use tokio::time::Instant;
 
 use crate::observe::ObserveState;
+use crate::observe::requests::read_suspensions;
 use crate::status::{BotStatus, Phase};
 
 use super::pass::{Reconciler, Report};
+use super::plan::Plan;
 use super::policy::Action;
 use super::telemetry;
 
@@ -50,4 +55,33 @@ pub async fn skipped_pass(
     };
     telemetry::record_pass(observe, &report, started.elapsed());
     Action::AwaitChange
+}
+
+/// The file in the state folder that keeps the operator suspensions.
+pub const SUSPENSIONS_FILE: &str = "suspended";
+
+/// The bots an operator suspended, as kept in `state_dir` (none when the
+/// file is absent or unreadable: the daemon, which wrote it, refuses to start
+/// on an unreadable one).
+pub fn suspended_in(state_dir: &Path) -> BTreeSet<String> {
+    read_suspensions(&state_dir.join(SUSPENSIONS_FILE)).unwrap_or_default()
+}
+
+/// A one-shot command's (`sync`, `plan`) pass of a bot an operator suspended
+/// in the daemon sharing its state folder: nothing is done, and it says so
+/// (the daemon has written the note).
+pub fn paused_report(reconciler: &Reconciler, bot: &str) -> Report {
+    let commit = reconciler
+        .snapshot()
+        .map_or(crate::ids::CommitId::from_bytes([0; 20]), |s| s.commit);
+    tracing::info!(bot, %commit, phase = %Phase::Suspended, "suspended by an operator: pass skipped");
+    Report {
+        bot: bot.to_owned(),
+        commit,
+        status: Some(BotStatus::new(Phase::Suspended, SUSPENDED_BY_OPERATOR)),
+        plan: Some(Plan::Synced),
+        detail: None,
+        action: Action::AwaitChange,
+        retry: None,
+    }
 }

@@ -193,3 +193,27 @@ fn completions_cover_every_command() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_one_shot_sync_or_plan_honours_the_operators_pause() {
+    let world = World::start().await;
+    let state_dir = world.load_config().daemon.state_dir;
+    std::fs::create_dir_all(&state_dir).unwrap();
+    std::fs::write(state_dir.join("suspended"), "travel-desk\n").unwrap();
+    world.commit_definition("travel-desk", "a change during a pause", |d| {
+        d["sentences"][0]["sentence"] = "not applied by a one-shot sync".into();
+    });
+    let config = world.config.to_str().unwrap().to_owned();
+    for command in ["plan", "sync"] {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_kore-gitops"))
+            .args([command, "--config", &config])
+            .env_remove("KORE_GITOPS_CONFIG")
+            .output()
+            .await
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{command}: {out}");
+        assert!(out.contains("suspended"), "{command}: {out}");
+    }
+    assert_eq!(count(&world.bot("travel-desk").await, "imports"), 0);
+}
