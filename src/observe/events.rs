@@ -51,9 +51,13 @@ impl PassEvent {
     }
 }
 
-/// The senders of every reporter.
+/// The senders of every reporter, and whether a drop was already logged
+/// (once per stretch of drops, so a stuck reporter does not flood the log).
 #[derive(Debug, Default)]
-pub(crate) struct Reporters(std::sync::RwLock<Vec<mpsc::Sender<PassEvent>>>);
+pub(crate) struct Reporters(
+    std::sync::RwLock<Vec<mpsc::Sender<PassEvent>>>,
+    std::sync::atomic::AtomicBool,
+);
 
 impl Reporters {
     /// A new reporter's receiving end.
@@ -72,13 +76,45 @@ impl Reporters {
             .0
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        use std::sync::atomic::Ordering::Relaxed;
         for sender in senders.iter() {
-            if let Err(mpsc::error::TrySendError::Full(_)) = sender.try_send(event.clone()) {
-                tracing::warn!(
-                    bot = event.bot(),
-                    "a reporter is behind: an outcome event was dropped"
-                );
+            match sender.try_send(event.clone()) {
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    if !self.1.swap(true, Relaxed) {
+                        tracing::warn!(
+                            bot = event.bot(),
+                            "a reporter is behind (its host is slow or away): outcome events are dropped until it catches up"
+                        );
+                    }
+                }
+                Ok(()) => self.1.store(false, Relaxed),
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_reporter_never_blocks_the_announcer() {
+        let reporters = Reporters::default();
+        let mut events = reporters.subscribe();
+        let event = PassEvent::Phase {
+            bot: "a".into(),
+            commit: CommitId::from_bytes([1; 20]),
+            phase: Phase::Importing,
+            summary: String::new(),
+        };
+        for _ in 0..REPORTER_QUEUE + 10 {
+            reporters.announce(&event);
+        }
+        let mut received = 0;
+        while events.try_recv().is_ok() {
+            received += 1;
+        }
+        assert_eq!(received, REPORTER_QUEUE);
     }
 }
