@@ -2,6 +2,9 @@
 //! notifications): events sent on bounded channels, never awaited, so that a
 //! slow or refusing host never holds up a pass.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+
 use tokio::sync::mpsc;
 
 use crate::ids::CommitId;
@@ -51,13 +54,11 @@ impl PassEvent {
     }
 }
 
-/// The senders of every reporter, and whether a drop was already logged
-/// (once per stretch of drops, so a stuck reporter does not flood the log).
+/// The senders of every reporter, each with whether a drop was already
+/// logged (once per stretch of drops, so a stuck reporter does not flood the
+/// log).
 #[derive(Debug, Default)]
-pub(crate) struct Reporters(
-    std::sync::RwLock<Vec<mpsc::Sender<PassEvent>>>,
-    std::sync::atomic::AtomicBool,
-);
+pub(crate) struct Reporters(std::sync::RwLock<Vec<(mpsc::Sender<PassEvent>, AtomicBool)>>);
 
 impl Reporters {
     /// A new reporter's receiving end.
@@ -66,7 +67,7 @@ impl Reporters {
         self.0
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(sender);
+            .push((sender, AtomicBool::new(false)));
         receiver
     }
 
@@ -76,18 +77,17 @@ impl Reporters {
             .0
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        use std::sync::atomic::Ordering::Relaxed;
-        for sender in senders.iter() {
+        for (sender, dropping) in senders.iter() {
             match sender.try_send(event.clone()) {
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    if !self.1.swap(true, Relaxed) {
+                    if !dropping.swap(true, Relaxed) {
                         tracing::warn!(
                             bot = event.bot(),
                             "a reporter is behind (its host is slow or away): outcome events are dropped until it catches up"
                         );
                     }
                 }
-                Ok(()) => self.1.store(false, Relaxed),
+                Ok(()) => dropping.store(false, Relaxed),
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
