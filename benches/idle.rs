@@ -1,6 +1,6 @@
 //! Idle memory and CPU of the real daemon: `kore-gitops run` (the release
 //! binary `cargo bench` builds next to this bench's own executable) against
-//! the in-process simulator with two bots (copies of the examples), its HTTP
+//! the in-process simulator with two bots (copies of the examples; `IDLE_BOTS=N` for N), its HTTP
 //! endpoints on, polling git every 4 s. Once both bots are synced and the simulator has seen no call
 //! for a while, the daemon is sampled from `/proc/<pid>/` over an idle window:
 //! resident memory (VmRSS, VmHWM), CPU time (utime + stime), context switches
@@ -69,7 +69,7 @@ async fn measure() {
         git: &format!("poll_interval = \"{}s\"", POLL.as_secs()),
         daemon: "listen = \"127.0.0.1:0\"",
     };
-    let world = BenchWorld::start(2, extra).await;
+    let world = BenchWorld::start(bot_count(), extra).await;
     let logs = world.config.with_file_name("daemon.log");
     let mut daemon = start_daemon(&world.config, &logs);
     let pid = daemon.id();
@@ -83,6 +83,7 @@ async fn measure() {
         peak_rss_kib = peak_rss_kib.max(sample(pid).rss_kib);
     }
     let observation = Observation {
+        bots: world.bots.len(),
         settled,
         window: started.elapsed(),
         after: sample(pid),
@@ -98,6 +99,7 @@ async fn measure() {
 
 /// What the idle window showed.
 struct Observation {
+    bots: usize,
     /// From start to settled (both bots synced, then [`QUIET`]).
     settled: Duration,
     window: Duration,
@@ -138,6 +140,14 @@ fn start_daemon(config: &Path, logs: &Path) -> Child {
         .expect("kore-gitops starts")
 }
 
+/// How many bots: 2, or `IDLE_BOTS` (`IDLE_BOTS=1000 cargo bench --bench idle`).
+fn bot_count() -> usize {
+    std::env::var("IDLE_BOTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2)
+}
+
 async fn request_count(world: &BenchWorld) -> u64 {
     world.control_get("/stats").await["requests"]
         .as_u64()
@@ -148,7 +158,7 @@ async fn request_count(world: &BenchWorld) -> u64 {
 /// call came for [`QUIET`]; returns how long that took.
 async fn settle(world: &BenchWorld) -> Duration {
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(60);
+    let deadline = started + Duration::from_secs(60 + world.bots.len() as u64 / 4);
     for bot in &world.bots {
         while world.counter(bot, "exports").await < 2 {
             assert!(
@@ -244,8 +254,8 @@ impl Observation {
             "NOT met"
         };
         println!(
-            "kore-gitops run, 2 bots, settled after {:.1?}; idle window {secs:.1} s",
-            self.settled
+            "kore-gitops run, {} bots, settled after {:.1?}; idle window {secs:.1} s",
+            self.bots, self.settled
         );
         println!(
             "  resident: VmRSS {:.1} MiB (peak over the window {rss:.1} MiB; target < {TARGET_RSS_MIB} MiB: {verdict}), VmHWM {:.1} MiB",

@@ -22,6 +22,7 @@
 //! state_dir = "/var/lib/kore-gitops"
 //! concurrency = 4
 //! resync_interval = "10m"
+//! full_resync_interval = "6h"     # in-sync bots are exported at least this often
 //! shutdown_grace = "30s"
 //! drift = "revert"                 # or "report"
 //! dry_run = false
@@ -218,6 +219,10 @@ client_secret_env = "KORE_SECRET"
         assert_eq!(config.platform.host, "https://bots.kore.ai");
         assert_eq!(config.platform.client_secret.expose_secret(), "s3cret");
         assert_eq!(config.daemon.concurrency, 4);
+        assert_eq!(
+            config.daemon.full_resync_interval,
+            model::DEFAULT_FULL_RESYNC_INTERVAL
+        );
         assert_eq!(config.daemon.drift, DriftPolicy::Revert);
         assert_eq!(config.daemon.shutdown_grace, model::DEFAULT_SHUTDOWN_GRACE);
         assert_eq!(config.daemon.max_connections, DEFAULT_MAX_CONNECTIONS);
@@ -359,5 +364,9 @@ mod example_tests {
             std::time::Duration::from_secs(600)
         );
         assert_eq!(config.daemon.state_dir, Path::new("/var/lib/kore-gitops"));
+        assert_eq!(
+            config.daemon.full_resync_interval,
+            model::DEFAULT_FULL_RESYNC_INTERVAL
+        );
     }
 }

@@ -16,6 +16,9 @@ use super::{Env, Purpose};
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Default interval after which every bot is reconciled even without a change.
 pub const DEFAULT_RESYNC_INTERVAL: Duration = Duration::from_secs(600);
+/// How often an idle bot is exported in full although its change log shows
+/// nothing (each bot at its own moment within the last quarter of it).
+pub const DEFAULT_FULL_RESYNC_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 
 /// How long a stop signal waits for passes in flight: under the 60 s
 /// `terminationGracePeriodSeconds` of `deploy/kubernetes`.
@@ -105,6 +108,9 @@ pub struct DaemonConfig {
     pub concurrency: usize,
     /// Every bot is reconciled at least this often.
     pub resync_interval: Duration,
+    /// An in-sync bot whose change log shows nothing is still exported in
+    /// full at least this often (a resync in between costs one change-log call).
+    pub full_resync_interval: Duration,
     /// How long a stop signal waits for passes in flight before stopping them.
     pub shutdown_grace: Duration,
     /// The default drift policy (a bot's `bot.toml` may override it).
@@ -242,6 +248,9 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
     let resync_interval = s
         .duration("resync_interval")
         .unwrap_or(DEFAULT_RESYNC_INTERVAL);
+    let full_resync_interval = s
+        .duration("full_resync_interval")
+        .unwrap_or(DEFAULT_FULL_RESYNC_INTERVAL);
     let shutdown_grace = s
         .duration("shutdown_grace")
         .unwrap_or(DEFAULT_SHUTDOWN_GRACE);
@@ -283,6 +292,7 @@ fn build_daemon(s: &mut Section<'_>, env: &Env, purpose: Purpose) -> Option<Daem
         state_dir,
         concurrency,
         resync_interval,
+        full_resync_interval,
         shutdown_grace,
         drift,
         dry_run,

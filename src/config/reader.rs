@@ -45,6 +45,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "state_dir",
             "concurrency",
             "resync_interval",
+            "full_resync_interval",
             "shutdown_grace",
             "drift",
             "dry_run",

@@ -68,7 +68,7 @@ impl fmt::Display for BotName {
 }
 
 /// One bot as the repository wants it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredBot {
     /// The folder name.
     pub name: BotName,

@@ -149,7 +149,7 @@ impl Http {
             if let Some(observer) = &self.observer {
                 observer.retry(call.at.op);
             }
-            tokio::time::sleep(wait).await;
+            super::idle::idle(tokio::time::sleep(wait)).await;
         }
     }
 

@@ -150,7 +150,7 @@ where
                 waited,
             });
         }
-        tokio::time::sleep(interval.min(deadline - now)).await;
+        super::idle::idle(tokio::time::sleep(interval.min(deadline - now))).await;
         interval = (interval * 2).min(patience.max_interval);
     }
 }

@@ -14,6 +14,7 @@ pub mod config;
 mod download;
 pub mod error;
 mod http;
+pub mod idle;
 pub mod jobs;
 pub mod observer;
 pub mod ops;

@@ -74,9 +74,38 @@ impl Pacer {
     }
 
     /// Waits until a call under `key` fits in both windows, and counts it.
+    ///
+    /// A task that lends its worker slot while it waits (see
+    /// [`super::idle`]) may get one back after its turn: it books only once
+    /// it holds one again and its turn has come, so that a late start can
+    /// never crowd a window. Others book their turn at once (first come,
+    /// first served) and sleep until it.
     pub async fn acquire(&self, key: &PaceKey) {
-        let slot = self.book(key, Instant::now());
-        tokio::time::sleep_until(slot).await;
+        if !super::idle::has_slot() {
+            let slot = self.book(key, Instant::now());
+            tokio::time::sleep_until(slot).await;
+            return;
+        }
+        loop {
+            match self.book_if_due(key, Instant::now()) {
+                Ok(()) => return,
+                Err(turn) => super::idle::idle(tokio::time::sleep_until(turn)).await,
+            }
+        }
+    }
+
+    /// Books a call at `now` if one fits now; otherwise the earliest time one
+    /// may (nothing booked).
+    pub fn book_if_due(&self, key: &PaceKey, now: Instant) -> Result<(), Instant> {
+        let mut booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
+        let times = booked.entry(key.clone()).or_default();
+        forget_old(times, now);
+        let slot = earliest_slot(times, now, self.budget);
+        if slot > now {
+            return Err(slot);
+        }
+        times.push_back(now);
+        Ok(())
     }
 
     /// Books the earliest slot at or after `now` for `key` and returns it.
@@ -86,15 +115,20 @@ impl Pacer {
             booked.retain(|_, times| times.back().is_some_and(|t| *t + HOUR > now));
         }
         let times = booked.entry(key.clone()).or_default();
-        while times
-            .front()
-            .is_some_and(|t| *t + HOUR + WINDOW_MARGIN <= now)
-        {
-            times.pop_front();
-        }
+        forget_old(times, now);
         let slot = earliest_slot(times, now, self.budget);
         times.push_back(slot);
         slot
+    }
+}
+
+/// Drops the calls that no window can count any more.
+fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
+    while times
+        .front()
+        .is_some_and(|t| *t + HOUR + WINDOW_MARGIN <= now)
+    {
+        times.pop_front();
     }
 }
 

@@ -56,6 +56,7 @@ pub struct Daemon {
     platform: PlatformClient,
     concurrency: usize,
     resync: Duration,
+    full_resync: Duration,
     shutdown_grace: Duration,
     observe: Option<ObserveState>,
     /// Whether passes only report (no import, no note).
@@ -111,6 +112,7 @@ impl Daemon {
             platform,
             concurrency: config.daemon.concurrency,
             resync: config.daemon.resync_interval,
+            full_resync: config.daemon.full_resync_interval,
             shutdown_grace: config.daemon.shutdown_grace,
             observe,
             dry_run,
@@ -167,6 +169,33 @@ impl Daemon {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not repack the git mirror"),
             Err(e) => tracing::warn!(error = %e, "the git mirror repack died"),
+        }
+    }
+
+    /// From now on, a pass of a bot whose last full pass verified it in sync
+    /// reads its change log instead of exporting it, until a full pass comes
+    /// due (`[daemon] full_resync_interval`); what the daemon does, and
+    /// tests that drive passes themselves.
+    /// Verifications an earlier run kept in the state folder are taken up.
+    pub fn trust_change_log(&self) {
+        self.reconciler.set_full_resync(self.full_resync);
+        self.reconciler
+            .restore_verified(super::resume::load(&self.state_dir));
+    }
+
+    /// Saves the verifications in the state folder when they changed, so
+    /// that a restart resumes cheap resyncs (see [`Daemon::trust_change_log`]).
+    pub async fn keep_verifications(&self) {
+        let Some(verified) = self.reconciler.verified_to_save() else {
+            return;
+        };
+        let dir = self.state_dir.clone();
+        match tokio::task::spawn_blocking(move || super::resume::save(&dir, &verified)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not save the verifications; a restart exports every bot")
+            }
+            Err(e) => tracing::warn!(error = %e, "saving the verifications died"),
         }
     }
 
@@ -231,6 +260,7 @@ impl Daemon {
     pub async fn run(self, stop: Arc<Notify>, refresh: Arc<Notify>) -> usize {
         let queue = WorkQueue::new();
         self.reconciler.set_requeued();
+        self.trust_change_log();
         let watch = self.watch_local(refresh.clone());
         if let Some(triggers) = self.triggers.lock().ok().and_then(|mut t| t.take()) {
             let reconciler = self.reconciler.clone();
@@ -266,11 +296,12 @@ impl Daemon {
         let mut failures = 0u32;
         let mut next_resync = Instant::now() + self.resync;
         loop {
+            let previous = self.reconciler.snapshot();
             let delay = match self.refresh_observed().await {
                 Ok(snapshot) => {
                     failures = 0;
                     if let Some(snapshot) = snapshot {
-                        self.schedule_all(&queue, &snapshot);
+                        self.schedule_changed(&queue, &snapshot, previous.as_deref());
                     }
                     self.git.poll_interval
                 }
@@ -288,6 +319,7 @@ impl Daemon {
                     self.schedule_all(&queue, &snapshot);
                 }
             }
+            self.keep_verifications().await;
             if let Some(observe) = &self.observe {
                 observe.metrics().set_queue_depth(queue.len());
             }
@@ -311,7 +343,9 @@ impl Daemon {
         drop(watch);
         tracing::info!("stopping: no new passes; waiting for passes in flight");
         queue.close();
-        workers.await.unwrap_or(0)
+        let abandoned = workers.await.unwrap_or(0);
+        self.keep_verifications().await;
+        abandoned
     }
 
     /// [`Daemon::refresh`], counted in the metrics and readiness.
@@ -329,6 +363,29 @@ impl Daemon {
             }
         }
         result
+    }
+
+    /// A new commit: the folders whose desired state moved are reconciled
+    /// at once; the others keep their schedule (the next resync), so that the
+    /// time from a push to its import does not grow with the repository.
+    fn schedule_changed(
+        &self,
+        queue: &WorkQueue<String>,
+        snapshot: &Snapshot,
+        previous: Option<&Snapshot>,
+    ) {
+        if let Some(observe) = &self.observe {
+            observe.set_known_bots(snapshot.names().map(str::to_owned));
+        }
+        let changed = snapshot.changed_since(previous);
+        tracing::debug!(
+            changed = changed.len(),
+            bots = snapshot.bots.len(),
+            "scheduling the folders the commit changed"
+        );
+        changed
+            .into_iter()
+            .for_each(|bot| queue.schedule_now(bot.to_owned()));
     }
 
     fn schedule_all(&self, queue: &WorkQueue<String>, snapshot: &Snapshot) {

@@ -3,6 +3,10 @@
 //!
 //! - [`queue`]: the keyed work queue every trigger feeds.
 //! - [`runner`]: the worker loop with bounded concurrency and graceful stop.
+//! - [`pass`]: one pass of one bot, and what passes share ([`Reconciler`]);
+//!   `converge` decides it (exports, or the change log on an idle resync),
+//!   `steps` carries out an apply on the platform, `bookkeeping` is what
+//!   passes remember (attempts, parked bots, lost imports, verifications).
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
 //! - [`targets`]: the live bot of every folder of a commit, and the folders
@@ -10,6 +14,8 @@
 
 mod apply;
 mod attach;
+mod bookkeeping;
+mod converge;
 mod convert;
 pub mod daemon;
 pub mod error;
@@ -21,9 +27,11 @@ pub mod pass;
 pub mod plan;
 pub mod policy;
 pub mod queue;
+mod resume;
 pub mod runner;
 pub mod select;
 pub mod snapshot;
+mod steps;
 pub mod suspend;
 pub mod targets;
 pub mod telemetry;

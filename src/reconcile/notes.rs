@@ -77,6 +77,29 @@ impl Notes {
         Ok(Some(note))
     }
 
+    /// `bot`'s section of the note on `commit`, if any (the backlog's
+    /// first), read without parsing the other bots' sections.
+    pub async fn read_section(
+        &self,
+        commit: CommitId,
+        bot: &str,
+    ) -> Result<Option<BotStatus>, PassError> {
+        let key = (commit, bot.to_owned());
+        if let Some(status) = self.lock_backlog().get(&key) {
+            return Ok(Some(status.clone()));
+        }
+        let _shared = self.store.read().await;
+        let repo = self.repo.clone();
+        let section = tokio::task::spawn_blocking(move || {
+            let Some((_, text)) = NoteStore::open(&repo)?.note_text(commit)? else {
+                return Ok(None);
+            };
+            // A note without a section of ours reads as none.
+            Ok::<_, StoreError>(Note::section(&text, &key.1).ok().flatten())
+        });
+        Ok(section.await??)
+    }
+
     async fn read_parsed(&self, commit: CommitId) -> Result<Option<Note>, PassError> {
         let _shared = self.store.read().await;
         let (repo, parsed) = (self.repo.clone(), self.parsed.clone());
@@ -120,6 +143,15 @@ impl Notes {
         bot: &str,
         status: &BotStatus,
     ) -> Result<Option<usize>, PassError> {
+        // Most passes confirm what the note already says: that is seen from
+        // the bot's own section, without the writer's whole-note parse (one
+        // per pass, O(bots) each, serialised: the quadratic part of a pass).
+        // Notes not yet pushed go out at the next exchange (every refresh).
+        if let Some(old) = self.read_section(commit, bot).await?
+            && status.adds_nothing_to(&old)
+        {
+            return Ok(None);
+        }
         self.lock_backlog()
             .insert((commit, bot.to_owned()), status.clone());
         self.write_out(Exchange::PushIfDue).await
@@ -205,16 +237,22 @@ fn write_and_push(
     (left, result)
 }
 
-/// Upserts every status; those that fail stay. Returns them, whether a note
-/// was written, and the first failure.
+/// Upserts every status, one note write per commit for all its bots; those
+/// that fail stay. Returns them, whether a note was written, and the first
+/// failure.
 fn write_backlog(store: &NoteStore, pending: Backlog) -> (Backlog, bool, Option<PassError>) {
     let (mut left, mut written, mut failure) = (Backlog::new(), false, None);
+    let mut by_commit: BTreeMap<CommitId, Vec<(String, BotStatus)>> = BTreeMap::new();
     for ((commit, bot), status) in pending {
-        match store.upsert(commit, &bot, &status) {
+        by_commit.entry(commit).or_default().push((bot, status));
+    }
+    for (commit, sections) in by_commit {
+        let refs = sections.iter().map(|(bot, status)| (bot.as_str(), status));
+        match store.upsert_many(commit, refs) {
             Ok(wrote) => written |= wrote,
             Err(e) => {
                 failure.get_or_insert(deferred(e));
-                left.insert((commit, bot), status);
+                left.extend(sections.into_iter().map(|(bot, s)| ((commit, bot), s)));
             }
         }
     }

@@ -3,6 +3,7 @@
 //! request settles the due jobs first, so no background task is needed and
 //! paused tokio time works in tests.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -16,6 +17,28 @@ use super::history::Event;
 use super::hooks::Moment;
 use super::seed::BotFiles;
 use super::state::State;
+
+/// Where the jobs are, so that no request scans every job ever made: the
+/// pending ones, each bot's in order, and each by id.
+#[derive(Debug, Default)]
+pub struct JobIndex {
+    pending: BTreeSet<usize>,
+    by_bot: HashMap<String, Vec<usize>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl JobIndex {
+    fn add(&mut self, index: usize, job: &Job) {
+        self.pending.insert(index);
+        self.by_bot.entry(job.bot.clone()).or_default().push(index);
+        self.by_id.insert(job.id.clone(), index);
+    }
+
+    /// Forgets every job (the jobs themselves are cleared alongside).
+    pub fn clear(&mut self) {
+        *self = JobIndex::default();
+    }
+}
 
 /// The four kinds of job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,8 +152,9 @@ impl State {
             scripted_failure: self.faults.take_job_failure(kind.name()),
             payload,
         };
+        let index = self.jobs.len();
+        self.job_index.add(index, &job);
         self.jobs.push(job);
-        let index = self.jobs.len() - 1;
         self.fire_hooks(bot, kind, Moment::Accepted);
         self.settle();
         index
@@ -142,9 +166,9 @@ impl State {
     pub fn admit_job(&self, bot: &str, kind: JobKind) -> Result<(), ApiError> {
         let exclusive = self.config.exclusive_jobs;
         let running = self
-            .jobs
-            .iter()
-            .find(|j| j.bot == bot && j.is_pending() && (exclusive || j.kind == kind));
+            .pending_jobs()
+            .map(|i| &self.jobs[i])
+            .find(|j| j.bot == bot && (exclusive || j.kind == kind));
         match running {
             None => Ok(()),
             Some(job) => Err(ApiError::conflict(format!(
@@ -157,18 +181,38 @@ impl State {
     /// Finishes every job that is due.
     pub fn settle(&mut self) {
         let now = Instant::now();
-        for index in 0..self.jobs.len() {
-            let job = &self.jobs[index];
-            if job.is_pending() && job.due.is_some_and(|due| due <= now) {
-                self.finish(index);
-            }
-        }
+        let due: Vec<usize> = self
+            .pending_jobs()
+            .filter(|i| self.jobs[*i].due.is_some_and(|due| due <= now))
+            .collect();
+        due.into_iter().for_each(|index| self.finish(index));
+    }
+
+    /// The indices of the pending jobs, oldest first.
+    fn pending_jobs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.job_index.pending.iter().copied()
+    }
+
+    /// The jobs of `bot`, newest first.
+    pub fn jobs_of<'a>(&'a self, bot: &str) -> impl Iterator<Item = &'a Job> + 'a {
+        let indices = self
+            .job_index
+            .by_bot
+            .get(bot)
+            .map_or(&[][..], Vec::as_slice);
+        indices.iter().rev().map(|i| &self.jobs[*i])
+    }
+
+    /// The index of the job with this id.
+    pub fn job_by_id(&self, id: &str) -> Option<usize> {
+        self.job_index.by_id.get(id).copied()
     }
 
     /// Finishes every pending job (of one kind), whatever the mode; returns how many.
     pub fn step(&mut self, kind: Option<JobKind>) -> usize {
-        let pending: Vec<usize> = (0..self.jobs.len())
-            .filter(|i| self.jobs[*i].is_pending() && kind.is_none_or(|k| self.jobs[*i].kind == k))
+        let pending: Vec<usize> = self
+            .pending_jobs()
+            .filter(|i| kind.is_none_or(|k| self.jobs[*i].kind == k))
             .collect();
         pending.iter().for_each(|i| self.finish(*i));
         pending.len()
@@ -177,21 +221,18 @@ impl State {
     /// Gives manual jobs a due time when the mode changes away from manual.
     pub fn reschedule(&mut self) {
         let due = self.job_due(Instant::now());
-        for job in self
-            .jobs
-            .iter_mut()
-            .filter(|j| j.is_pending() && j.due.is_none())
-        {
-            job.due = due;
+        let pending: Vec<usize> = self.pending_jobs().collect();
+        for index in pending {
+            let job = &mut self.jobs[index];
+            if job.due.is_none() {
+                job.due = due;
+            }
         }
     }
 
     /// The most recent job of a kind for a bot.
     pub fn latest_job(&self, kind: JobKind, bot: &str) -> Option<&Job> {
-        self.jobs
-            .iter()
-            .rev()
-            .find(|j| j.kind == kind && j.bot == bot)
+        self.jobs_of(bot).find(|j| j.kind == kind)
     }
 
     fn finish(&mut self, index: usize) {
@@ -218,6 +259,7 @@ impl State {
         let succeeded = status == JobStatus::Succeeded;
         self.jobs[index].status = status;
         self.jobs[index].payload = payload;
+        self.job_index.pending.remove(&index);
         if succeeded {
             self.log_job(index);
         }

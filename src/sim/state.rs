@@ -14,7 +14,7 @@ use super::config::{AppConfig, JobMode, SimConfig};
 use super::crypto;
 use super::faults::Faults;
 use super::history::{Event, History};
-use super::jobs::Job;
+use super::jobs::{Job, JobIndex};
 use super::limits::RateLimiter;
 use super::seed::BotFiles;
 
@@ -152,6 +152,10 @@ pub struct State {
     /// Export archives by file id.
     pub exports: HashMap<String, Arc<Vec<u8>>>,
     pub jobs: Vec<Job>,
+    /// Where the jobs are (see [`JobIndex`]).
+    pub job_index: JobIndex,
+    /// Each bot's place in `bots`, by id.
+    bot_index: HashMap<String, usize>,
     pub faults: Faults,
     pub limiter: RateLimiter,
     pub jti: JtiLedger,
@@ -188,6 +192,8 @@ impl State {
             uploads: HashMap::new(),
             exports: HashMap::new(),
             jobs: Vec::new(),
+            job_index: JobIndex::default(),
+            bot_index: HashMap::new(),
             faults: Faults::default(),
             limiter: RateLimiter::default(),
             jti: JtiLedger::default(),
@@ -214,15 +220,19 @@ impl State {
         self.uploads.clear();
         self.exports.clear();
         self.jobs.clear();
+        self.job_index.clear();
         self.edit_hooks.clear();
+        self.bot_index = (self.bots.iter().enumerate())
+            .map(|(n, b)| (b.id.clone(), n))
+            .collect();
     }
 
     pub fn bot(&self, id: &str) -> Option<&Bot> {
-        self.bots.iter().find(|b| b.id == id)
+        self.bot_index.get(id).map(|n| &self.bots[*n])
     }
 
     pub fn bot_mut(&mut self, id: &str) -> Option<&mut Bot> {
-        self.bots.iter_mut().find(|b| b.id == id)
+        self.bot_index.get(id).map(|n| &mut self.bots[*n])
     }
 
     /// Appends to a bot's history (an unknown bot has none).

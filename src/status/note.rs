@@ -208,6 +208,39 @@ impl Note {
         (note, error)
     }
 
+    /// One bot's section of a note's text, cut out without parsing the
+    /// others: every pass of a commit reading the whole note (one section
+    /// per bot) would cost O(bots²) per commit. `Ok(None)`: no section for
+    /// `bot`. A note laid out otherwise (by hand) is parsed whole.
+    pub fn section(text: &str, bot: &str) -> Result<Option<BotStatus>, NoteError> {
+        let block = layout::split(text).block.unwrap_or(text);
+        let key = toml_key(bot);
+        let header = format!("[bots.{key}]");
+        // A note that is not ours at all has no section for the bot.
+        let whole = || match layout::split(text).block.is_some() {
+            true => Ok(Note::parse(text)?.bots.remove(bot)),
+            false => Ok(Note::parse(text).ok().and_then(|mut n| n.bots.remove(bot))),
+        };
+        let Some(start) = line_at(block, &header) else {
+            return match block.contains(bot) {
+                true => whole(),
+                false => Ok(None),
+            };
+        };
+        let (rest, subtable) = (&block[start..], format!("[bots.{key}."));
+        let mut end = header.len();
+        for line in rest[header.len()..].split_inclusive('\n') {
+            if line.starts_with('[') && !line.starts_with(&subtable) {
+                break;
+            }
+            end += line.len();
+        }
+        match Note::parse_block(&rest[..end]) {
+            Ok(mut note) => Ok(note.bots.remove(bot)),
+            Err(_) => whole(),
+        }
+    }
+
     fn parse_block(text: &str) -> Result<Note, NoteError> {
         toml::from_str(text).map_err(|e| NoteError(e.message().to_owned()))
     }
@@ -265,9 +298,59 @@ impl Note {
     }
 }
 
+/// `name` as a TOML key: bare when it can be (as the serialiser writes it).
+fn toml_key(name: &str) -> String {
+    let bare = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    match !name.is_empty() && name.chars().all(bare) {
+        true => name.to_owned(),
+        false => format!("{name:?}"),
+    }
+}
+
+/// The byte offset of the line of `text` that is exactly `line`.
+fn line_at(text: &str, line: &str) -> Option<usize> {
+    let mut at = 0;
+    for candidate in text.split_inclusive('\n') {
+        if candidate.trim_end_matches(['\n', '\r']) == line {
+            return Some(at);
+        }
+        at += candidate.len();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_section_is_read_without_the_others() {
+        let mut note = Note::default();
+        for (name, phase) in [
+            ("a", Phase::Synced),
+            ("b.c", Phase::Failed),
+            ("d", Phase::Drifted),
+        ] {
+            note.bots.insert(name.to_owned(), status(phase, 10));
+        }
+        note.foreign.before = "reviewed by Ana\n".into();
+        let text = note.render();
+        for (name, want) in &note.bots {
+            assert_eq!(
+                Note::section(&text, name).unwrap().as_ref(),
+                Some(want),
+                "{name}"
+            );
+        }
+        assert_eq!(Note::section(&text, "b").unwrap(), None);
+        assert_eq!(Note::section("a person's note", "a").unwrap(), None);
+        // A section the cut cannot find falls back to the whole parse.
+        let inline = "# kore-gitops: a Synced\n\n[bots]\na = { phase = \"Synced\", summary = \"x\", updated = \"1970-01-01T00:00:10Z\" }\n";
+        assert_eq!(
+            Note::section(inline, "a").unwrap().unwrap().phase,
+            Phase::Synced
+        );
+    }
 
     fn status(phase: Phase, secs: i64) -> BotStatus {
         BotStatus {

@@ -98,6 +98,17 @@ impl NoteStore {
         bot: &str,
         status: &BotStatus,
     ) -> Result<bool, StoreError> {
+        self.upsert_many(commit, [(bot, status)])
+    }
+
+    /// Sets several bots' sections of the note on `commit` at once: one
+    /// read, one parse and at most one notes commit for all of them (a pass
+    /// over N bots would otherwise rewrite the growing note N times).
+    pub fn upsert_many<'a>(
+        &self,
+        commit: CommitId,
+        sections: impl IntoIterator<Item = (&'a str, &'a BotStatus)>,
+    ) -> Result<bool, StoreError> {
         let text = self.read_text(NOTES_REF, commit)?;
         let (mut note, malformed) = text
             .as_deref()
@@ -106,16 +117,22 @@ impl NoteStore {
         if let Some(e) = malformed {
             tracing::warn!(%commit, error = %e, "our section of the note is malformed; rewriting it");
         }
-        if note
-            .bots
-            .get(bot)
-            .is_some_and(|old| status.adds_nothing_to(old))
-        {
-            return Ok(false);
+        let mut changed = false;
+        for (bot, status) in sections {
+            if note
+                .bots
+                .get(bot)
+                .is_some_and(|old| status.adds_nothing_to(old))
+            {
+                continue;
+            }
+            note.bots.insert(bot.to_owned(), status.clone());
+            changed = true;
         }
-        note.bots.insert(bot.to_owned(), status.clone());
-        self.write(commit, &note)?;
-        Ok(true)
+        if changed {
+            self.write(commit, &note)?;
+        }
+        Ok(changed)
     }
 
     /// Makes [`NOTES_REF`] hold both its notes and those of `other_ref`.

@@ -72,13 +72,27 @@ impl ChangeMark {
     pub fn extend<'a>(&mut self, entries: impl IntoIterator<Item = &'a ChangeLogEntry>) {
         self.seen.extend(entries.into_iter().map(|e| e.id.clone()));
     }
+
+    /// The ids of the entries seen, to keep the mark across a restart.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.seen.iter().map(String::as_str)
+    }
+
+    /// A mark of the entries with these ids (see [`ChangeMark::ids`]).
+    pub fn from_ids(ids: impl IntoIterator<Item = String>) -> ChangeMark {
+        ChangeMark {
+            seen: ids.into_iter().collect(),
+        }
+    }
 }
 
 impl PlatformClient {
     /// The entries of `bot`'s change log from yesterday on (UTC dates, so
     /// that a platform clock a little ahead or behind still falls inside),
     /// oldest first. `None` when the platform has no change log for this app
-    /// (404 or 403): callers then fall back to an export.
+    /// (404 or 403), or more entries than [`MAX_PAGES`] pages hold (the
+    /// newest could be among those not read): callers then fall back to an
+    /// export.
     pub async fn recent_changes(
         &self,
         bot: &BotId,
@@ -87,6 +101,7 @@ impl PlatformClient {
             .format("%Y-%m-%d")
             .to_string();
         let mut entries = Vec::new();
+        let mut complete = false;
         for page in 0..MAX_PAGES {
             let mut call = design_call(Operation::ChangeLog, bot, Method::GET, "/changelogs");
             call.query = vec![
@@ -99,11 +114,15 @@ impl PlatformClient {
                 Err(e) if matches!(e.status(), Some(403 | 404)) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            let last = batch.len() < PAGE_SIZE as usize;
+            complete = batch.len() < PAGE_SIZE as usize;
             entries.extend(batch);
-            if last {
+            if complete {
                 break;
             }
+        }
+        if !complete {
+            tracing::debug!(bot = %bot, "the change log holds more than it is read for: an export decides");
+            return Ok(None);
         }
         // The documentation gives no order: sort by time, then id.
         entries.sort_by(|a, b| (&a.created_on, &a.id).cmp(&(&b.created_on, &b.id)));

@@ -90,3 +90,44 @@ fn old_calls_roll_out_of_the_window() {
     let later = start + Duration::from_secs(120);
     assert_eq!(pacer.book(&key, later), later);
 }
+
+#[tokio::test(start_paused = true)]
+async fn callers_that_lend_their_worker_while_waiting_never_crowd_a_window() {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
+    use crate::platform::idle::{WorkerSlot, idle};
+
+    let pacer = Pacer::new(Budget {
+        per_minute: 5,
+        per_hour: 100,
+    });
+    let workers = Arc::new(Semaphore::new(2));
+    let key = PaceKey::Upload;
+    let mut tasks = Vec::new();
+    for n in 0..30u64 {
+        let permit = workers.clone().acquire_owned().await.unwrap();
+        let slot = WorkerSlot::new(workers.clone(), permit);
+        let (pacer, key) = (pacer.clone(), key.clone());
+        tasks.push(tokio::spawn(slot.run(async move {
+            let mut times = Vec::new();
+            for step in 0..3u64 {
+                // Work that holds the worker, then a job wait that lends it.
+                tokio::time::sleep(Duration::from_secs((n * 7 + step * 13) % 17)).await;
+                pacer.acquire(&key).await;
+                times.push(Instant::now());
+                idle(tokio::time::sleep(Duration::from_secs((n + step) % 5 * 11))).await;
+            }
+            times
+        })));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await.unwrap());
+    }
+    times.sort();
+    assert_eq!(times.len(), 90);
+    assert!(busiest(&times, MINUTE) <= 5, "{}", busiest(&times, MINUTE));
+    assert!(busiest(&times, HOUR) <= 100);
+}

@@ -158,9 +158,8 @@ pub async fn status(
     let mut state = lock(&shared);
     state.settle();
     let index = state
-        .jobs
-        .iter()
-        .position(|j| j.kind == JobKind::Import && j.id == request_id)
+        .job_by_id(&request_id)
+        .filter(|i| state.jobs[*i].kind == JobKind::Import)
         .ok_or_else(|| ApiError::not_found(format!("Import request {request_id} not found")))?;
     Ok(Json(describe(&state, index, None)))
 }

@@ -68,9 +68,8 @@ pub async fn status(
     state.settle();
     let bot = state.bot(&bot_id).ok_or_else(|| unknown_bot(&bot_id))?;
     let in_sync = copy == "published" || bot.ml_in_sync.get(&language).copied().unwrap_or(true);
-    let job = state.jobs.iter().rev().find(|j| {
+    let job = state.jobs_of(&bot_id).find(|j| {
         j.kind == JobKind::Train
-            && j.bot == bot_id
             && matches!(&j.payload, Payload::Train { language: l, .. } if *l == language)
     });
     let (training_status, id) = match job {
