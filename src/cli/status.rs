@@ -187,6 +187,7 @@ mod tests {
             started: None,
             finished: None,
             error: Some("import failed: bad dialog".into()),
+            gate: None,
             updated: DateTime::from_timestamp(10, 0).unwrap(),
         }
     }

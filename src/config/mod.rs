@@ -31,6 +31,7 @@
 mod model;
 mod outcomes;
 mod reader;
+mod test_apps;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +42,7 @@ pub use model::{
     PlatformSettings,
 };
 pub use outcomes::{NotifySettings, StatusProvider, StatusSettings};
+pub use test_apps::TestApp;
 
 /// The prefix of every environment variable kore-gitops reads.
 pub const ENV_PREFIX: &str = "KORE_GITOPS_";
@@ -122,9 +124,15 @@ pub fn variables_named_in(path: &Path) -> Vec<String> {
         Ok(Ok(table)) => table,
         _ => return Vec::new(),
     };
-    table
-        .values()
-        .filter_map(toml::Value::as_table)
+    // Sections, and the tables within them (`[test_apps.<name>]`).
+    let sections: Vec<&toml::Table> = table.values().filter_map(toml::Value::as_table).collect();
+    let nested: Vec<&toml::Table> = sections
+        .iter()
+        .flat_map(|section| section.values().filter_map(toml::Value::as_table))
+        .collect();
+    sections
+        .into_iter()
+        .chain(nested)
         .flat_map(|section| section.iter())
         .filter(|(key, _)| key.ends_with("_env"))
         .filter_map(|(_, value)| value.as_str().map(str::to_owned))

@@ -48,6 +48,8 @@ pub struct Config {
     pub statuses: Option<StatusSettings>,
     /// Notifications (`[notify]`), when configured.
     pub notify: NotifySettings,
+    /// App Builder apps that run batch test suites, by name (`[test_apps.x]`).
+    pub test_apps: std::collections::BTreeMap<String, super::TestApp>,
 }
 
 /// The bot repository.
@@ -154,12 +156,14 @@ pub(super) fn build(
     let mut section = Section::new(root, "notify", origin, problems);
     let notify = build_notify(&mut section, env, purpose);
     section.finish();
+    let test_apps = super::test_apps::build(root, origin.0, env, problems);
     Some(Config {
         git: git?,
         platform: platform?,
         daemon: daemon?,
         statuses: statuses?,
         notify: notify?,
+        test_apps,
     })
 }
 

@@ -2,6 +2,10 @@
 //! git reader and the plain-folder reader so both apply exactly the same rules.
 
 use super::files::{BotFiles, DefinitionName};
+use super::gate::{
+    MAX_SUITE_BYTES, SuiteFile, check_gate_languages, definition_intents, is_suite_path,
+    parse_suite,
+};
 use super::languages::check_listed;
 use super::problem::{Problem, json_error_reason};
 use super::settings::{BotSettings, BotTarget, not_utf8, parse_settings};
@@ -50,6 +54,7 @@ pub(crate) fn cap_for(name: &str) -> u64 {
         CONFIG_FILE => MAX_CONFIG_BYTES,
         ICON_FILE => MAX_ICON_BYTES,
         _ if name.ends_with(".js") => MAX_FUNCTION_BYTES,
+        _ if is_suite_path(name) => MAX_SUITE_BYTES,
         _ => MAX_SETTINGS_BYTES,
     }
 }
@@ -58,12 +63,14 @@ pub(crate) fn cap_for(name: &str) -> u64 {
 fn is_known(name: &str) -> bool {
     DefinitionName::from_file_name(name).is_some()
         || [SETTINGS_FILE, CONFIG_FILE, ICON_FILE].contains(&name)
-        || name.ends_with(".js")
+        || (name.ends_with(".js") && !name.contains('/'))
+        || is_suite_path(name)
 }
 
 /// Files nobody imports but people keep next to a bot: ignored, not refused.
 pub(crate) fn is_ignorable(name: &str) -> bool {
-    name.starts_with('.') || name.ends_with(".md")
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.starts_with('.') || base.ends_with(".md")
 }
 
 /// A bot folder of a repository: `bot.toml` is required.
@@ -75,10 +82,11 @@ pub(crate) fn desired_bot(folder: &str, label: &str, entries: Vec<RawEntry>) -> 
         problems,
     };
     match (name, assembled) {
-        (Ok(name), Ok((Some(settings), files))) => Ok(DesiredBot {
+        (Ok(name), Ok((Some(settings), files, suites))) => Ok(DesiredBot {
             name,
             settings,
             files,
+            suites,
         }),
         (Err(reason), Ok(_)) => Err(error(vec![Problem::in_file(label, reason)])),
         (Err(reason), Err(mut problems)) => {
@@ -86,7 +94,7 @@ pub(crate) fn desired_bot(folder: &str, label: &str, entries: Vec<RawEntry>) -> 
             Err(error(problems))
         }
         (_, Err(problems)) => Err(error(problems)),
-        (Ok(_), Ok((None, _))) => unreachable!("assemble requires bot.toml when asked to"),
+        (Ok(_), Ok((None, _, _))) => unreachable!("assemble requires bot.toml when asked to"),
     }
 }
 
@@ -99,8 +107,9 @@ pub(crate) fn assemble(
     label: &str,
     entries: Vec<RawEntry>,
     repository_bot: bool,
-) -> Result<(Option<BotSettings>, BotFiles), Vec<Problem>> {
+) -> Result<(Option<BotSettings>, BotFiles, Vec<SuiteFile>), Vec<Problem>> {
     let mut problems = Vec::new();
+    let mut suite_files = Vec::new();
     let mut settings = None;
     let mut definition: Option<(DefinitionName, Vec<u8>)> = None;
     let mut config = None;
@@ -121,7 +130,9 @@ pub(crate) fn assemble(
             }
         };
         let name = entry.name.as_str();
-        if let Some(kind) = DefinitionName::from_file_name(name) {
+        if is_suite_path(name) {
+            suite_files.push((file, entry.name, bytes));
+        } else if let Some(kind) = DefinitionName::from_file_name(name) {
             if let Some((first, _)) = &definition {
                 let message = format!(
                     "both {} and {} are present; keep one",
@@ -172,12 +183,36 @@ pub(crate) fn assemble(
             bytes,
         ));
     }
+    let intents = definition
+        .as_ref()
+        .and_then(|(_, bytes)| definition_intents(bytes));
+    let mut suites = Vec::new();
+    for (file, path, bytes) in suite_files {
+        match parse_suite(&file, &path, &bytes, intents.as_ref()) {
+            Ok(suite) => suites.push(suite),
+            Err(found) => problems.extend(found),
+        }
+    }
+    let gate = settings.as_ref().and_then(|s| s.gate.as_ref());
+    if let (Some(gate), Some((_, bytes))) = (gate, &definition) {
+        let held = super::languages::definition_languages(bytes);
+        let file = format!("{label}/{SETTINGS_FILE}");
+        problems.extend(check_gate_languages(&file, gate, &held));
+    }
+    let gated = gate.is_some();
+    if gated && suites.is_empty() && !problems.iter().any(|p| p.file.contains("/tests/")) {
+        problems.push(Problem::in_file(
+            format!("{label}/{SETTINGS_FILE}"),
+            "[gate] is set but tests/ holds no suite (tests/<suite>.json): nothing would gate \
+             the publish",
+        ));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
     files.definition = definition.map(|(_, bytes)| bytes).unwrap_or_default();
     files.config = config.unwrap_or_default();
-    Ok((settings, files))
+    Ok((settings, files, suites))
 }
 
 const UNEXPECTED_FILE: &str = "unexpected file: a bot folder holds bot.toml, botDefinition.json (or \

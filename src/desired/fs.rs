@@ -8,6 +8,7 @@ use super::assemble::{
     EntryKind, RawEntry, assemble, cap_for, desired_bot, is_ignorable, refuse_shared_targets,
 };
 use super::files::BotFiles;
+use super::gate::TESTS_FOLDER;
 use super::git::not_a_folder;
 use super::problem::Problem;
 use super::settings::BotSettings;
@@ -41,7 +42,9 @@ pub fn read_bot_folder(path: &Path) -> Result<(Option<BotSettings>, BotFiles), B
     };
     let raw =
         read_entries(path).map_err(|e| error(vec![Problem::in_file(&label, e.to_string())]))?;
-    assemble(&label, raw, false).map_err(error)
+    assemble(&label, raw, false)
+        .map(|(settings, files, _)| (settings, files))
+        .map_err(error)
 }
 
 fn read_bots(bots: &Path) -> Result<Vec<BotEntry>, RepoError> {
@@ -76,15 +79,47 @@ fn read_entries(folder: &Path) -> Result<Vec<RawEntry>, RepoError> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         let meta = fs::symlink_metadata(&path).map_err(|e| io_error(&path, e))?;
-        let kind = match kind_of(&meta) {
-            EntryKind::File(_) if meta.len() > cap_for(&name) => EntryKind::Oversized(meta.len()),
-            EntryKind::File(_) => EntryKind::File(fs::read(&path).map_err(|e| io_error(&path, e))?),
-            other => other,
-        };
-        raw.push(RawEntry { name, kind });
+        match kind_of(&meta) {
+            // The suites: one level, read like the bot folder's own files.
+            EntryKind::Folder if name == TESTS_FOLDER => {
+                for inner in read_entries_of(&path)? {
+                    let name = format!("{TESTS_FOLDER}/{}", inner.name);
+                    raw.push(RawEntry { name, ..inner });
+                }
+            }
+            _ => raw.push(entry_of(&path, name, &meta)?),
+        }
     }
     raw.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(raw)
+}
+
+/// The entries of `tests/` (folders in it are refused as nested folders).
+fn read_entries_of(folder: &Path) -> Result<Vec<RawEntry>, RepoError> {
+    let mut raw = Vec::new();
+    for entry in fs::read_dir(folder).map_err(|e| io_error(folder, e))? {
+        let entry = entry.map_err(|e| io_error(folder, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = fs::symlink_metadata(&path).map_err(|e| io_error(&path, e))?;
+        let suite = format!("{TESTS_FOLDER}/{name}");
+        let read = entry_of(&path, suite, &meta)?;
+        raw.push(RawEntry {
+            name,
+            kind: read.kind,
+        });
+    }
+    Ok(raw)
+}
+
+/// One entry, its bytes read when it is a file within its cap.
+fn entry_of(path: &Path, name: String, meta: &Metadata) -> Result<RawEntry, RepoError> {
+    let kind = match kind_of(meta) {
+        EntryKind::File(_) if meta.len() > cap_for(&name) => EntryKind::Oversized(meta.len()),
+        EntryKind::File(_) => EntryKind::File(fs::read(path).map_err(|e| io_error(path, e))?),
+        other => other,
+    };
+    Ok(RawEntry { name, kind })
 }
 
 /// The kind of an entry, without following links (file bytes are filled in later).

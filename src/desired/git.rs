@@ -8,6 +8,7 @@ use git2::{ObjectType, Oid, Repository, Tree, TreeEntry};
 use super::assemble::{
     EntryKind, RawEntry, cap_for, desired_bot, is_ignorable, refuse_shared_targets,
 };
+use super::gate::TESTS_FOLDER;
 use super::problem::Problem;
 use super::{BotEntry, BotError, RepoError};
 
@@ -39,7 +40,7 @@ pub fn read_commit(
             continue;
         };
         let label = format!("{bots_dir}/{folder}");
-        match classify(repo, &entry)? {
+        match classify(repo, &entry, &folder)? {
             EntryKind::Folder => {
                 let raw = read_bot_tree(repo, &repo.find_tree(entry.id())?)?;
                 entries.push(desired_bot(&folder, &label, raw));
@@ -56,21 +57,34 @@ fn read_bot_tree(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<RawEntry>, Re
     let mut raw = Vec::new();
     for entry in tree.iter() {
         let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-        let kind = classify(repo, &entry)?;
+        let kind = classify(repo, &entry, &name)?;
+        // The suites: one level, read like the bot folder's own files.
+        if name == TESTS_FOLDER && matches!(kind, EntryKind::Folder) {
+            let tests = repo.find_tree(entry.id())?;
+            for inner in tests.iter() {
+                let path = format!(
+                    "{TESTS_FOLDER}/{}",
+                    String::from_utf8_lossy(inner.name_bytes())
+                );
+                let kind = classify(repo, &inner, &path)?;
+                raw.push(RawEntry { name: path, kind });
+            }
+            continue;
+        }
         raw.push(RawEntry { name, kind });
     }
     Ok(raw)
 }
 
 /// What a tree entry is; blobs are read only when within their size cap.
-fn classify(repo: &Repository, entry: &TreeEntry<'_>) -> Result<EntryKind, RepoError> {
+fn classify(repo: &Repository, entry: &TreeEntry<'_>, name: &str) -> Result<EntryKind, RepoError> {
     Ok(match (entry.filemode(), entry.kind()) {
         (MODE_SYMLINK, _) => EntryKind::Symlink,
         (MODE_SUBMODULE, _) | (_, Some(ObjectType::Commit)) => EntryKind::Submodule,
         (_, Some(ObjectType::Tree)) => EntryKind::Folder,
         (_, Some(ObjectType::Blob)) => {
             let (size, _) = repo.odb()?.read_header(entry.id())?;
-            let cap = cap_for(&String::from_utf8_lossy(entry.name_bytes()));
+            let cap = cap_for(name);
             if size as u64 > cap {
                 EntryKind::Oversized(size as u64)
             } else {

@@ -10,6 +10,7 @@
 mod assemble;
 mod files;
 mod fs;
+mod gate;
 mod git;
 mod ignore;
 mod languages;
@@ -24,6 +25,7 @@ pub use assemble::{
 };
 pub use files::{BotFiles, DefinitionName};
 pub use fs::{read_bot_folder, read_folder};
+pub use gate::{GateSettings, NO_APP, SuiteFile, TESTS_FOLDER, definition_intents};
 pub use git::read_commit;
 pub use ignore::{CONFIG_PREFIX, IgnoreRules, JsonPointer, Segment};
 pub use languages::{DEFAULT_LANGUAGE, definition_languages};
@@ -76,6 +78,8 @@ pub struct DesiredBot {
     pub settings: BotSettings,
     /// The platform files.
     pub files: BotFiles,
+    /// Batch test suites (`tests/<suite>.json`), by name.
+    pub suites: Vec<SuiteFile>,
 }
 
 /// Everything wrong with one bot folder.

@@ -67,6 +67,8 @@ pub struct BotSettings {
     pub suspend: bool,
     /// Import options.
     pub import: ImportOptions,
+    /// `[gate]`: publish only when the suites in `tests/` pass.
+    pub gate: Option<super::gate::GateSettings>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +87,7 @@ struct RawSettings {
     suspend: bool,
     #[serde(default)]
     import: RawImport,
+    gate: Option<super::gate::RawGate>,
 }
 
 #[derive(Default, Deserialize)]
@@ -132,6 +135,10 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
     {
         problems.push(at(mode.span(), APPEND_REFUSED.to_owned()));
     }
+    let whole = |message: String| Problem::in_file(file, message);
+    let gate = raw
+        .gate
+        .map(|gate| gate.validate(&at, &whole, &mut problems));
     let mut ignore = IgnoreRules::default();
     for rule in &raw.ignore {
         if let Err(reason) = parse_rule(rule.get_ref(), &mut ignore) {
@@ -153,6 +160,7 @@ pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Proble
                     .map(Spanned::into_inner)
                     .unwrap_or_default(),
             },
+            gate: gate.flatten(),
         }),
         _ => Err(problems),
     }

@@ -79,6 +79,13 @@ struct HostOutcome {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BotSuiteLanguage {
+    bot: String,
+    suite: String,
+    language: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Version {
     version: String,
 }
@@ -105,6 +112,7 @@ pub struct Metrics {
     /// The phase each bot's `bot_info` series carries now.
     bot_phases: Mutex<HashMap<String, String>>,
     platform_up: Gauge,
+    gate_f1: Family<BotSuiteLanguage, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 impl Metrics {
@@ -128,6 +136,7 @@ impl Metrics {
             bot_info: Family::default(),
             bot_phases: Mutex::default(),
             platform_up: Gauge::default(),
+            gate_f1: Family::default(),
         };
         // The registry holds clones of the families (they share their
         // values), so it is filled from the finished struct, then moved in.
@@ -235,6 +244,22 @@ impl Metrics {
             "Webhook deliveries by host and outcome",
             self.webhook_requests.clone(),
         );
+        r.register(
+            "gate_f1",
+            "The last F1 score of each test suite of a bot's publish gate, by language \
+             (in-development copy)",
+            self.gate_f1.clone(),
+        );
+    }
+
+    /// The last run of `suite` in `language` of `bot`'s gate scored `f1`.
+    pub fn gate_f1(&self, bot: &str, suite: &str, language: &str, f1: f64) {
+        let labels = BotSuiteLanguage {
+            bot: bot.to_owned(),
+            suite: suite.to_owned(),
+            language: language.to_owned(),
+        };
+        self.gate_f1.get_or_create(&labels).set(f1);
     }
 
     /// One reconcile pass of `bot` ended with `result` after `elapsed`.
@@ -349,5 +374,26 @@ impl Metrics {
 fn result_label(result: &str) -> ResultLabel {
     ResultLabel {
         result: result.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_f1_of_each_suite_and_language_is_exposed() {
+        let metrics = Metrics::new("test");
+        metrics.gate_f1("helpdesk", "smoke", "en", 1.0);
+        metrics.gate_f1("helpdesk", "smoke", "en", 0.67);
+        metrics.gate_f1("helpdesk", "smoke", "es", 0.5);
+        let text = metrics.render(Format::OpenMetrics);
+        assert!(
+            text.contains(
+                "kore_gitops_gate_f1{bot=\"helpdesk\",suite=\"smoke\",language=\"en\"} 0.67"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("language=\"es\"} 0.5"), "{text}");
     }
 }

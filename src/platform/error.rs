@@ -28,6 +28,11 @@ pub enum Operation {
     Publish,
     PublishStatus,
     ChangeLog,
+    TestSuites,
+    TestSuiteImport,
+    TestRun,
+    TestRunStatus,
+    TestReport,
 }
 
 impl Operation {
@@ -46,6 +51,11 @@ impl Operation {
             Operation::Publish => "publish",
             Operation::PublishStatus => "publish status",
             Operation::ChangeLog => "change log",
+            Operation::TestSuites => "test suite list",
+            Operation::TestSuiteImport => "test suite import",
+            Operation::TestRun => "test run",
+            Operation::TestRunStatus => "test run status",
+            Operation::TestReport => "test run report download",
         }
     }
 }

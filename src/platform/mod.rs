@@ -36,5 +36,6 @@ pub use ops::import::{
     UtteranceOptions, VariableOptions,
 };
 pub use ops::publish::{PublishOutcome, PublishStatus};
+pub use ops::testsuite::{ReportRow, RunCounts, RunResult, RunVersion, SuiteSummary};
 pub use ops::train::{BotCopy, TrainingStatus};
 pub use ops::upload::{FileId, FileKind};

@@ -85,7 +85,13 @@ impl Reconciler {
             }
             Plan::AwaitingApproval => status.phase = Phase::AwaitingApproval,
             Plan::ReportDrift => status.phase = Phase::Drifted,
-            Plan::Apply(_) if self.dry_run => status.phase = Phase::OutOfSync,
+            Plan::Apply(steps) if self.dry_run => {
+                status.phase = Phase::OutOfSync;
+                let gate = steps.publish.then(|| super::gate::describe(desired));
+                if let Some(gate) = gate.flatten() {
+                    status.summary = format!("{}; then {gate}", status.summary);
+                }
+            }
             Plan::Apply(steps) => {
                 let change = Change {
                     wanted: &wanted,

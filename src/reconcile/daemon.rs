@@ -87,7 +87,7 @@ impl Daemon {
             observe.readiness().set_config_loaded(true);
             platform_config.observer = Some(Arc::new(MetricsObserver(observe.clone())));
         }
-        let platform = PlatformClient::new(platform_config)
+        let platform = PlatformClient::new(platform_config.clone())
             .map_err(|e| StartError::Platform(e.to_string()))?;
         let state_dir = config.daemon.state_dir.clone();
         let (dir, url) = (state_dir.clone(), config.git.url.clone());
@@ -99,7 +99,9 @@ impl Daemon {
         let auth = Arc::new(git.auth.clone());
         let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
         let dry_run = dry_run || config.daemon.dry_run;
-        let mut reconciler = Reconciler::new(platform.clone(), notes, config.daemon.drift, dry_run);
+        let tests = test_clients(&config.test_apps, &platform_config)?;
+        let mut reconciler = Reconciler::new(platform.clone(), notes, config.daemon.drift, dry_run)
+            .with_test_clients(tests);
         if let Some(observe) = &observe {
             reconciler = reconciler.with_observe(observe.clone());
         }
@@ -152,6 +154,10 @@ impl Daemon {
         // force-push back to an older commit): the head is desired state,
         // whatever an older note on it says.
         let moved = before.is_some_and(|before| before != head);
+        let gated = snapshot.bots.values().flatten();
+        for (bot, problem) in self.reconciler.test_clients().unconfigured(gated) {
+            tracing::error!(bot, %problem, "the bot's publish gate cannot run");
+        }
         self.reconciler.set_snapshot(snapshot.clone(), moved);
         Ok(Some(snapshot))
     }
@@ -454,6 +460,27 @@ pub enum RefreshError {
     /// A blocking task died.
     #[error("internal: {0}")]
     Internal(#[from] tokio::task::JoinError),
+}
+
+/// A client per `[test_apps]` app: the platform's settings, the app's
+/// credentials.
+fn test_clients(
+    apps: &std::collections::BTreeMap<String, crate::config::TestApp>,
+    platform: &PlatformConfig,
+) -> Result<super::gate::TestClients, StartError> {
+    let mut clients = std::collections::BTreeMap::new();
+    for (name, app) in apps {
+        let invalid = |what: String| StartError::Platform(format!("[test_apps.{name}] {what}"));
+        let mut config = platform.clone();
+        config.credentials = Credentials {
+            client_id: ClientId::new(app.client_id.clone()).map_err(|e| invalid(e.to_string()))?,
+            client_secret: app.client_secret.expose_secret().to_owned().into(),
+            jwe: false,
+        };
+        let client = PlatformClient::new(config).map_err(|e| invalid(e.to_string()))?;
+        clients.insert(name.clone(), client);
+    }
+    Ok(super::gate::TestClients::new(clients))
 }
 
 /// The platform client's configuration from the `[platform]` settings.

@@ -45,6 +45,9 @@ pub enum PassError {
         /// What differs.
         summary: String,
     },
+    /// The publish gate could not run (no test app, a suite refused).
+    #[error(transparent)]
+    Gate(#[from] super::gate::GateError),
     /// A platform call or job failed.
     #[error(transparent)]
     Platform(#[from] PlatformError),
@@ -76,6 +79,7 @@ impl PassError {
                 Retry::Transient
             }
             PassError::Definition(_)
+            | PassError::Gate(_)
             | PassError::NotReproduced { .. }
             | PassError::Desired(_)
             | PassError::Identity(_)

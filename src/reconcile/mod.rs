@@ -19,6 +19,7 @@ mod converge;
 mod convert;
 pub mod daemon;
 pub mod error;
+pub mod gate;
 mod guard;
 pub mod identity;
 mod live;

@@ -55,6 +55,8 @@ pub struct Reconciler {
     pub(super) requeued: AtomicBool,
     /// The live bot of every folder of the commit (one Get Bots per commit).
     pub(super) targets: TargetCache,
+    /// The App Builder clients that run publish gates (`[test_apps]`).
+    pub(super) tests: super::gate::TestClients,
     pub(super) state: Mutex<State>,
     /// How often an in-sync bot is exported although its change log shows
     /// nothing; `None`: every pass exports (one-off commands).
@@ -77,6 +79,7 @@ impl Reconciler {
             observe: None,
             requeued: AtomicBool::new(false),
             targets: TargetCache::default(),
+            tests: Default::default(),
             state: Mutex::new(State::default()),
             full_resync: std::sync::OnceLock::new(),
         }
@@ -86,6 +89,17 @@ impl Reconciler {
     pub fn with_observe(mut self, observe: ObserveState) -> Self {
         self.observe = Some(observe);
         self
+    }
+
+    /// Gates run their suites with these App Builder clients.
+    pub fn with_test_clients(mut self, tests: super::gate::TestClients) -> Self {
+        self.tests = tests;
+        self
+    }
+
+    /// The App Builder clients of the publish gates.
+    pub fn test_clients(&self) -> &super::gate::TestClients {
+        &self.tests
     }
 
     /// Lets an idle resync trust the change log, with a full pass (exports)

@@ -67,6 +67,7 @@ mod tests {
                 definition: definition.as_bytes().to_vec(),
                 ..BotFiles::default()
             },
+            suites: Vec::new(),
         };
         (name.to_owned(), Ok(bot))
     }

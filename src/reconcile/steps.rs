@@ -27,6 +27,9 @@ impl Reconciler {
     ) -> Result<(), PassError> {
         let (bot, summary) = (desired.name.as_str(), change.summary);
         let phase = |phase| self.phase(bot, commit, phase, summary);
+        if steps.publish {
+            super::gate::ready(&self.tests, desired)?;
+        }
         let mut jobs = Jobs::new();
         let lost = self.lock().lost_imports.remove(bot);
         let after_lost_answer = lost.is_some();
@@ -62,11 +65,20 @@ impl Reconciler {
             &mut status.jobs,
         )
         .await?;
+        // The gate runs before the last check, so an edit while the suites
+        // run is caught like one while the bot trained.
+        let gate = (&self.notes, commit);
+        let passed =
+            !steps.publish || super::gate::check(&self.tests, gate, desired, id, status).await?;
         if let Some(live) = self
             .still_committed(id, desired, change.wanted, &mut guard)
             .await?
         {
-            edited_during_pass(status, live, "while it trained: not published");
+            let when = "while it trained or was tested: not published";
+            edited_during_pass(status, live, when);
+            return Ok(());
+        }
+        if !passed {
             return Ok(());
         }
         status.phase = if steps.publish {

@@ -132,6 +132,7 @@ mod tests {
             name: BotName::parse(name).unwrap(),
             settings: parse_settings("bot.toml", settings.as_bytes()).unwrap(),
             files: BotFiles::default(),
+            suites: Vec::new(),
         };
         (name.to_owned(), Ok(bot))
     }

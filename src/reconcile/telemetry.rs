@@ -87,6 +87,12 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
         error: status.error.clone(),
         applied: pass_result(report) == PassResult::Applied,
     });
+    let gate_runs = status.gate.iter().flat_map(|g| g.runs.iter());
+    for run in gate_runs {
+        if let Ok(f1) = run.f1.parse::<f64>() {
+            metrics.gate_f1(&report.bot, &run.suite, &run.language, f1);
+        }
+    }
     let next_attempt = match report.action {
         Action::Requeue(delay) => chrono::Duration::from_std(delay)
             .ok()
@@ -175,7 +181,7 @@ fn pass_result(report: &Report) -> PassResult {
         (Some(Phase::Failed), _) => PassResult::Failed,
         (Some(Phase::OutOfSync), _) => PassResult::Reported,
         (Some(Phase::Suspended), _) => PassResult::Skipped,
-        (Some(Phase::Drifted), _) => PassResult::Reported,
+        (Some(Phase::Drifted | Phase::GateFailed), _) => PassResult::Reported,
         (_, Some(Plan::Apply(_))) => PassResult::Applied,
         _ => PassResult::Unchanged,
     }

@@ -76,7 +76,8 @@ pub struct AppConfig {
     pub name: String,
     /// `admin` (Admin Console) or `builder` (App Builder).
     pub kind: String,
-    /// API scopes: `bots`, `export`, `upload`, `import`, `train`, `publish`.
+    /// API scopes: `bots`, `export`, `upload`, `import`, `train`, `publish`,
+    /// `testsuite` (Batch Tests Management), `testrun` (Batch Tests Execution).
     #[serde(default)]
     pub scopes: Vec<String>,
     /// Whether every token must carry a fresh `jti` and `exp` at most 1 h ahead.
@@ -164,7 +165,16 @@ impl SimConfig {
 }
 
 /// Every API scope the simulator knows.
-pub const ALL_SCOPES: &[&str] = &["bots", "export", "upload", "import", "train", "publish"];
+pub const ALL_SCOPES: &[&str] = &[
+    "bots",
+    "export",
+    "upload",
+    "import",
+    "train",
+    "publish",
+    "testsuite",
+    "testrun",
+];
 
 fn app(name: &str, kind: &str, scopes: &[&str], jti_enforced: bool) -> AppConfig {
     AppConfig {
@@ -182,7 +192,12 @@ fn app(name: &str, kind: &str, scopes: &[&str], jti_enforced: bool) -> AppConfig
 pub fn default_apps() -> Vec<AppConfig> {
     vec![
         app("admin", "admin", ALL_SCOPES, false),
-        app("builder", "builder", &["export", "upload", "train"], false),
+        app(
+            "builder",
+            "builder",
+            &["export", "upload", "train", "testsuite", "testrun"],
+            false,
+        ),
         app("jti", "admin", ALL_SCOPES, true),
         app("noscope", "admin", &[], false),
     ]

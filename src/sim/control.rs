@@ -325,6 +325,8 @@ async fn bot(
             "imports": bot.imports,
             "trainings": bot.trainings,
             "publishes": bot.publishes,
+            "suite_imports": bot.suite_imports,
+            "test_runs": bot.test_runs,
             "last_version_comment": bot.last_version_comment,
             "channels_enabled": bot.channels_enabled,
             "publish_state": bot.publish_state,

@@ -22,10 +22,16 @@ pub const ENDPOINTS: &[&str] = &[
     "publish",
     "publish_status",
     "changelogs",
+    "testsuite_list",
+    "testsuite_import",
+    "testsuite_export",
+    "testsuite_delete",
+    "testsuite_run",
+    "testsuite_run_status",
 ];
 
 /// Job kinds, as named in the control API.
-pub const JOB_KINDS: &[&str] = &["export", "import", "train", "publish"];
+pub const JOB_KINDS: &[&str] = &["export", "import", "train", "publish", "testrun"];
 
 /// How the next download is spoiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

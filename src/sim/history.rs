@@ -35,6 +35,16 @@ pub enum Event {
     /// The in-development copy was replaced through the control API, as a
     /// person editing the live bot would.
     Edit { digest: String },
+    /// A batch test run finished (`ok`: completed); `digest` is the copy
+    /// whose model ran, `f1` its F1 score as the platform writes it.
+    TestRun {
+        suite: String,
+        language: String,
+        version: String,
+        ok: bool,
+        digest: String,
+        f1: String,
+    },
 }
 
 /// A bot's events, oldest first, bounded by [`HISTORY_LIMIT`].

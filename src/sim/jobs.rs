@@ -47,6 +47,8 @@ pub enum JobKind {
     Import,
     Train,
     Publish,
+    /// A batch test run (`sim::testsuite`).
+    TestRun,
 }
 
 impl JobKind {
@@ -56,6 +58,7 @@ impl JobKind {
             "import" => Self::Import,
             "train" => Self::Train,
             "publish" => Self::Publish,
+            "testrun" => Self::TestRun,
             _ => return None,
         })
     }
@@ -66,6 +69,7 @@ impl JobKind {
             Self::Import => "import",
             Self::Train => "train",
             Self::Publish => "publish",
+            Self::TestRun => "testrun",
         }
     }
 }
@@ -100,6 +104,7 @@ pub enum Payload {
         snapshot: Arc<BotFiles>,
         approval: bool,
     },
+    TestRun(Box<super::testsuite::Run>),
 }
 
 /// One job.
@@ -168,7 +173,8 @@ impl State {
         let running = self
             .pending_jobs()
             .map(|i| &self.jobs[i])
-            .find(|j| j.bot == bot && (exclusive || j.kind == kind));
+            // A test run reads the bot: it blocks no other job.
+            .find(|j| j.bot == bot && j.kind != JobKind::TestRun && (exclusive || j.kind == kind));
         match running {
             None => Ok(()),
             Some(job) => Err(ApiError::conflict(format!(
@@ -272,7 +278,7 @@ impl State {
         let job = &self.jobs[index];
         let (bot, id) = (job.bot.clone(), job.id.clone());
         let entry = match &job.payload {
-            Payload::Export { .. } => return,
+            Payload::Export { .. } | Payload::TestRun(_) => return,
             Payload::Import { .. } => ("Import", "Import request completed".to_owned()),
             Payload::Train { language, .. } => (
                 "Sentence",
@@ -347,6 +353,8 @@ impl State {
             } => {
                 if let Some(bot) = self.bot_mut(bot_id) {
                     bot.ml_in_sync.insert(language.clone(), true);
+                    let trained = bot.dev.clone();
+                    bot.trained.insert(language.clone(), trained);
                 }
                 let payload = Payload::Train {
                     language,
@@ -354,6 +362,10 @@ impl State {
                     digest,
                 };
                 (JobStatus::Succeeded, payload)
+            }
+            Payload::TestRun(run) => {
+                let run = super::testsuite::api::complete(self, run);
+                (JobStatus::Succeeded, Payload::TestRun(run))
             }
             Payload::Publish { snapshot, approval } => {
                 if let Some(bot) = self.bot_mut(bot_id) {
@@ -393,6 +405,14 @@ fn outcome_event(status: &JobStatus, payload: &Payload) -> Option<Event> {
         Payload::Publish { snapshot, .. } => Some(Event::Publish {
             ok,
             digest: digest(snapshot),
+        }),
+        Payload::TestRun(run) => Some(Event::TestRun {
+            suite: run.suite.clone(),
+            language: run.language.clone(),
+            version: run.version.clone(),
+            ok,
+            digest: run.digest.clone(),
+            f1: super::testsuite::two_decimals(run.figures.f1()),
         }),
     }
 }

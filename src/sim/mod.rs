@@ -33,6 +33,7 @@ pub mod seed;
 pub mod server;
 pub mod shuffle;
 pub mod state;
+pub mod testsuite;
 pub mod volatile;
 
 use std::fmt;

@@ -92,6 +92,11 @@ async fn foreign_job(
     Json(r): Json<ForeignJobRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = job_kind(&r.kind)?;
+    if kind == JobKind::TestRun {
+        return Err(ApiError::bad_request(
+            "a foreign test run holds no job slot; run a suite instead",
+        ));
+    }
     let mut state = lock(&shared);
     state.settle();
     known_bot(&state, &id)?;
@@ -101,7 +106,7 @@ async fn foreign_job(
         JobKind::Export => "ber",
         JobKind::Import => "bir",
         JobKind::Train => "tr",
-        JobKind::Publish => "ds",
+        JobKind::Publish | JobKind::TestRun => "ds",
     };
     let job_id = prefixed_id(prefix);
     let due = match r.millis {
@@ -151,7 +156,7 @@ fn foreign_payload(state: &mut Model, id: &str, kind: JobKind) -> Result<Payload
             state: "configured".to_owned(),
             digest: super::archive::digest(&dev),
         },
-        JobKind::Publish => Payload::Publish {
+        JobKind::Publish | JobKind::TestRun => Payload::Publish {
             snapshot: dev,
             approval: state.config.approval,
         },

@@ -107,6 +107,13 @@ pub struct Bot {
     pub history: History,
     /// The platform's change log of the bot, oldest first.
     pub changelog: Vec<super::changelog::Entry>,
+    /// Batch test suites (not part of exports or imports).
+    pub suites: Vec<super::testsuite::Suite>,
+    pub suite_imports: u64,
+    pub test_runs: u64,
+    /// The copy each language's model was last trained on (absent: the seed).
+    pub trained: HashMap<String, Arc<BotFiles>>,
+    seed_copy: Arc<BotFiles>,
 }
 
 impl Bot {
@@ -128,7 +135,21 @@ impl Bot {
             created_on: created_on.to_owned(),
             history: History::default(),
             changelog: Vec::new(),
+            suites: Vec::new(),
+            suite_imports: 0,
+            test_runs: 0,
+            trained: HashMap::new(),
+            seed_copy: seed.files.clone(),
         }
+    }
+
+    /// The copy whose model answers for `language` of the in-development
+    /// bot: the one its last training saw (the seed before any training).
+    pub fn trained_copy(&self, language: &str) -> Arc<BotFiles> {
+        self.trained
+            .get(language)
+            .unwrap_or(&self.seed_copy)
+            .clone()
     }
 }
 

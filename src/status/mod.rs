@@ -9,11 +9,13 @@
 //! - [`sync`]: exchange the notes ref with a remote — push, and when another
 //!   writer got there first, fetch, merge section by section, and retry.
 
+pub mod gate;
 pub mod layout;
 pub mod note;
 pub mod store;
 pub mod sync;
 
+pub use gate::{GateNote, SuiteRun};
 pub use note::{BotStatus, Foreign, Note, NoteError, Phase};
 pub use store::{NoteStore, StoreError};
 pub use sync::{SyncError, exchange_notes, notes_pending, pull_notes, push_notes};

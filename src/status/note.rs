@@ -48,6 +48,10 @@ pub enum Phase {
     /// The live bot changed although the commit did not, and the drift policy
     /// says to report it only.
     Drifted,
+    /// Imported and trained, but a batch test suite missed its thresholds:
+    /// not published (the in-development copy holds the commit); `gate`
+    /// says which suite, figure and utterances.
+    GateFailed,
 }
 
 impl fmt::Display for Phase {
@@ -85,6 +89,9 @@ pub struct BotStatus {
     /// On failure: what went wrong, where, and whether it will be retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The publish gate's suites and figures, when the bot has a gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<super::gate::GateNote>,
     /// When this section was written; decides which of two writers wins.
     pub updated: DateTime<Utc>,
 }
@@ -102,6 +109,7 @@ impl BotStatus {
             started: None,
             finished: None,
             error: None,
+            gate: None,
             updated: Utc::now(),
         }
     }
@@ -363,6 +371,7 @@ mod tests {
             started: None,
             finished: None,
             error: None,
+            gate: None,
             updated: DateTime::from_timestamp(secs, 0).unwrap(),
         }
     }
@@ -437,6 +446,36 @@ mod tests {
             ..later
         };
         assert!(!first.same_content(&failed));
+    }
+
+    #[test]
+    fn a_failed_gate_is_written_with_its_figures_and_read_back() {
+        use crate::status::{GateNote, SuiteRun};
+        let mut status = status(Phase::GateFailed, 10);
+        status.gate = Some(GateNote {
+            digest: "ab12".into(),
+            passed: false,
+            runs: vec![SuiteRun {
+                suite: "smoke".into(),
+                language: "en".into(),
+                run: Some("tr-1".into()),
+                f1: "0.67".into(),
+                precision: "1.00".into(),
+                recall: "0.50".into(),
+                published_f1: None,
+                passed: false,
+                reason: Some("F1 0.67 < 0.90".into()),
+                failing: vec![
+                    "\"the VPN is down\": expected \"Report Outage\", got no intent".into(),
+                ],
+            }],
+        });
+        let mut note = Note::default();
+        note.bots.insert("helpdesk".into(), status);
+        let text = note.render();
+        assert!(text.contains("phase = \"GateFailed\""), "{text}");
+        assert!(text.contains("the VPN is down"), "{text}");
+        assert_eq!(Note::parse(&text).unwrap(), note);
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub mod changelog;
 pub mod export;
 pub mod import;
 pub mod publish;
+mod report_csv;
+pub mod testsuite;
 pub mod train;
 pub mod upload;
 

@@ -32,12 +32,17 @@ fn elapsed_ms(state: &Model) -> u64 {
 
 /// Issues a new signed link for an export file.
 pub fn issue_link(state: &mut Model, file_id: &str) -> String {
+    issue_file_link(state, file_id, "zip")
+}
+
+/// Issues a new signed link for a file (`zip`, `csv` or `json`).
+pub fn issue_file_link(state: &mut Model, file_id: &str, extension: &str) -> String {
     let seq = state.links_issued;
     state.links_issued += 1;
     let expires = elapsed_ms(state) + state.config.link_ttl_secs * 1000;
     let sig = signature(state, file_id, seq, expires);
     format!(
-        "{}{PREFIX}{file_id}.zip?n={seq}&e={expires}&sig={sig}",
+        "{}{PREFIX}{file_id}.{extension}?n={seq}&e={expires}&sig={sig}",
         state.base_url
     )
 }
@@ -48,7 +53,7 @@ pub async fn download(
     Query(link): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
     let mut state = lock(&shared);
-    let file_id = file.strip_suffix(".zip").unwrap_or(&file);
+    let (file_id, extension) = file.rsplit_once('.').unwrap_or((&file, "zip"));
     let expected = signature(&state, file_id, link.n, link.e);
     if !crypto::equal(expected.as_bytes(), link.sig.as_bytes()) {
         return Err(ApiError::forbidden("Invalid download link signature"));
@@ -77,10 +82,15 @@ pub async fn download(
         Some(DownloadFault::Corrupt) => corrupt(&mut bytes),
         Some(DownloadFault::Expired) | None => {}
     }
-    let disposition = format!("attachment; filename=\"{file_id}.zip\"");
+    let disposition = format!("attachment; filename=\"{file_id}.{extension}\"");
+    let content_type = match extension {
+        "csv" => "text/csv",
+        "json" => "application/json",
+        _ => "application/zip",
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         Body::from(bytes),

@@ -55,6 +55,7 @@ pub fn platform_routes() -> Router<Shared> {
         .route("/bot/{bot}/publish/status", get(publish::status))
         .route("/bot/{bot}/changelogs", get(super::changelog::list))
         .route("/bot/{bot}/publish/status/", get(publish::status))
+        .merge(crate::sim::testsuite::api::routes())
 }
 
 /// Classifies a request path as a platform call, if it is one.
@@ -72,6 +73,15 @@ fn classify(method: &Method, path: &str) -> Option<Call> {
     let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let bot = |id: &str| Some(id.to_owned());
     let post = method == Method::POST;
+    if let ["bot" | "stream", id, "testsuite", rest @ ..] = segments.as_slice() {
+        let delete = method == Method::DELETE;
+        let endpoint = crate::sim::testsuite::api::classify(post, delete, rest)?;
+        let run = match rest {
+            [_, run, "status"] => Some(run.to_string()),
+            _ => None,
+        };
+        return Some(call(endpoint, bot(id), run));
+    }
     Some(match segments.as_slice() {
         ["bots"] => call("bots", None, None),
         ["uploadfile"] if post => call("upload", None, None),
@@ -106,6 +116,8 @@ fn requirement(endpoint: &str) -> (&'static str, bool) {
         "upload" => ("upload", false),
         "import" | "import_status" => ("import", true),
         "train" | "train_status" => ("train", false),
+        "testsuite_run" | "testsuite_run_status" => ("testrun", false),
+        name if name.starts_with("testsuite_") => ("testsuite", false),
         _ => ("publish", true),
     }
 }
@@ -115,7 +127,9 @@ fn limit_key(call: &Call) -> String {
     let bot = call.bot.as_deref().unwrap_or("account");
     match call.endpoint {
         "bots" => "admin:account".to_owned(),
-        "import_status" => format!("status:{}", call.request_id.as_deref().unwrap_or("")),
+        "import_status" | "testsuite_run_status" => {
+            format!("status:{}", call.request_id.as_deref().unwrap_or(""))
+        }
         status if status.ends_with("_status") => format!("{status}:{bot}"),
         _ => format!("design:{bot}"),
     }
@@ -243,6 +257,12 @@ fn admit(shared: &Shared, call: &Call, request: &Request) -> Result<Option<Calle
     if admin_only && state.apps[app].kind != AppKind::Admin {
         return Err(ApiError::forbidden(
             "This API is accessible only with an Admin Console app",
+        ));
+    }
+    let builder_only = crate::sim::testsuite::api::BUILDER_ONLY.contains(&call.endpoint);
+    if builder_only && state.apps[app].kind != AppKind::Builder {
+        return Err(ApiError::forbidden(
+            "This API is accessible only with an App Builder app",
         ));
     }
     auth::check_bot(&state.apps[app], call.bot.as_deref())?;

@@ -3,6 +3,7 @@
 
 mod demo;
 mod environment;
+mod gate;
 mod oneshot;
 mod plan;
 mod pull;

@@ -7,6 +7,7 @@ mod credentials;
 mod daemon;
 mod faults;
 mod follow;
+mod gate;
 mod languages;
 mod logs;
 mod lost;

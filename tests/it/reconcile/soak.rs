@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use super::targets::copy_folder;
 use super::world::{BOTS, World, counters};
-use safety::{Event, Expected, violations};
+use safety::{Event, Expected, Gate, violations};
 
 mod safety;
 
@@ -37,7 +37,20 @@ enum Edit {
     Utterance,
     DialogName,
     Variable,
+    /// Deletes the English utterances of it-helpdesk's Report Outage (its
+    /// gate's suite fails).
+    BreakIntent,
+    /// Adds the gate suite's utterances back (its suite passes again).
+    RestoreIntent,
 }
+
+/// The bot a gated soak gates, and its suite.
+const GATED_BOT: &str = "it-helpdesk";
+const GATE_SUITE: &str = r#"{"testCases": [
+  {"input": "reset my password", "intent": "Reset Password"},
+  {"input": "the VPN is down", "intent": "Report Outage"}
+]}"#;
+const GATE_MIN_F1: f64 = 0.9;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -65,6 +78,9 @@ struct Soak {
     /// Whether the git remote goes away during some passes (after their
     /// fetch, so their notes cannot be pushed) and comes back.
     remote_blips: bool,
+    /// Whether it-helpdesk has a publish gate (and commits break and restore
+    /// what its suite tests).
+    gated: bool,
 }
 
 impl Soak {
@@ -89,6 +105,7 @@ impl Soak {
             latest: BTreeMap::new(),
             counter: 0,
             remote_blips,
+            gated: false,
         };
         for bot in BOTS {
             soak.record_committed(bot);
@@ -153,7 +170,64 @@ impl Soak {
         }
     }
 
+    /// Gives it-helpdesk a publish gate: its App Builder app in the
+    /// daemon's configuration, a suite in `tests/`, `[gate]` in `bot.toml`.
+    fn enable_gate(&mut self) {
+        let world = &self.world;
+        let builder = world.sim.credentials.app("builder");
+        let secret = world.config.with_file_name("tests-secret");
+        std::fs::write(&secret, &builder.client_secret).unwrap();
+        let mut config = std::fs::read_to_string(&world.config).unwrap();
+        config.push_str(&format!(
+            "\n[test_apps.helpdesk]\nclient_id = {:?}\nclient_secret_file = {:?}\n",
+            builder.client_id,
+            secret.to_str().unwrap()
+        ));
+        std::fs::write(&world.config, config).unwrap();
+        let folder = world.work.join("bots").join(GATED_BOT);
+        std::fs::create_dir_all(folder.join("tests")).unwrap();
+        std::fs::write(folder.join("tests/smoke.json"), GATE_SUITE).unwrap();
+        let settings = format!(
+            "bot_name = \"IT Helpdesk\"\nlanguages = [\"en\", \"es\"]\n\
+             [gate]\napp = \"helpdesk\"\nmin_f1 = {GATE_MIN_F1}\nlanguages = [\"en\"]\n"
+        );
+        std::fs::write(folder.join("bot.toml"), settings).unwrap();
+        world.commit_all("it-helpdesk: a publish gate");
+        self.gated = true;
+        self.step("it-helpdesk has a publish gate");
+    }
+
+    /// The gate the safety check holds a bot to.
+    fn gate(&self, bot: &str) -> Option<(Vec<String>, Vec<String>)> {
+        (self.gated && bot == GATED_BOT).then(|| (vec!["smoke".to_owned()], vec!["en".to_owned()]))
+    }
+
+    /// Commits the gate suite's utterances back on the gated bot.
+    fn commit_restore(&mut self) {
+        self.counter += 1;
+        self.step(format!(
+            "commit: {GATED_BOT} RestoreIntent #{}",
+            self.counter
+        ));
+        self.apply_edit(GATED_BOT, Edit::RestoreIntent);
+        self.world
+            .commit_all(&format!("soak restore #{}", self.counter));
+        self.record_committed(GATED_BOT);
+    }
+
     fn commit_change(&mut self) {
+        if self.gated && self.rng.random_bool(0.4) {
+            let edit = *[Edit::BreakIntent, Edit::RestoreIntent]
+                .choose(&mut self.rng)
+                .unwrap();
+            self.counter += 1;
+            self.step(format!("commit: {GATED_BOT} {edit:?} #{}", self.counter));
+            self.apply_edit(GATED_BOT, edit);
+            self.world
+                .commit_all(&format!("soak change #{}", self.counter));
+            self.record_committed(GATED_BOT);
+            return;
+        }
         let bots: Vec<&str> = if self.rng.random_bool(0.3) {
             BOTS.to_vec()
         } else {
@@ -189,6 +263,23 @@ impl Soak {
             }),
             Edit::Variable => self.world.edit_file(bot, "config.json", |c| {
                 c["envVariables"][0]["value"] = format!("soak-value-{n}").into();
+            }),
+            Edit::BreakIntent => self.world.edit_file(bot, "botDefinition.json", |d| {
+                let sentences = d["sentences"].as_array_mut().unwrap();
+                sentences.retain(|s| !(s["taskName"] == "Report Outage" && s["language"] == "en"));
+                // Something new, so the commit always changes the bot.
+                sentences.push(json!({"sentence": format!("soak broken {n}"),
+                    "taskName": "Reset Password", "language": "en"}));
+            }),
+            Edit::RestoreIntent => self.world.edit_file(bot, "botDefinition.json", |d| {
+                let sentences = d["sentences"].as_array_mut().unwrap();
+                for (text, intent) in [
+                    ("reset my password".to_owned(), "Reset Password"),
+                    ("the VPN is down".to_owned(), "Report Outage"),
+                    (format!("soak restored {n}"), "Report Outage"),
+                ] {
+                    sentences.push(json!({"sentence": text, "taskName": intent, "language": "en"}));
+                }
             }),
         }
     }
@@ -253,7 +344,7 @@ impl Soak {
             .sim
             .credentials
             .bot(BOTS.choose(&mut self.rng).unwrap());
-        let kind = *["export", "import", "train", "publish"]
+        let kind = *["export", "import", "train", "publish", "testrun"]
             .choose(&mut self.rng)
             .unwrap();
         let when = *["accepted", "finished"].choose(&mut self.rng).unwrap();
@@ -280,7 +371,7 @@ impl Soak {
             }
             2 => ("/drop", json!({"endpoint": endpoint})),
             3 => {
-                let kind = *["export", "import", "train", "publish"]
+                let kind = *["export", "import", "train", "publish", "testrun"]
                     .choose(&mut self.rng)
                     .unwrap();
                 ("/job-failures", json!({"kind": kind}))
@@ -322,10 +413,16 @@ impl Soak {
             assert_eq!(history["dropped"], 0, "the whole history is kept");
             let events: Vec<Event> =
                 serde_json::from_value(history["events"].clone()).expect("history events parse");
+            let gate = self.gate(bot);
             let expected = Expected {
                 committed: &self.committed[*bot],
                 initial: &self.initial[*bot],
                 languages: &self.languages(bot),
+                gate: gate.as_ref().map(|(suites, languages)| Gate {
+                    suites,
+                    languages,
+                    min_f1: GATE_MIN_F1,
+                }),
             };
             let problems = violations(&events, &expected);
             assert!(
@@ -366,6 +463,33 @@ async fn a_random_mix_of_commits_faults_and_edits_ends_synced_and_safe() {
         reports = soak.pass().await;
     }
     soak.assert_converged(&reports).await;
+}
+
+/// The same mix with a publish gate on it-helpdesk, whose commits now and
+/// then delete (or restore) what its suite tests, and faults on the test
+/// suite endpoints and runs: no publish without a passing gate on that same
+/// content, and a final commit that restores the suite's utterances
+/// converges.
+#[tokio::test]
+async fn with_a_publish_gate_nothing_is_published_without_a_passing_gate() {
+    let seed = env_or("KORE_GITOPS_SOAK_SEED", DEFAULT_SEED);
+    let rounds = env_or("KORE_GITOPS_SOAK_ROUNDS", 12);
+    let mut soak = Soak::start(seed, false).await;
+    soak.enable_gate();
+    for n in 1..=rounds {
+        soak.round(n).await;
+    }
+    soak.clear_faults().await;
+    soak.commit_restore();
+    let mut reports = soak.pass().await;
+    if !all_synced(&reports) {
+        reports = soak.pass().await;
+    }
+    soak.assert_converged(&reports).await;
+    let runs = soak.world.bot(GATED_BOT).await["test_runs"]
+        .as_u64()
+        .unwrap();
+    assert!(runs > 0, "seed {seed}: the gate ran");
 }
 
 /// The same mix with the git remote going away during passes: every note

@@ -7,4 +7,5 @@ mod flow;
 mod gaps;
 mod identity;
 mod options;
+mod testsuite;
 mod volatile;

@@ -2,8 +2,10 @@
 //! as the simulator records it (`GET /_sim/bots/{id}/history`): no publish of
 //! content that was never committed, none without a successful import of that
 //! content and a successful training of each of its languages since the
-//! in-development copy last changed, and no publish of the content the
-//! published copy already holds.
+//! in-development copy last changed, no publish of the content the
+//! published copy already holds, and, for a bot with a publish gate, none
+//! without a passing run of every suite in every gated language on that
+//! same content.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +34,22 @@ pub enum Event {
     Edit {
         digest: String,
     },
+    TestRun {
+        suite: String,
+        language: String,
+        version: String,
+        ok: bool,
+        digest: String,
+        f1: String,
+    },
+}
+
+/// A bot's publish gate, as the test configured it.
+#[derive(Debug)]
+pub struct Gate<'a> {
+    pub suites: &'a [String],
+    pub languages: &'a [String],
+    pub min_f1: f64,
 }
 
 /// What the test knows of one bot.
@@ -43,6 +61,8 @@ pub struct Expected<'a> {
     pub initial: &'a str,
     /// The languages its `bot.toml` trains.
     pub languages: &'a [String],
+    /// Its publish gate, if it has one.
+    pub gate: Option<Gate<'a>>,
 }
 
 /// What the in-development copy holds, as far as the history tells.
@@ -60,6 +80,8 @@ enum Dev<'a> {
 struct Walk<'a> {
     dev: Dev<'a>,
     trained: BTreeSet<&'a str>,
+    /// Suites (and languages) whose last run on the in-development copy passed.
+    passed: BTreeSet<(&'a str, &'a str)>,
     published: &'a str,
 }
 
@@ -68,6 +90,7 @@ pub fn violations(events: &[Event], expected: &Expected) -> Vec<String> {
     let mut walk = Walk {
         dev: Dev::Seeded,
         trained: BTreeSet::new(),
+        passed: BTreeSet::new(),
         published: expected.initial,
     };
     let mut problems = Vec::new();
@@ -94,6 +117,21 @@ impl<'a> Walk<'a> {
             } if self.dev == Dev::Imported(digest) => {
                 self.trained.insert(language);
             }
+            Event::TestRun {
+                suite,
+                language,
+                version,
+                ok: true,
+                digest,
+                f1,
+            } if version == "inDevelopment" && self.dev == Dev::Imported(digest) => {
+                let min = expected.gate.as_ref().map_or(0.0, |g| g.min_f1);
+                let f1: f64 = f1.parse().unwrap_or(0.0);
+                match f1 + 1e-9 >= min {
+                    true => self.passed.insert((suite, language)),
+                    false => self.passed.remove(&(suite.as_str(), language.as_str())),
+                };
+            }
             Event::PublishRequested { digest } => return self.publish_requested(digest, expected),
             Event::Publish { ok: true, digest } => {
                 let again = self.published == digest;
@@ -102,7 +140,10 @@ impl<'a> Walk<'a> {
                     return vec!["the published content published again".to_owned()];
                 }
             }
-            Event::Import { ok: false, .. } | Event::Train { .. } | Event::Publish { .. } => {}
+            Event::Import { ok: false, .. }
+            | Event::Train { .. }
+            | Event::Publish { .. }
+            | Event::TestRun { .. } => {}
         }
         Vec::new()
     }
@@ -110,6 +151,7 @@ impl<'a> Walk<'a> {
     fn dev_changed(&mut self, dev: Dev<'a>) {
         self.dev = dev;
         self.trained.clear();
+        self.passed.clear();
     }
 
     fn publish_requested(&self, digest: &str, expected: &Expected) -> Vec<String> {
@@ -127,6 +169,17 @@ impl<'a> Walk<'a> {
             .collect();
         if !untrained.is_empty() {
             problems.push(format!("publish without training {untrained:?}"));
+        }
+        if let Some(gate) = &expected.gate {
+            let unpassed: Vec<(&str, &str)> = gate
+                .suites
+                .iter()
+                .flat_map(|s| gate.languages.iter().map(move |l| (s.as_str(), l.as_str())))
+                .filter(|pair| !self.passed.contains(pair))
+                .collect();
+            if !unpassed.is_empty() {
+                problems.push(format!("publish without a passing gate {unpassed:?}"));
+            }
         }
         problems
     }
@@ -146,8 +199,42 @@ mod tests {
             committed: &committed,
             initial: "c0",
             languages: &languages,
+            gate: None,
         };
         violations(&events, &expected)
+    }
+
+    #[test]
+    fn a_gated_publish_needs_a_passing_run_of_the_same_content() {
+        let events: Vec<Event> = serde_json::from_value(json!([
+            {"event": "import", "ok": true, "digest": "c1"},
+            train("en", "c1"),
+            {"event": "test_run", "suite": "s", "language": "en", "version": "inDevelopment",
+             "ok": true, "digest": "c1", "f1": "0.50"},
+            {"event": "publish_requested", "digest": "c1"},
+            {"event": "test_run", "suite": "s", "language": "en", "version": "inDevelopment",
+             "ok": true, "digest": "c1", "f1": "0.95"},
+            {"event": "publish_requested", "digest": "c1"},
+        ]))
+        .unwrap();
+        let committed = BTreeSet::from(["c0".to_owned(), "c1".to_owned()]);
+        let (languages, suites) = (["en".to_owned()], ["s".to_owned()]);
+        let expected = Expected {
+            committed: &committed,
+            initial: "c0",
+            languages: &languages,
+            gate: Some(Gate {
+                suites: &suites,
+                languages: &languages,
+                min_f1: 0.9,
+            }),
+        };
+        let problems = violations(&events, &expected);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].starts_with("#3: publish without a passing gate"),
+            "{problems:#?}"
+        );
     }
 
     fn train(language: &str, digest: &str) -> serde_json::Value {
