@@ -124,7 +124,7 @@ impl Deduplicator {
         };
         let outcome = match phase {
             Phase::Synced if *applied => Outcome::Published,
-            Phase::Failed => Outcome::Failed,
+            Phase::Failed | Phase::GateFailed => Outcome::Failed,
             Phase::Drifted => Outcome::DriftFound,
             Phase::AwaitingApproval => Outcome::AwaitingApproval,
             _ => return None,

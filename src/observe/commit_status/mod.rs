@@ -93,6 +93,8 @@ impl Tracker {
                     Phase::Synced => (State::Success, summary.as_str()),
                     Phase::AwaitingApproval => (State::Waiting, summary.as_str()),
                     Phase::Drifted => (State::Failure, summary.as_str()),
+                    // Trained, but the batch tests held the publish back.
+                    Phase::GateFailed => (State::Failure, error.as_deref().unwrap_or(summary)),
                     _ => return None,
                 };
                 let description = match state {

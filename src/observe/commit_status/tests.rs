@@ -109,3 +109,16 @@ fn platform_ids_give_their_room_to_the_reason() {
         "import status of bot …: job … failed: status \"failed\"; message \"Import refused\""
     );
 }
+
+#[test]
+fn a_gate_that_holds_the_publish_back_is_a_failure() {
+    let mut tracker = Tracker::new(None);
+    let events = [
+        phase("a", 1, Phase::Training),
+        finished("a", 1, Phase::GateFailed, false),
+    ];
+    assert_eq!(
+        states(&mut tracker, &events),
+        [State::Applying, State::Failure]
+    );
+}

@@ -11,7 +11,7 @@ use crate::status::Phase;
 pub const UNKNOWN_PHASE: &str = "Unknown";
 
 /// Every phase, for the transition counters set at zero.
-const PHASES: [Phase; 9] = [
+const PHASES: [Phase; 10] = [
     Phase::Synced,
     Phase::OutOfSync,
     Phase::Importing,
@@ -21,6 +21,7 @@ const PHASES: [Phase; 9] = [
     Phase::Failed,
     Phase::Suspended,
     Phase::Drifted,
+    Phase::GateFailed,
 ];
 
 impl Metrics {
