@@ -46,26 +46,58 @@ const EXIT_CONFIG: u8 = 64;
 
 /// `kore-gitops run`: the daemon, until SIGTERM or SIGINT, with the HTTP
 /// endpoints when `[daemon] listen` is set; `dry_run` as `[daemon] dry_run`.
-pub fn run(config: &Path, dry_run: bool) -> ExitCode {
-    let mut config = match load_config_for(config, Purpose::Daemon) {
+/// SIGHUP reloads the configuration file: a valid one restarts the daemon
+/// with it once passes in flight finish; an invalid one is refused (every
+/// problem logged) and the running configuration stays.
+pub fn run(path: &Path, dry_run: bool) -> ExitCode {
+    let mut config = match load_config_for(path, Purpose::Daemon) {
         Ok(config) => config,
         Err(code) => return code,
     };
     config.daemon.dry_run |= dry_run;
+    let reload = Reload {
+        path: path.to_owned(),
+        dry_run,
+    };
     block_on(async move {
-        let listener = match config.daemon.listen {
-            Some(address) => match tokio::net::TcpListener::bind(address).await {
-                Ok(listener) => Some(listener),
-                Err(e) => {
-                    tracing::error!(%address, error = %e, "cannot listen");
-                    return ExitCode::FAILURE;
+        loop {
+            let listener = match config.daemon.listen {
+                Some(address) => match tokio::net::TcpListener::bind(address).await {
+                    Ok(listener) => Some(listener),
+                    Err(e) => {
+                        tracing::error!(%address, error = %e, "cannot listen");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                None => None,
+            };
+            let observe = ObserveState::for_config(&config, env!("CARGO_PKG_VERSION"));
+            match serve_until(config, observe, listener, Some(&reload)).await {
+                Served::Stopped(code) => return code,
+                Served::Reload(next) => {
+                    tracing::info!(
+                        "configuration reloaded (SIGHUP): the daemon starts again with it"
+                    );
+                    config = *next;
                 }
-            },
-            None => None,
-        };
-        let observe = ObserveState::for_config(&config, env!("CARGO_PKG_VERSION"));
-        serve_daemon(config, observe, listener).await
+            }
+        }
     })
+}
+
+/// Where `run` reloads its configuration from on SIGHUP.
+#[derive(Debug)]
+struct Reload {
+    path: PathBuf,
+    dry_run: bool,
+}
+
+/// How one run of the daemon ended.
+enum Served {
+    /// For good, with this exit code.
+    Stopped(ExitCode),
+    /// For a reload with this configuration.
+    Reload(Box<Config>),
 }
 
 /// The daemon, serving its HTTP endpoints on `listener` when given, until the
@@ -73,27 +105,45 @@ pub fn run(config: &Path, dry_run: bool) -> ExitCode {
 /// `demo` share it.
 pub(super) async fn serve_daemon(
     config: Config,
-    (observe, triggers): (ObserveState, mpsc::Receiver<Trigger>),
+    observe: (ObserveState, mpsc::Receiver<Trigger>),
     listener: Option<tokio::net::TcpListener>,
 ) -> ExitCode {
+    match serve_until(config, observe, listener, None).await {
+        Served::Stopped(code) => code,
+        Served::Reload(_) => ExitCode::SUCCESS,
+    }
+}
+
+async fn serve_until(
+    config: Config,
+    (observe, triggers): (ObserveState, mpsc::Receiver<Trigger>),
+    listener: Option<tokio::net::TcpListener>,
+    reload: Option<&Reload>,
+) -> Served {
     let (stop, server_stop, refresh) = (
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
     );
-    tokio::spawn(stop_on_signals(vec![stop.clone(), server_stop.clone()]));
+    let stops = vec![stop.clone(), server_stop.clone()];
+    let signals = tokio::spawn(stop_on_signals(stops.clone()));
+    let next: Arc<std::sync::Mutex<Option<Config>>> = Arc::default();
+    let hangups = reload.map(|r| {
+        let (path, dry_run) = (r.path.clone(), r.dry_run);
+        tokio::spawn(reload_on_sighup(path, dry_run, next.clone(), stops))
+    });
     let daemon =
         match Daemon::start_observed(config, false, Some((observe.clone(), triggers))).await {
             Ok(daemon) => daemon,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start");
-                return ExitCode::FAILURE;
+                return Served::Stopped(ExitCode::FAILURE);
             }
         };
-    if let Some(listener) = listener {
+    let server = listener.map(|listener| {
         let shutdown = async move { server_stop.notified().await };
-        tokio::spawn(crate::observe::serve(listener, observe, shutdown));
-    }
+        tokio::spawn(crate::observe::serve(listener, observe, shutdown))
+    });
     let abandoned = daemon.run(stop, refresh).await;
     if abandoned > 0 {
         tracing::warn!(
@@ -101,7 +151,52 @@ pub(super) async fn serve_daemon(
             "stopped passes that outlived the grace period; the next start repairs them"
         );
     }
-    ExitCode::SUCCESS
+    let reloaded = next.lock().ok().and_then(|mut next| next.take());
+    let Some(reloaded) = reloaded else {
+        return Served::Stopped(ExitCode::SUCCESS);
+    };
+    // The next run binds the port again and takes the signals over.
+    signals.abort();
+    hangups.into_iter().for_each(|h| h.abort());
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    Served::Reload(Box::new(reloaded))
+}
+
+/// On SIGHUP, loads the configuration again: a valid one is handed over and
+/// the daemon asked to stop (to start again with it); an invalid one is
+/// refused with every problem, and the running configuration stays.
+async fn reload_on_sighup(
+    path: PathBuf,
+    dry_run: bool,
+    next: Arc<std::sync::Mutex<Option<Config>>>,
+    stops: Vec<Arc<Notify>>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        tracing::error!("cannot listen for SIGHUP");
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        match Config::load_for(&path, &Env::from_process(), Purpose::Daemon) {
+            Err(problems) => tracing::error!(
+                %problems,
+                "SIGHUP: the new configuration is refused; the running one stays"
+            ),
+            Ok(mut config) => {
+                config.daemon.dry_run |= dry_run;
+                if let Ok(mut slot) = next.lock() {
+                    *slot = Some(config);
+                }
+                tracing::info!(
+                    "SIGHUP: the new configuration is valid; restarting with it once passes in flight finish"
+                );
+                stops.iter().for_each(|stop| stop.notify_one());
+                return;
+            }
+        }
+    }
 }
 
 /// The configuration for `purpose`, or exit 64 after printing every problem.

@@ -15,6 +15,7 @@ mod diff;
 mod log_level;
 mod oneshot;
 mod pull;
+mod remote;
 mod status;
 mod validate;
 
@@ -83,6 +84,9 @@ pub enum Command {
         config: daemon::ConfigArg,
         #[command(flatten)]
         bots: daemon::BotsArg,
+        /// `markdown`: a pull-request comment (see deploy/ci).
+        #[arg(long, value_enum, default_value = "text", env = "KORE_GITOPS_FORMAT")]
+        format: oneshot::PlanFormat,
     },
     /// Export a live bot's in-development copy into its bot folder (bootstrap).
     /// Exit 0 pulled, 1 platform or write failure, 2 usage, 64 configuration.
@@ -111,6 +115,57 @@ pub enum Command {
     Validate {
         /// A repository root (with bots/) or a bot folder.
         path: PathBuf,
+    },
+    /// Ask the running daemon: every bot's phase, commit, last sync and summary.
+    Get {
+        #[command(flatten)]
+        server: remote::ServerArgs,
+        /// Output format.
+        #[arg(
+            long,
+            short,
+            value_enum,
+            default_value = "table",
+            env = "KORE_GITOPS_OUTPUT"
+        )]
+        output: remote::Output,
+    },
+    /// Ask the running daemon for a pass of BOT now. With --wait, return once
+    /// that pass has ended: exit 0 when it left the bot Synced, 1 otherwise.
+    Reconcile {
+        /// The bot folder.
+        bot: String,
+        /// Wait for the pass that handles the request.
+        #[arg(long, env = "KORE_GITOPS_WAIT")]
+        wait: bool,
+        /// How long --wait waits.
+        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration, env = "KORE_GITOPS_TIMEOUT")]
+        timeout: std::time::Duration,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Pause BOT in the running daemon without a commit (an emergency stop):
+    /// no pass touches it until `resume`; the note and `get` say so.
+    Suspend {
+        /// The bot folder.
+        bot: String,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Undo `suspend`: BOT is reconciled again, at once.
+    Resume {
+        /// The bot folder.
+        bot: String,
+        #[command(flatten)]
+        server: remote::ServerArgs,
+    },
+    /// Print the version.
+    Version,
+    /// Print a shell completion script: `kore-gitops completions bash >
+    /// /etc/bash_completion.d/kore-gitops` (also zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -151,7 +206,11 @@ pub fn run(cli: Cli) -> ExitCode {
             bots,
             dry_run,
         } => oneshot::sync(&config.config, &bots.bots, dry_run.dry_run, &mut out),
-        Command::Plan { config, bots } => oneshot::plan(&config.config, &bots.bots, &mut out),
+        Command::Plan {
+            config,
+            bots,
+            format,
+        } => oneshot::plan(&config.config, &bots.bots, format, &mut out),
         Command::Pull(args) => pull::run_pull(&args, &mut out, &mut err),
         Command::Status(args) => status::run_status(&args, &mut out, &mut err),
         Command::Sim(args) => crate::sim::cli::run(args),
@@ -160,6 +219,31 @@ pub fn run(cli: Cli) -> ExitCode {
             diff::run_diff(&left, &right, json, &mut out, &mut err)
         }
         Command::Validate { path } => validate::run_validate(&path, &mut out),
+        Command::Get { server, output } => remote::get(&server, output, &mut out, &mut err),
+        Command::Reconcile {
+            bot,
+            wait,
+            timeout,
+            server,
+        } => {
+            let wait = wait.then_some(timeout);
+            remote::reconcile(&server, &bot, wait, &mut out, &mut err)
+        }
+        Command::Suspend { bot, server } => {
+            remote::suspend(&server, &bot, true, &mut out, &mut err)
+        }
+        Command::Resume { bot, server } => {
+            remote::suspend(&server, &bot, false, &mut out, &mut err)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "kore-gitops", &mut out);
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            let _ = writeln!(out, "kore-gitops {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -58,12 +58,16 @@ pub fn sync(config: &Path, bots: &[String], dry_run: bool, out: &mut dyn Write) 
 
 /// `kore-gitops plan`: what a pass would do; 0 in sync, 1 changes, 2 error
 /// (a bot's, or the repository's, the state folder's, the platform's).
-pub fn plan(config: &Path, bots: &[String], out: &mut dyn Write) -> ExitCode {
+pub fn plan(config: &Path, bots: &[String], format: PlanFormat, out: &mut dyn Write) -> ExitCode {
     let (mut changes, mut errors) = (false, false);
+    if format == PlanFormat::Markdown {
+        let _ = writeln!(out, "### kore-gitops plan\n");
+    }
     let result = one_pass(config, bots, true, out, &mut |report, out| {
         let Some(status) = &report.status else {
             if let Some(why) = &report.promotion {
-                let _ = writeln!(out, "{}: not promoted: {why}", report.bot);
+                let verdict = format!("not promoted: {why}");
+                let _ = out.write_all(plan_entry(format, &report.bot, &verdict, "").as_bytes());
             }
             return;
         };
@@ -89,23 +93,83 @@ pub fn plan(config: &Path, bots: &[String], out: &mut dyn Write) -> ExitCode {
             }
             (None, _) => "not reconciled".to_owned(),
         };
-        let _ = writeln!(out, "{}: {verdict}", report.bot);
-        if let Some(why) = &report.promotion {
-            let _ = writeln!(out, "    at {}: {why}", report.commit.short());
-        }
-        if let (Some(Plan::Apply(_) | Plan::ReportDrift), Some(detail)) =
-            (&report.plan, &report.detail)
-        {
-            for line in detail.lines() {
-                let _ = writeln!(out, "    {line}");
-            }
-        }
+        let changes_detail = match (&report.plan, &report.detail) {
+            (Some(Plan::Apply(_) | Plan::ReportDrift), Some(detail)) => detail.as_str(),
+            _ => "",
+        };
+        // Why a promoted environment stops at this commit comes first.
+        let detail = match &report.promotion {
+            Some(why) => format!("at {}: {why}\n{changes_detail}", report.commit.short()),
+            None => changes_detail.to_owned(),
+        };
+        let _ = out.write_all(plan_entry(format, &report.bot, &verdict, &detail).as_bytes());
     });
     match result {
         Ok(()) => ExitCode::from(if errors { 2 } else { u8::from(changes) }),
         Err(Stop::Usage | Stop::Failed) => ExitCode::from(2),
         Err(Stop::Exit(code)) => code,
     }
+}
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// One line per bot, the differences indented below.
+    Text,
+    /// A pull-request comment: one item per bot, the differences folded.
+    Markdown,
+}
+
+fn plan_entry(format: PlanFormat, bot: &str, verdict: &str, detail: &str) -> String {
+    match format {
+        PlanFormat::Text => plan_text(bot, verdict, detail),
+        PlanFormat::Markdown => plan_markdown(bot, verdict, detail),
+    }
+}
+
+fn plan_text(bot: &str, verdict: &str, detail: &str) -> String {
+    let mut text = format!("{bot}: {verdict}\n");
+    for line in detail.lines() {
+        text.push_str(&format!("    {line}\n"));
+    }
+    text
+}
+
+/// One bot as Markdown. What comes from the repository or the platform is
+/// escaped (no HTML, no emphasis) or fenced, so a bot cannot reshape the
+/// comment.
+fn plan_markdown(bot: &str, verdict: &str, detail: &str) -> String {
+    let mut text = format!("- **{}**: {}\n", escape(bot), escape(verdict));
+    if !detail.is_empty() {
+        let fence = "`".repeat(longest_backtick_run(detail).max(2) + 1);
+        text.push_str(&format!(
+            "  <details><summary>what changes</summary>\n\n{fence}text\n{}\n{fence}\n\n  </details>\n",
+            detail.trim_end()
+        ));
+    }
+    text
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '&' => escaped.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            '\n' => escaped.push(' '),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 /// Loads the configuration (without the daemon's secrets), reads the
@@ -222,5 +286,20 @@ mod tests {
             text,
             "fast: done\n… still running after 5s: slow\n… still running after 10s: slow\nslow: done\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::*;
+
+    #[test]
+    fn repository_text_cannot_reshape_the_comment() {
+        let item = plan_markdown("a*b", "would import: <script> | x", "```\nline\n");
+        assert!(
+            item.starts_with("- **a\\*b**: would import: &lt;script&gt; \\| x\n"),
+            "{item}"
+        );
+        assert!(item.contains("````text\n```\nline\n````\n"), "{item}");
     }
 }

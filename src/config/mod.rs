@@ -32,6 +32,7 @@
 //! ```
 
 mod model;
+mod outcomes;
 mod platforms;
 mod reader;
 mod test_apps;
@@ -46,6 +47,7 @@ pub use model::{
     Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_PLATFORM, DaemonConfig, DriftPolicy, GitAuth,
     GitConfig, PlatformSettings,
 };
+pub use outcomes::{NotifySettings, StatusProvider, StatusSettings};
 pub use test_apps::TestApp;
 
 /// The prefix of every environment variable kore-gitops reads.

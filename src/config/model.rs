@@ -9,6 +9,7 @@ use secrecy::SecretString;
 
 pub use crate::desired::DriftPolicy;
 
+use super::outcomes::{NotifySettings, StatusSettings, build_notify, build_statuses};
 use super::reader::{Overrides, Section, unknown_sections};
 use super::{Env, Purpose};
 
@@ -49,6 +50,10 @@ pub struct Config {
     pub platforms: BTreeMap<String, PlatformSettings>,
     /// How the daemon runs.
     pub daemon: DaemonConfig,
+    /// Commit statuses on the git host (`[statuses]`), when configured.
+    pub statuses: Option<StatusSettings>,
+    /// Notifications (`[notify]`), when configured.
+    pub notify: NotifySettings,
     /// App Builder apps that run batch test suites, by name (`[test_apps.x]`).
     pub test_apps: std::collections::BTreeMap<String, super::TestApp>,
 }
@@ -155,11 +160,19 @@ pub(super) fn build(
     let mut section = Section::new(root, "daemon", origin, problems);
     let daemon = build_daemon(&mut section, env, purpose);
     section.finish();
+    let mut section = Section::new(root, "statuses", origin, problems);
+    let statuses = build_statuses(&mut section, env, purpose);
+    section.finish();
+    let mut section = Section::new(root, "notify", origin, problems);
+    let notify = build_notify(&mut section, env, purpose);
+    section.finish();
     let test_apps = super::test_apps::build(root, origin.0, env, problems);
     Some(Config {
         git: git?,
         platforms: platforms?,
         daemon: daemon?,
+        statuses: statuses?,
+        notify: notify?,
         test_apps,
     })
 }

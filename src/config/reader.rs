@@ -59,6 +59,27 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "secrets_dir",
         ],
     ),
+    (
+        "statuses",
+        &[
+            "provider",
+            "api_url",
+            "repository",
+            "token_env",
+            "token_file",
+            "target_url",
+            "min_interval",
+        ],
+    ),
+    (
+        "notify",
+        &[
+            "webhook_url_env",
+            "webhook_url_file",
+            "slack_url_env",
+            "slack_url_file",
+        ],
+    ),
 ];
 
 /// Top-level tables of named sub-tables, each read like the section named
@@ -179,6 +200,11 @@ impl<'a> Section<'a> {
             overrides,
             problems,
         }
+    }
+
+    /// Whether the file (or the environment) holds this section.
+    pub(super) fn is_present(&self) -> bool {
+        self.table.is_some()
     }
 
     /// Records a problem about `key`, blamed on the environment variable

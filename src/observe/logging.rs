@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,16 +33,36 @@ pub fn init(format: LogFormat, level: &str) {
         LogFormat::Human => false,
         LogFormat::Json => true,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| Stderr)
-        .log_internal_errors(false);
     // `try_init` so that a second call (tests, embedding) is harmless.
     let _ = if json {
-        builder.json().flatten_event(true).try_init()
+        json_subscriber(filter, || Stderr)
+            .try_init()
+            .map_err(|e| e.to_string())
     } else {
-        builder.try_init()
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(|| Stderr)
+            .log_internal_errors(false)
+            .try_init()
+            .map_err(|e| e.to_string())
     };
+}
+
+/// The JSON-lines subscriber: the event's fields at the top level beside
+/// `timestamp`, `level`, `target` and `message` (so an event must not name a
+/// field after one of those), the fields of its spans (a pass's
+/// `reconcile_id`) under `span` and `spans`.
+pub fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .log_internal_errors(false)
+        .json()
+        .flatten_event(true)
+        .finish()
 }
 
 /// Set once standard error is known to be gone: later lines are not even tried.

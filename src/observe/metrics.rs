@@ -2,11 +2,18 @@
 //! with one typed method per event, so that label names and values are spelled
 //! in one place and a typo cannot create a new series.
 //!
-//! Families are named `kore_gitops_…`. The exposition is the OpenMetrics text
-//! format (what `prometheus-client` writes; Prometheus scrapes it natively):
-//! counters carry the `_total` suffix on their samples, the `# TYPE` line names
-//! the family without it.
+//! Families are named `kore_gitops_…`. [`Metrics::render`] writes the
+//! OpenMetrics text format (what `prometheus-client` writes) or the classic
+//! Prometheus text format (see [`super::exposition`]).
+//!
+//! Every bot the daemon manages has its series from the moment it is known
+//! ([`Metrics::register_bot`]): counters and histograms at zero, so that
+//! `increase()` sees the first failure, and `kore_gitops_bot_info{bot,phase}`
+//! = 1 (phase `Unknown` until its first pass ends), so that an alert can name
+//! a bot that never synced.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -18,11 +25,13 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+mod bots;
+
+pub use super::exposition::Format;
 pub use super::outcomes::{CallStatus, FetchResult, PassResult, PushResult, WebhookOutcome};
 use crate::status::Phase;
-
-/// The `Content-Type` of [`Metrics::render`]'s output.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub use bots::UNKNOWN_PHASE;
+use bots::bot_phase;
 
 /// Upper bounds of the reconcile duration buckets: 0.1 s doubling to ~27 min,
 /// since a pass ranges from a no-change export to a long training job.
@@ -99,6 +108,10 @@ pub struct Metrics {
     queue_depth: Gauge,
     last_successful_sync: Family<BotLabel, Gauge>,
     webhook_requests: Family<HostOutcome, Counter>,
+    bot_info: Family<BotPhase, Gauge>,
+    /// The phase each bot's `bot_info` series carries now.
+    bot_phases: Mutex<HashMap<String, String>>,
+    platform_up: Gauge,
     gate_f1: Family<BotSuiteLanguage, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
@@ -120,15 +133,48 @@ impl Metrics {
             queue_depth: Gauge::default(),
             last_successful_sync: Family::default(),
             webhook_requests: Family::default(),
+            bot_info: Family::default(),
+            bot_phases: Mutex::default(),
+            platform_up: Gauge::default(),
             gate_f1: Family::default(),
         };
         // The registry holds clones of the families (they share their
         // values), so it is filled from the finished struct, then moved in.
         metrics.register(&mut registry, version);
+        metrics.register_bot_state(&mut registry);
+        for result in [
+            FetchResult::Updated,
+            FetchResult::Unchanged,
+            FetchResult::Failed,
+        ] {
+            let _ = metrics
+                .git_fetches
+                .get_or_create(&result_label(result.label()));
+        }
+        for result in [PushResult::Pushed, PushResult::Merged, PushResult::Failed] {
+            let _ = metrics
+                .notes_pushes
+                .get_or_create(&result_label(result.label()));
+        }
         Metrics {
             registry,
             ..metrics
         }
+    }
+
+    fn register_bot_state(&self, r: &mut Registry) {
+        // A gauge, as argocd_app_info is: one series per bot, moved to the
+        // bot's phase label as it changes.
+        r.register(
+            "bot_info",
+            "Where each bot stands: 1 for its current phase (Unknown before its first pass)",
+            self.bot_info.clone(),
+        );
+        r.register(
+            "platform_up",
+            "Whether the platform answered the last call (1) or not (0)",
+            self.platform_up.clone(),
+        );
     }
 
     fn register(&self, r: &mut Registry, version: &str) {
@@ -230,11 +276,9 @@ impl Metrics {
 
     /// `bot` entered `phase` (call only when the phase changes).
     pub fn phase_transition(&self, bot: &str, phase: Phase) {
-        let labels = BotPhase {
-            bot: bot.to_owned(),
-            phase: phase.to_string(),
-        };
-        self.phase_transitions.get_or_create(&labels).inc();
+        self.phase_transitions
+            .get_or_create(&bot_phase(bot, &phase.to_string()))
+            .inc();
     }
 
     /// A call to the platform (`operation`: "export", "import", "train", …) ended.
@@ -307,15 +351,23 @@ impl Metrics {
         self.webhook_requests.get_or_create(&labels).inc();
     }
 
-    /// The whole exposition, in the OpenMetrics text format ([`CONTENT_TYPE`]).
-    pub fn render(&self) -> String {
+    /// Whether the platform answered its last call.
+    pub fn set_platform_up(&self, up: bool) {
+        self.platform_up.set(i64::from(up));
+    }
+
+    /// The whole exposition, in `format`.
+    pub fn render(&self, format: Format) -> String {
         let mut text = String::new();
         // Writing into a String cannot fail; an encoder error would be a bug
         // in a label, and a partial scrape is better than none.
         if let Err(error) = encode(&mut text, &self.registry) {
             tracing::error!(%error, "metrics encoding failed");
         }
-        text
+        match format {
+            Format::OpenMetrics => text,
+            Format::Classic => super::exposition::to_classic(&text),
+        }
     }
 }
 
@@ -335,7 +387,7 @@ mod tests {
         metrics.gate_f1("helpdesk", "smoke", "en", 1.0);
         metrics.gate_f1("helpdesk", "smoke", "en", 0.67);
         metrics.gate_f1("helpdesk", "smoke", "es", 0.5);
-        let text = metrics.render();
+        let text = metrics.render(Format::OpenMetrics);
         assert!(
             text.contains(
                 "kore_gitops_gate_f1{bot=\"helpdesk\",suite=\"smoke\",language=\"en\"} 0.67"

@@ -17,6 +17,15 @@ pub enum PassResult {
 }
 
 impl PassResult {
+    /// Every result, for the series set at zero.
+    pub const ALL: [PassResult; 5] = [
+        PassResult::Unchanged,
+        PassResult::Applied,
+        PassResult::Reported,
+        PassResult::Skipped,
+        PassResult::Failed,
+    ];
+
     pub(crate) fn label(self) -> &'static str {
         match self {
             PassResult::Unchanged => "unchanged",

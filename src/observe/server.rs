@@ -13,7 +13,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use super::connections::{HttpLimits, serve_limited};
-use super::metrics::CONTENT_TYPE;
+use super::control;
+use super::exposition::Format;
 use super::state::ObserveState;
 use super::trigger::{trigger_bot, trigger_environment};
 use super::webhook::{self, MAX_WEBHOOK_BODY};
@@ -34,6 +35,9 @@ pub fn router(state: ObserveState) -> Router {
         .route("/status", get(status))
         .route("/trigger/{bot}", post(trigger_bot))
         .route("/trigger/{bot}/{environment}", post(trigger_environment))
+        .route("/requests/{id}", get(control::request_state))
+        .route("/suspend/{bot}", post(control::suspend))
+        .route("/resume/{bot}", post(control::resume))
         .layer(DefaultBodyLimit::max(MAX_OTHER_BODY))
         .merge(webhooks)
         .with_state(state)
@@ -100,9 +104,14 @@ async fn readyz(State(state): State<ObserveState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<ObserveState>) -> Response {
-    let text = state.metrics().render();
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
+/// The classic Prometheus text format, or OpenMetrics when `Accept` asks.
+async fn metrics(State(state): State<ObserveState>, headers: axum::http::HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let format = Format::negotiate(accept);
+    let text = state.metrics().render(format);
+    ([(header::CONTENT_TYPE, format.content_type())], text).into_response()
 }
 
 /// Every bot's last result, sorted by bot name.

@@ -13,7 +13,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::connections::HttpLimits;
+use super::events::{PassEvent, Reporters};
 use super::metrics::Metrics;
+use super::requests::Requests;
 use crate::config::Config;
 use crate::ids::CommitId;
 use crate::status::Phase;
@@ -111,6 +113,9 @@ pub struct BotReport {
     pub updated: DateTime<Utc>,
     /// When the bot will be reconciled again, if scheduled.
     pub next_attempt: Option<DateTime<Utc>>,
+    /// When a pass last found (or left) the bot in sync, since the daemon
+    /// started.
+    pub last_synced: Option<DateTime<Utc>>,
 }
 
 /// `CommitId` has no serde form of its own; `/status` shows it as git does.
@@ -137,6 +142,10 @@ struct Inner {
     webhook: Option<WebhookSettings>,
     trigger_token: Option<SecretString>,
     http_limits: HttpLimits,
+    reporters: Reporters,
+    requests: Requests,
+    /// Where operator suspensions are kept across restarts, once known.
+    suspensions_file: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 /// What happened to a trigger handed to the daemon.
@@ -175,6 +184,9 @@ impl ObserveState {
             webhook: secured.webhook,
             trigger_token: secured.trigger_token,
             http_limits: HttpLimits::default(),
+            reporters: Reporters::default(),
+            requests: Requests::default(),
+            suspensions_file: std::sync::OnceLock::new(),
         };
         ObserveState {
             inner: Arc::new(inner),
@@ -223,9 +235,18 @@ impl ObserveState {
     }
 
     /// Names the bots the daemon manages, so `/trigger` can answer 404 for others.
+    /// Their metrics series exist from now on; a bot no longer named loses
+    /// its state series.
     pub fn set_known_bots<I: IntoIterator<Item = String>>(&self, bots: I) {
-        let bots = bots.into_iter().collect();
-        *write(&self.inner.known_bots) = Some(bots);
+        let bots: BTreeSet<String> = bots.into_iter().collect();
+        let metrics = self.metrics();
+        bots.iter().for_each(|bot| metrics.register_bot(bot));
+        let before = write(&self.inner.known_bots).replace(bots.clone());
+        before
+            .into_iter()
+            .flatten()
+            .filter(|bot| !bots.contains(bot))
+            .for_each(|bot| metrics.forget_bot(&bot));
     }
 
     /// Records `report` as its bot's last result.
@@ -241,6 +262,65 @@ impl ObserveState {
     /// Every bot's last result, by name.
     pub fn reports(&self) -> Vec<BotReport> {
         read(&self.inner.reports).values().cloned().collect()
+    }
+
+    /// A new reporter's stream of pass events (statuses, notifications).
+    pub fn subscribe(&self) -> mpsc::Receiver<PassEvent> {
+        self.inner.reporters.subscribe()
+    }
+
+    /// Hands `event` to every reporter without waiting for any.
+    pub fn announce(&self, event: &PassEvent) {
+        self.inner.reporters.announce(event);
+    }
+
+    /// Requests for passes and operator suspensions.
+    pub(crate) fn requests(&self) -> &Requests {
+        &self.inner.requests
+    }
+
+    /// Whether an operator suspended `bot` (`kore-gitops suspend`).
+    pub fn is_suspended(&self, bot: &str) -> bool {
+        self.inner.requests.is_suspended(bot)
+    }
+
+    /// A pass of `bot` that started at `started` ended: the requests it
+    /// handles get its outcome.
+    pub fn pass_ended(
+        &self,
+        bot: &str,
+        started: tokio::time::Instant,
+        outcome: (Phase, &str, Option<&str>),
+    ) {
+        self.inner.requests.pass_ended(bot, started, outcome);
+    }
+
+    /// Keeps suspensions in `path` (one bot per line): loads those recorded
+    /// there, and rewrites it on every change.
+    pub fn keep_suspensions_in(&self, path: std::path::PathBuf) -> std::io::Result<()> {
+        for bot in super::requests::read_suspensions(&path)? {
+            self.inner.requests.set_suspended(&bot, true);
+        }
+        let _ = self.inner.suspensions_file.set(path);
+        Ok(())
+    }
+
+    /// Suspends or resumes `bot`, on disk first when a file is kept: an
+    /// emergency pause must survive a restart. Whether anything changed.
+    pub(crate) async fn set_suspended(&self, bot: &str, on: bool) -> std::io::Result<bool> {
+        let mut wanted = self.inner.requests.suspended();
+        let changed = match on {
+            true => wanted.insert(bot.to_owned()),
+            false => wanted.remove(bot),
+        };
+        if let Some(path) = self.inner.suspensions_file.get() {
+            let text: String = wanted.iter().map(|b| format!("{b}\n")).collect();
+            let partial = path.with_extension("partial");
+            tokio::fs::write(&partial, text).await?;
+            tokio::fs::rename(&partial, path).await?;
+        }
+        self.inner.requests.set_suspended(bot, on);
+        Ok(changed)
     }
 
     /// `Some(known)` when the bot list is known.

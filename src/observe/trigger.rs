@@ -38,35 +38,67 @@ pub(crate) async fn trigger_environment(
 }
 
 async fn trigger(state: ObserveState, bot: String, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal_for_bot(&state, &headers, &bot) {
+        return refused;
+    }
+    // Opened before it is queued, so that a pass starting at once handles it.
+    let request = state.requests().open(&bot);
+    match state.send(Trigger::Bot(bot.clone())).await {
+        Sent::Accepted => {
+            tracing::info!(bot = %bot, %request, "manual trigger accepted");
+            let body = json!({"triggered": true, "bot": bot, "request": request.to_string()});
+            (StatusCode::ACCEPTED, axum::Json(body)).into_response()
+        }
+        Sent::Busy => {
+            state.requests().withdraw(request);
+            tracing::warn!(bot = %bot, "manual trigger refused: the daemon takes no triggers");
+            unavailable("the daemon is busy: nothing was queued")
+        }
+        Sent::Closed => {
+            state.requests().withdraw(request);
+            unavailable("the daemon is shutting down")
+        }
+    }
+}
+
+/// The checks every operator endpoint makes, in this order: a token is
+/// configured (404), the bearer token is right (401, before anything else,
+/// so that the bot list does not leak), then the bot's name (400, 404).
+/// `None` when the request may go on.
+pub(crate) fn refusal_for_bot(
+    state: &ObserveState,
+    headers: &HeaderMap,
+    bot: &str,
+) -> Option<Response> {
+    if let Some(refused) = refusal(state, headers) {
+        return Some(refused);
+    }
+    if bot.is_empty() || bot.len() > MAX_BOT_NAME || bot.chars().any(char::is_control) {
+        return Some(json_error(StatusCode::BAD_REQUEST, "not a bot folder name"));
+    }
+    if state.is_known_bot(bot) == Some(false) {
+        let message = format!("no bot named {bot:?}");
+        return Some(json_error(StatusCode::NOT_FOUND, &message));
+    }
+    None
+}
+
+/// Unless a trigger token is configured and presented as `Authorization:
+/// Bearer …`, the answer that refuses the request.
+pub(crate) fn refusal(state: &ObserveState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = state.trigger_token() else {
-        return json_error(StatusCode::NOT_FOUND, "manual triggers are not configured");
+        let message = "manual triggers are not configured";
+        return Some(json_error(StatusCode::NOT_FOUND, message));
     };
-    if !bearer_matches(&headers, token) {
+    if !bearer_matches(headers, token) {
         tracing::warn!("manual trigger refused: missing or wrong bearer token");
         let mut response = json_error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+        return Some(response);
     }
-    if bot.is_empty() || bot.len() > MAX_BOT_NAME || bot.chars().any(char::is_control) {
-        return json_error(StatusCode::BAD_REQUEST, "not a bot folder name");
-    }
-    if state.is_known_bot(&bot) == Some(false) {
-        return json_error(StatusCode::NOT_FOUND, &format!("no bot named {bot:?}"));
-    }
-    match state.send(Trigger::Bot(bot.clone())).await {
-        Sent::Accepted => {
-            tracing::info!(bot = %bot, "manual trigger accepted");
-            let body = json!({"triggered": true, "bot": bot});
-            (StatusCode::ACCEPTED, axum::Json(body)).into_response()
-        }
-        Sent::Busy => {
-            tracing::warn!(bot = %bot, "manual trigger refused: the daemon takes no triggers");
-            unavailable("the daemon is busy: nothing was queued")
-        }
-        Sent::Closed => unavailable("the daemon is shutting down"),
-    }
+    None
 }
 
 /// True when the request carries `Authorization: Bearer <token>` (the scheme in

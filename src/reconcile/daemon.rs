@@ -11,11 +11,13 @@ use futures_util::{Stream, StreamExt};
 use secrecy::ExposeSecret;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
 use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
 
+use super::attach::attach;
 use super::notes::Notes;
 use super::pass::{Reconciler, Report};
 use super::policy::backoff;
@@ -26,7 +28,8 @@ use super::secrets::SecretStore;
 use super::select::{SelectError, known, select};
 use super::snapshot::Scope;
 use super::snapshot::Snapshot;
-use super::telemetry::MetricsObserver;
+use super::suspend::{paused_report, skipped_pass, suspended_in};
+use super::telemetry::{MetricsObserver, pass_span};
 use crate::observe::{FetchResult, ObserveState, Trigger};
 
 /// Why the daemon could not start.
@@ -38,6 +41,9 @@ pub enum StartError {
     /// The mirror could not be opened.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// The operator suspensions kept in the state folder cannot be read.
+    #[error("reading the operator suspensions: {0}")]
+    Suspensions(std::io::Error),
     /// A blocking task died.
     #[error("internal: {0}")]
     Internal(#[from] tokio::task::JoinError),
@@ -59,6 +65,8 @@ pub struct Daemon {
     full_resync: Duration,
     shutdown_grace: Duration,
     observe: Option<ObserveState>,
+    /// Whether passes only report (no import, no note).
+    dry_run: bool,
     /// Taken by [`Daemon::run`].
     triggers: std::sync::Mutex<Option<mpsc::Receiver<Trigger>>>,
 }
@@ -77,6 +85,9 @@ impl Daemon {
         observe: Option<(ObserveState, mpsc::Receiver<Trigger>)>,
     ) -> Result<Daemon, StartError> {
         let (observe, triggers) = observe.unzip();
+        if let Some(observe) = &observe {
+            attach(&config, observe)?;
+        }
         if let Some(observe) = &observe {
             observe.readiness().set_config_loaded(true);
         }
@@ -139,6 +150,7 @@ impl Daemon {
             full_resync: config.daemon.full_resync_interval,
             shutdown_grace: config.daemon.shutdown_grace,
             observe,
+            dry_run,
             triggers: std::sync::Mutex::new(triggers),
         })
     }
@@ -254,10 +266,20 @@ impl Daemon {
     /// its pass ends, so a command can print it at once.
     pub fn pass_stream(&self, bots: Vec<String>) -> impl Stream<Item = Report> + use<> {
         let reconciler = self.reconciler.clone();
+        // An operator's emergency pause holds for one-shot passes too.
+        let paused = suspended_in(&self.state_dir);
         futures_util::stream::iter(bots)
             .map(move |bot| {
                 let reconciler = reconciler.clone();
-                async move { reconciler.reconcile(&bot).await }
+                let span = pass_span(&bot);
+                let paused = paused.contains(&bot);
+                async move {
+                    match paused {
+                        true => paused_report(&reconciler, &bot),
+                        false => reconciler.reconcile(&bot).await,
+                    }
+                }
+                .instrument(span)
             })
             .buffer_unordered(self.concurrency)
     }
@@ -295,14 +317,22 @@ impl Daemon {
                 refresh.clone(),
             ));
         }
-        let reconciler = self.reconciler.clone();
+        let (reconciler, observe) = (self.reconciler.clone(), self.observe.clone());
+        let dry_run = self.dry_run;
         let workers = tokio::spawn(run_workers(
             queue.clone(),
             self.concurrency,
             self.shutdown_grace,
             move |bot| {
-                let reconciler = reconciler.clone();
-                async move { reconciler.reconcile(&bot).await.action }
+                let (reconciler, observe) = (reconciler.clone(), observe.clone());
+                let span = pass_span(&bot);
+                async move {
+                    match observe.filter(|o| o.is_suspended(&bot)) {
+                        Some(o) => skipped_pass(&reconciler, &o, &bot, dry_run).await,
+                        None => reconciler.reconcile(&bot).await.action,
+                    }
+                }
+                .instrument(span)
             },
         ));
         // Readiness asks the platforms once the first commit says which ones

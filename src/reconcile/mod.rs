@@ -13,6 +13,7 @@
 //!   that share one (refused).
 
 mod apply;
+mod attach;
 mod bookkeeping;
 mod converge;
 mod convert;
@@ -35,6 +36,7 @@ pub mod secrets;
 pub mod select;
 pub mod snapshot;
 mod steps;
+pub mod suspend;
 pub mod targets;
 pub mod telemetry;
 

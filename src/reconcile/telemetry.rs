@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::ids::CommitId;
-use crate::observe::{BotReport, CallStatus, ObserveState, PassResult, PushResult};
+use crate::observe::{BotReport, CallStatus, ObserveState, PassEvent, PassResult, PushResult};
 use crate::platform::{CallObserver, Operation};
 use crate::status::Phase;
 
@@ -26,6 +26,9 @@ impl CallObserver for MetricsObserver {
         self.0
             .readiness()
             .set_platform_reachable(status.is_some_and(answered));
+        self.0
+            .metrics()
+            .set_platform_up(status.is_some_and(answered));
         let status = status.map_or(CallStatus::Transport, CallStatus::Http);
         self.0.metrics().platform_call(op.as_str(), status);
     }
@@ -54,17 +57,36 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
     };
     let metrics = observe.metrics();
     metrics.reconcile_pass(&report.bot, pass_result(report), elapsed);
-    let previous = observe
-        .reports()
-        .into_iter()
-        .find(|r| r.bot == report.bot)
-        .map(|r| r.phase);
+    let previous = observe.reports().into_iter().find(|r| r.bot == report.bot);
+    let last_synced = match status.phase {
+        Phase::Synced => Some(Utc::now()),
+        _ => previous.as_ref().and_then(|r| r.last_synced),
+    };
+    let previous = previous.map(|r| r.phase);
     if previous != Some(status.phase) {
         metrics.phase_transition(&report.bot, status.phase);
     }
+    metrics.set_phase(&report.bot, status.phase);
     if status.phase == Phase::Synced {
         metrics.synced_now(&report.bot);
     }
+    let started = tokio::time::Instant::now()
+        .checked_sub(elapsed)
+        .unwrap_or_else(tokio::time::Instant::now);
+    let outcome = (
+        status.phase,
+        status.summary.as_str(),
+        status.error.as_deref(),
+    );
+    observe.pass_ended(&report.bot, started, outcome);
+    observe.announce(&PassEvent::Finished {
+        bot: report.bot.clone(),
+        commit: report.commit,
+        phase: status.phase,
+        summary: status.summary.clone(),
+        error: status.error.clone(),
+        applied: pass_result(report) == PassResult::Applied,
+    });
     let gate_runs = status.gate.iter().flat_map(|g| g.runs.iter());
     for run in gate_runs {
         if let Ok(f1) = run.f1.parse::<f64>() {
@@ -85,6 +107,7 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
         error: status.error.clone(),
         updated: Utc::now(),
         next_attempt,
+        last_synced,
     });
 }
 
@@ -93,9 +116,21 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
 /// training is visible as one.
 pub fn record_phase(observe: Option<&ObserveState>, progress: Progress<'_>) {
     let Some(observe) = observe else { return };
+    let last_synced = observe
+        .reports()
+        .into_iter()
+        .find(|r| r.bot == progress.bot)
+        .and_then(|r| r.last_synced);
     observe
         .metrics()
         .phase_transition(progress.bot, progress.phase);
+    observe.metrics().set_phase(progress.bot, progress.phase);
+    observe.announce(&PassEvent::Phase {
+        bot: progress.bot.to_owned(),
+        commit: progress.commit,
+        phase: progress.phase,
+        summary: progress.summary.to_owned(),
+    });
     observe.update_report(BotReport {
         bot: progress.bot.to_owned(),
         phase: progress.phase,
@@ -104,6 +139,7 @@ pub fn record_phase(observe: Option<&ObserveState>, progress: Progress<'_>) {
         error: None,
         updated: Utc::now(),
         next_attempt: None,
+        last_synced,
     });
 }
 
@@ -118,6 +154,14 @@ pub struct Progress<'a> {
     pub phase: Phase,
     /// What the pass brings, in words.
     pub summary: &'a str,
+}
+
+/// The span every log line of one pass carries: a fresh `reconcile_id`
+/// (as Flux's `reconcileID`), so that one pass's lines can be followed among
+/// the interleaved lines of concurrent passes.
+pub fn pass_span(bot: &str) -> tracing::Span {
+    let id = uuid::Uuid::new_v4();
+    tracing::info_span!("reconcile", reconcile_id = %id, bot = %bot)
 }
 
 /// A notes push that took `rounds` fetch-merge-push rounds, or failed.

@@ -233,6 +233,7 @@ mod tests {
             error: None,
             updated: Utc::now(),
             next_attempt: None,
+            last_synced: None,
         }
     }
 

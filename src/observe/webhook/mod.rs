@@ -103,7 +103,7 @@ async fn receive(
                 WebhookOutcome::Ignored
             };
             state.metrics().webhook(label, outcome);
-            tracing::info!(host = label, triggered = accepted.triggered, message = %accepted.message, "webhook accepted");
+            tracing::info!(host = label, triggered = accepted.triggered, detail = %accepted.message, "webhook accepted");
             let body = json!({"triggered": accepted.triggered, "message": accepted.message});
             (StatusCode::ACCEPTED, axum::Json(body)).into_response()
         }

@@ -124,3 +124,29 @@ async fn a_configuration_error_exits_64_with_every_problem() {
         );
     }
 }
+
+#[tokio::test]
+async fn plan_as_markdown_is_a_pull_request_comment() {
+    let world = World::start().await;
+    world.commit_definition("travel-desk", "change one utterance", |d| {
+        d["sentences"][0]["sentence"] = "a <b>planned</b> change".into();
+    });
+    let config = world.config.to_str().unwrap();
+    let args = ["plan", "--config", config, "--format", "markdown"];
+    let planned = kore_gitops(&world.work, &args).await;
+    assert_eq!(planned.code, 1, "{}", planned.all());
+    let text = &planned.stdout;
+    assert!(text.starts_with("### kore-gitops plan\n"), "{text}");
+    let item = text
+        .lines()
+        .find(|l| l.starts_with("- **travel-desk**: would import, train, publish"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(item.contains("utterances"), "{item}");
+    assert!(text.contains("- **it-helpdesk**: in sync"), "{text}");
+    // The difference is folded and fenced: the utterance's markup stays text.
+    let details = text.split("<details>").nth(1).expect("a details block");
+    assert!(details.contains("```text\n"), "{text}");
+    assert!(details.contains("a <b>planned</b> change"), "{text}");
+    assert_eq!(text.matches("<details>").count(), 1, "{text}");
+    assert_eq!(text.matches("</details>").count(), 1, "{text}");
+}

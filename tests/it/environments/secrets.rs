@@ -177,7 +177,9 @@ async fn status_and_metrics_name_each_environment_and_hold_no_secret() {
     assert_eq!(prod.summary, "secured variables changed: API_KEY");
 
     let status = serde_json::to_string(&state.reports()).unwrap();
-    let metrics = state.metrics().render();
+    let metrics = state
+        .metrics()
+        .render(kore_gitops::observe::Format::Classic);
     assert!(status.contains("\"bot\":\"travel-desk/prod\""), "{status}");
     assert!(
         status.contains("\"bot\":\"travel-desk/staging\""),

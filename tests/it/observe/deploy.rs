@@ -1,7 +1,8 @@
 //! The deployment files: Kubernetes manifests valid against the Kubernetes
 //! schemas (`kubernetes-validate`, installed by `.ci/run`), the Deployment's
-//! required fields, the ConfigMap equal to `deploy/config.toml`, credentials
-//! wired from the Secret to the variables the configuration names, and a
+//! required fields, the ConfigMap generated from `deploy/config.toml`, no
+//! Secret in the base, credentials wired from the example overlay's Secret to
+//! the variables the configuration names, and a
 //! hardened systemd unit and image.
 
 use std::io::Write;
@@ -11,17 +12,17 @@ use std::process::{Command, Stdio};
 use kore_gitops::config::{Config, Env};
 use serde_json::Value;
 
-fn deploy_dir() -> PathBuf {
+pub(super) fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
 }
 
-fn read(relative: &str) -> String {
+pub(super) fn read(relative: &str) -> String {
     let path = deploy_dir().join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// True when `program --version` runs. Missing: a notice, or a failure in CI.
-fn tool_available(program: &str, required_in_ci: bool) -> bool {
+pub(super) fn tool_available(program: &str, required_in_ci: bool) -> bool {
     let runs = Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())
@@ -38,13 +39,13 @@ fn tool_available(program: &str, required_in_ci: bool) -> bool {
 }
 
 /// The schema validator; its PyYAML also turns the manifests into JSON here.
-fn validator() -> bool {
+pub(super) fn validator() -> bool {
     tool_available("kubernetes-validate", true)
 }
 
 /// The documents of a YAML file as JSON (through PyYAML, which
 /// kubernetes-validate depends on).
-fn yaml_documents(relative: &str) -> Vec<Value> {
+pub(super) fn yaml_documents(relative: &str) -> Vec<Value> {
     let script =
         "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))";
     let path = deploy_dir().join(relative);
@@ -61,13 +62,13 @@ fn yaml_documents(relative: &str) -> Vec<Value> {
     serde_json::from_slice(&output.stdout).expect("JSON from python")
 }
 
-fn yaml_document(relative: &str) -> Value {
+pub(super) fn yaml_document(relative: &str) -> Value {
     let mut documents = yaml_documents(relative);
     assert_eq!(documents.len(), 1, "{relative}: one document");
     documents.remove(0)
 }
 
-fn validate(input: &[u8], label: &str) {
+pub(super) fn validate(input: &[u8], label: &str) {
     let mut child = Command::new("kubernetes-validate")
         .args(["--strict", "--quiet", "-"])
         .stdin(Stdio::piped())
@@ -115,15 +116,13 @@ fn every_manifest_of_the_kustomization_passes_schema_validation() {
         }
     }
     kinds.sort();
-    assert_eq!(
-        kinds,
-        [
-            "ConfigMap",
-            "Deployment",
-            "Secret",
-            "Service",
-            "ServiceAccount"
-        ]
+    // No Secret in the base: an overlay (or the cluster) supplies it, so a
+    // GitOps controller pointed at the base cannot overwrite the real one.
+    assert_eq!(kinds, ["Deployment", "Service", "ServiceAccount"]);
+    // The example overlay's placeholder Secret is valid too.
+    validate(
+        read("kubernetes/overlays/example/secret.yaml").as_bytes(),
+        "overlays/example/secret.yaml",
     );
     // The built kustomization too, where kubectl is at hand.
     if tool_available("kubectl", false) {
@@ -219,7 +218,7 @@ fn every_variable_the_config_names_comes_from_a_key_of_the_secret() {
         return;
     }
     let deployment = yaml_document("kubernetes/deployment.yaml");
-    let secret = yaml_document("kubernetes/secret.yaml");
+    let secret = yaml_document("kubernetes/overlays/example/secret.yaml");
     let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_array()
         .expect("env")
@@ -239,27 +238,32 @@ fn every_variable_the_config_names_comes_from_a_key_of_the_secret() {
     }
 }
 
-/// The lines of the ConfigMap's `config.toml` block, de-indented.
-fn configmap_config() -> String {
-    let manifest = read("kubernetes/configmap.yaml");
-    let (_, block) = manifest
-        .split_once("  config.toml: |\n")
-        .expect("config.toml block");
-    block
-        .lines()
-        .map(|line| line.strip_prefix("    ").unwrap_or(line))
-        .map(|line| format!("{line}\n"))
-        .collect()
-}
-
 #[test]
-fn the_configmap_is_deploy_config_toml_and_it_loads() {
+fn the_configmap_is_generated_from_deploy_config_toml_and_it_loads() {
     let file = read("config.toml");
     assert_eq!(
-        configmap_config(),
+        read("kubernetes/config.toml"),
         file,
-        "configmap.yaml and config.toml differ"
+        "kubernetes/config.toml and config.toml differ"
     );
+    // Generated with a content hash in its name (kustomize's default, not
+    // disabled): a configuration change gives the Deployment a new volume
+    // source, which rolls the pod.
+    if validator() {
+        let kustomization = yaml_document("kubernetes/kustomization.yaml");
+        let generated = &kustomization["configMapGenerator"][0];
+        assert_eq!(generated["files"], serde_json::json!(["config.toml"]));
+        assert!(kustomization.get("generatorOptions").is_none());
+        let deployment = yaml_document("kubernetes/deployment.yaml");
+        let volumes = &deployment["spec"]["template"]["spec"]["volumes"];
+        let mounted = volumes
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .find_map(|v| v["configMap"]["name"].as_str())
+            .expect("a ConfigMap volume");
+        assert_eq!(generated["name"], mounted);
+    }
     let env = Env::from_pairs(
         variables_named_by(&file)
             .into_iter()

@@ -70,6 +70,7 @@ fn report(bot: &str, phase: Phase, error: Option<&str>) -> BotReport {
             .single()
             .expect("time"),
         next_attempt: None,
+        last_synced: None,
     }
 }
 

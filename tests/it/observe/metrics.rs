@@ -78,6 +78,7 @@ async fn metrics_parse_and_carry_every_family_and_value() {
     let response = server
         .http
         .get(server.url("/metrics"))
+        .header("accept", "application/openmetrics-text; version=1.0.0")
         .send()
         .await
         .expect("answer");

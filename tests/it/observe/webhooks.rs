@@ -346,3 +346,54 @@ async fn garbage_never_triggers_or_crashes() {
     server.assert_alive().await;
     server.stop().await;
 }
+
+/// Run in a process of its own (as `secrets.rs` does): a capture made while
+/// other tests' threads first reach the same log call sites can miss events.
+#[test]
+fn the_webhook_accepted_json_line_holds_each_key_once() {
+    let name = "observe::webhooks::json_accepted_line_in_a_process_of_its_own";
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .output()
+        .expect("test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "the check ran: {stdout}");
+}
+
+#[tokio::test]
+#[ignore = "run by the_webhook_accepted_json_line_holds_each_key_once in its own process"]
+async fn json_accepted_line_in_a_process_of_its_own() {
+    let mut server = start(Host::GitHub.repository()).await;
+    let (buffer, guard) = crate::support::logs::capture_json();
+    let body = Host::GitHub.push("main");
+    let headers = Host::GitHub.headers("push", &body, Signing::Correct);
+    let answer = deliver(&server, "/webhook", &headers, body).await;
+    drop(guard);
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert_eq!(server.triggers.try_recv().ok(), Some(Trigger::Refresh));
+    let text = buffer.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("webhook accepted"))
+        .unwrap_or_else(|| panic!("no accepted line:\n{text}"));
+    assert_eq!(
+        crate::support::logs::duplicate_keys(line),
+        Vec::<String>::new(),
+        "{line}"
+    );
+    let entry: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["message"], "webhook accepted", "{line}");
+    assert!(
+        entry["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{line}"
+    );
+    server.stop().await;
+}

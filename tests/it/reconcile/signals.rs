@@ -108,3 +108,38 @@ async fn a_second_signal_exits_at_once() {
     let bot = world.bot("travel-desk").await;
     assert_eq!(bot["publishes"], 0, "{bot}");
 }
+
+#[tokio::test]
+async fn sighup_refuses_an_invalid_configuration_and_reloads_a_valid_one() {
+    let (world, mut daemon) = daemon_with_grace("5s").await;
+    logged(&daemon, r#""message":"reconciled""#, 2).await;
+    let good = std::fs::read_to_string(&world.config).unwrap();
+
+    std::fs::write(
+        &world.config,
+        good.replace("concurrency = 2", "concurrency = 0"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    logged(&daemon, "the new configuration is refused", 1).await;
+    assert!(daemon.log().contains("concurrency"), "{}", daemon.log());
+    // Still running, on the old configuration: a commit is still applied.
+    world.commit_definition("travel-desk", "a change after a refused reload", |d| {
+        d["sentences"][0]["sentence"] = "applied by the running configuration".into();
+    });
+    logged(&daemon, "utterances", 1).await;
+
+    std::fs::write(
+        &world.config,
+        good.replace("concurrency = 2", "concurrency = 3"),
+    )
+    .unwrap();
+    let before = daemon.log().matches(r#""message":"reconciled""#).count();
+    daemon.signal("HUP");
+    logged(&daemon, "configuration reloaded (SIGHUP)", 1).await;
+    // The restarted daemon reconciles both bots again.
+    logged(&daemon, r#""message":"reconciled""#, before + 2).await;
+    daemon.signal("INT");
+    let status = daemon.exit_within(Duration::from_secs(10)).await;
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", daemon.log());
+}

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod fixtures;
 pub mod git;
+pub mod git_host;
 pub mod logs;
 pub mod process;
 pub mod sim;
