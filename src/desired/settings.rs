@@ -119,14 +119,7 @@ bot; remove the line (the default, \"replace\", makes the bot hold exactly the c
 
 /// Parses `bot.toml` text; `file` names it in problems.
 pub fn parse_settings(file: &str, text: &[u8]) -> Result<BotSettings, Vec<Problem>> {
-    let source = std::str::from_utf8(text).map_err(|e| vec![not_utf8(file, text, &e)])?;
-    let raw: RawSettings = toml::from_str(source).map_err(|e| {
-        let message = e.message().trim().to_owned();
-        vec![match e.span() {
-            Some(span) => Problem::at_offset(file, text, span.start, message),
-            None => Problem::in_file(file, message),
-        }]
-    })?;
+    let raw: RawSettings = parse_toml(file, text)?;
     let mut problems = Vec::new();
     let at = |span: std::ops::Range<usize>, message: String| {
         Problem::at_offset(file, text, span.start, message)
@@ -246,6 +239,22 @@ pub(crate) fn is_language_code(code: &str) -> bool {
         && code
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+}
+
+/// Reads a reviewed TOML file (`bot.toml`, a variables file) into `T`: text
+/// that is not UTF-8 or not TOML is one problem, on the line it is on.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &[u8],
+) -> Result<T, Vec<Problem>> {
+    let source = std::str::from_utf8(text).map_err(|e| vec![not_utf8(file, text, &e)])?;
+    toml::from_str(source).map_err(|e| {
+        let message = e.message().trim().to_owned();
+        vec![match e.span() {
+            Some(span) => Problem::at_offset(file, text, span.start, message),
+            None => Problem::in_file(file, message),
+        }]
+    })
 }
 
 /// The problem for text that is not UTF-8, pointing at the first bad byte.

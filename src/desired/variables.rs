@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::problem::Problem;
-use super::settings::not_utf8;
+use super::settings::parse_toml;
 
 /// One variable file, validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,14 +75,7 @@ impl Variables {
 
     /// Parses one file; `file` names it in problems.
     pub fn parse(file: &str, text: &[u8]) -> Result<Variables, Vec<Problem>> {
-        let source = std::str::from_utf8(text).map_err(|e| vec![not_utf8(file, text, &e)])?;
-        let raw: RawVariables = toml::from_str(source).map_err(|e| {
-            let message = e.message().trim().to_owned();
-            vec![match e.span() {
-                Some(span) => Problem::at_offset(file, text, span.start, message),
-                None => Problem::in_file(file, message),
-            }]
-        })?;
+        let raw: RawVariables = parse_toml(file, text)?;
         let mut problems = Vec::new();
         for key in raw.secrets.keys().chain(&raw.keep) {
             if raw.values.contains_key(key) {
