@@ -70,6 +70,15 @@ impl Running {
         }
     }
 
+    /// Waits until both example bots are Synced (at most 20 s).
+    pub(super) async fn until_both_synced(&self) -> Value {
+        self.until_status("both synced", |s| {
+            phase_of(s, "travel-desk") == Some("Synced")
+                && phase_of(s, "it-helpdesk") == Some("Synced")
+        })
+        .await
+    }
+
     pub(super) fn sample(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
         let sample = scrape
             .samples
@@ -97,12 +106,7 @@ pub(super) fn phase_of<'a>(status: &'a Value, bot: &str) -> Option<&'a str> {
 async fn a_push_is_reconciled_and_reported_on_status_readyz_and_metrics() {
     let world = World::start().await;
     let daemon = start(&world).await;
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
     assert_eq!(daemon.get("/readyz").await.0, 200);
 
     world.commit_definition("travel-desk", "a pushed change", |d| {

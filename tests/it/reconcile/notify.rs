@@ -46,12 +46,7 @@ async fn a_publish_and_a_failure_are_told_once_each_without_secrets() {
     });
     let head = world.head();
     let daemon = start(&world).await;
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
     // A second pass of the same commit tells nothing new.
     let url = format!("{}/trigger/travel-desk", daemon.base);
     let token = super::world::TRIGGER_TOKEN;

@@ -29,12 +29,7 @@ async fn cli(daemon: &Running, args: &[&str], token: &str) -> (i32, String, Stri
 }
 
 async fn both_synced(daemon: &Running) {
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
 }
 
 #[tokio::test]

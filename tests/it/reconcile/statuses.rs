@@ -84,12 +84,7 @@ async fn a_publish_posts_one_pending_and_one_final_status_on_every_host() {
         });
         let head = world.head();
         let daemon = start(&world).await;
-        daemon
-            .until_status("both synced", |s| {
-                phase_of(s, "travel-desk") == Some("Synced")
-                    && phase_of(s, "it-helpdesk") == Some("Synced")
-            })
-            .await;
+        daemon.until_both_synced().await;
         let requests = host.until_requests(2).await;
         assert_eq!(requests.len(), 2, "{provider}: {requests:#?}");
         let (path, auth, context, states) = expected(provider, &head);
@@ -149,12 +144,7 @@ async fn a_refusing_host_is_logged_once_and_the_passes_succeed() {
     world.commit_all("two changes, statuses refused");
     let (logs, guard) = capture();
     let daemon = start(&world).await;
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
     host.until_requests(4).await;
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
@@ -182,12 +172,7 @@ async fn a_slow_host_never_holds_a_pass() {
         d["sentences"][0]["sentence"] = "not held up".into();
     });
     let daemon = start(&world).await;
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
     // The pass is over while the host still sits on the pending status.
     assert_eq!(host.requests().len(), 1, "{:#?}", host.requests());
     let requests = host.until_requests(2).await;

@@ -112,12 +112,7 @@ fn without_colours(text: &str) -> String {
 async fn readiness_follows_the_platform_not_one_bot_failed_training() {
     let world = World::start().await;
     let daemon = start(&world).await;
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
     assert_eq!(daemon.get("/readyz").await.0, 200);
 
     world
@@ -166,12 +161,7 @@ async fn readiness_follows_the_platform_not_one_bot_failed_training() {
 async fn status_shows_a_running_pass_as_it_moves_through_its_phases() {
     let world = World::start().await;
     let daemon = start(&world).await;
-    daemon
-        .until_status("both synced", |s| {
-            phase_of(s, "travel-desk") == Some("Synced")
-                && phase_of(s, "it-helpdesk") == Some("Synced")
-        })
-        .await;
+    daemon.until_both_synced().await;
     world.fault("/jobs/mode", json!({"mode": "manual"})).await;
     change(&world, "a change watched on /status");
     let head = world.head();
