@@ -118,20 +118,7 @@ async fn exercise(host: Host) -> (Vec<String>, Vec<String>) {
 #[test]
 fn secrets_signatures_and_bodies_stay_out_of_logs_and_answers() {
     let name = "observe::secrets::capture_logs_in_a_process_of_its_own";
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--test-threads=1",
-            "--nocapture",
-        ])
-        .output()
-        .expect("test binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "the check ran: {stdout}");
+    crate::support::process::run_ignored_test_alone(name);
 }
 
 #[test]

@@ -352,20 +352,7 @@ async fn garbage_never_triggers_or_crashes() {
 #[test]
 fn the_webhook_accepted_json_line_holds_each_key_once() {
     let name = "observe::webhooks::json_accepted_line_in_a_process_of_its_own";
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--test-threads=1",
-            "--nocapture",
-        ])
-        .output()
-        .expect("test binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "the check ran: {stdout}");
+    crate::support::process::run_ignored_test_alone(name);
 }
 
 #[tokio::test]

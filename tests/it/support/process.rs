@@ -145,3 +145,24 @@ impl DaemonProcess {
         None
     }
 }
+
+/// Runs the ignored test `name` of this test binary alone in a process of
+/// its own and asserts it ran and passed: tracing caches per call site whether
+/// anyone listens, so a log capture shared with concurrent tests can miss
+/// events.
+pub fn run_ignored_test_alone(name: &str) {
+    let output = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .output()
+        .expect("test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "the check ran: {stdout}");
+}
