@@ -24,7 +24,8 @@ pub const HOUR: Duration = Duration::from_secs(3600);
 /// platform has forgotten the call it replaces.
 pub const WINDOW_MARGIN: Duration = Duration::from_millis(500);
 
-/// Keys are forgotten once this many are held and their calls are an hour old.
+/// Keys whose calls are an hour old are forgotten once more than this many
+/// are held (and again each time the count doubles since the last pruning).
 const KEYS_BEFORE_PRUNING: usize = 1024;
 
 /// Calls allowed per window, for every key.
@@ -61,7 +62,47 @@ pub enum PaceKey {
 #[derive(Debug, Clone)]
 pub struct Pacer {
     budget: Budget,
-    booked: Arc<Mutex<HashMap<PaceKey, VecDeque<Instant>>>>,
+    booked: Arc<Mutex<Booked>>,
+}
+
+/// The booked times of every key.
+#[derive(Debug)]
+struct Booked {
+    times: HashMap<PaceKey, VecDeque<Instant>>,
+    /// Pruning runs when more keys than this are held. It scans every key,
+    /// so the threshold doubles past what a pruning kept: a thousand bots
+    /// each with their own keys would otherwise rescan them on every call.
+    prune_above: usize,
+}
+
+impl Default for Booked {
+    fn default() -> Self {
+        Booked {
+            times: HashMap::new(),
+            prune_above: KEYS_BEFORE_PRUNING,
+        }
+    }
+}
+
+impl Booked {
+    /// The times booked under `key`, with the calls no window counts any
+    /// more forgotten (and, now and then, keys no window counts).
+    fn of(&mut self, key: &PaceKey, now: Instant) -> &mut VecDeque<Instant> {
+        if self.times.len() > self.prune_above {
+            self.times
+                .retain(|_, times| times.back().is_some_and(|t| *t + HOUR > now));
+            self.prune_above = KEYS_BEFORE_PRUNING.max(2 * self.times.len());
+        }
+        let times = self.times.entry(key.clone()).or_default();
+        forget_old(times, now);
+        times
+    }
+
+    /// How many keys are held.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.times.len()
+    }
 }
 
 impl Pacer {
@@ -98,8 +139,7 @@ impl Pacer {
     /// may (nothing booked).
     pub fn book_if_due(&self, key: &PaceKey, now: Instant) -> Result<(), Instant> {
         let mut booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
-        let times = booked.entry(key.clone()).or_default();
-        forget_old(times, now);
+        let times = booked.of(key, now);
         let slot = earliest_slot(times, now, self.budget);
         if slot > now {
             return Err(slot);
@@ -111,11 +151,7 @@ impl Pacer {
     /// Books the earliest slot at or after `now` for `key` and returns it.
     pub fn book(&self, key: &PaceKey, now: Instant) -> Instant {
         let mut booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
-        if booked.len() > KEYS_BEFORE_PRUNING {
-            booked.retain(|_, times| times.back().is_some_and(|t| *t + HOUR > now));
-        }
-        let times = booked.entry(key.clone()).or_default();
-        forget_old(times, now);
+        let times = booked.of(key, now);
         let slot = earliest_slot(times, now, self.budget);
         times.push_back(slot);
         slot

@@ -239,10 +239,21 @@ impl Reconciler {
         }
     }
 
-    /// The live bot the folder names, checked against Get Bots (read once per
-    /// commit), and refused when another folder of the commit names it too.
+    /// The live bot the folder names, checked against Get Bots (read once and
+    /// kept across commits), and refused when another folder of the commit
+    /// names it too. A bot the list does not hold may have been created since
+    /// it was read: it is read again once (shared with the other passes that
+    /// found the same list stale) before the folder is refused.
     async fn bot_id(&self, snapshot: &Snapshot, desired: &DesiredBot) -> Result<BotId, PassError> {
+        let started = Instant::now();
         let targets = self.targets.get(snapshot, &self.platform).await?;
-        Ok(targets.of(desired)?)
+        match targets.of(desired) {
+            Err(e) if e.is_unknown() && targets.read_at() < started => {
+                self.targets.read_again_after(targets.read_at());
+                let targets = self.targets.get(snapshot, &self.platform).await?;
+                Ok(targets.of(desired)?)
+            }
+            found => Ok(found?),
+        }
     }
 }

@@ -121,7 +121,10 @@ impl Daemon {
         .await??;
         let git = Arc::new(config.git);
         let auth = Arc::new(git.auth.clone());
-        let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
+        let mut notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
+        if let Some(observe) = &observe {
+            notes = notes.with_observe(observe.clone());
+        }
         let dry_run = dry_run || config.daemon.dry_run;
         let first_config = first_config.expect("at least one platform");
         let tests = test_clients(&config.test_apps, &first_config)?;
@@ -263,8 +266,16 @@ impl Daemon {
     }
 
     /// One pass over `bots`, at most `concurrency` at once, each report as
-    /// its pass ends, so a command can print it at once.
+    /// its pass ends, so a command can print it at once. The stream ends once
+    /// the notes of the passes are written and pushed.
     pub fn pass_stream(&self, bots: Vec<String>) -> impl Stream<Item = Report> + use<> {
+        let notes = self.reconciler.notes().clone();
+        let flushed = futures_util::stream::once(async move {
+            if let Err(e) = notes.flush().await {
+                tracing::warn!(error = %e, "could not write or push the status notes");
+            }
+        })
+        .filter_map(|()| std::future::ready(None));
         let reconciler = self.reconciler.clone();
         // An operator's emergency pause holds for one-shot passes too.
         let paused = suspended_in(&self.state_dir);
@@ -282,6 +293,7 @@ impl Daemon {
                 .instrument(span)
             })
             .buffer_unordered(self.concurrency)
+            .chain(flushed)
     }
 
     /// The folders `--bot` names select at the current commit (every folder
@@ -395,8 +407,17 @@ impl Daemon {
         tracing::info!("stopping: no new passes; waiting for passes in flight");
         queue.close();
         let abandoned = workers.await.unwrap_or(0);
+        self.flush_notes().await;
         self.keep_verifications().await;
         abandoned
+    }
+
+    /// Writes and pushes the notes passes staged (a flush follows every pass
+    /// shortly anyway; this one is waited for).
+    pub async fn flush_notes(&self) {
+        if let Err(e) = self.reconciler.notes().flush().await {
+            tracing::warn!(error = %e, "could not write or push the status notes");
+        }
     }
 
     /// [`Daemon::refresh`], counted in the metrics and readiness.

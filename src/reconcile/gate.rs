@@ -180,10 +180,8 @@ pub async fn check(
         return Ok(true);
     };
     let client = clients.get(&gate.app)?;
-    let note = notes.read(commit).await?;
-    let previous = note
-        .as_ref()
-        .and_then(|n| n.bots.get(desired.name.as_str()));
+    let previous = notes.read_section(commit, desired.name.as_str()).await?;
+    let previous = previous.as_ref();
     let languages = languages(desired, gate);
     let digest = gate_digest(desired, gate, &languages);
     let name = desired.name.as_str();

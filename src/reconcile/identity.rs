@@ -1,6 +1,8 @@
 //! Which live bot a folder means: its `bot_id`, checked against Get Bots, or
 //! its `bot_name`, resolved through Get Bots.
 
+use std::collections::HashMap;
+
 use crate::desired::{BotTarget, folder_list};
 use crate::ids::BotId;
 use crate::platform::BotSummary;
@@ -44,29 +46,82 @@ pub enum IdentityError {
     },
 }
 
-/// Resolves `target` against the account's bots.
-pub fn resolve(target: &BotTarget, bots: &[BotSummary]) -> Result<BotId, IdentityError> {
-    match target {
-        BotTarget::Id(id) => match bots.iter().any(|b| &b.id == id) {
-            true => Ok(id.clone()),
-            false => Err(IdentityError::UnknownId(id.clone())),
-        },
-        BotTarget::Name(name) => {
-            let matches: Vec<&BotSummary> = bots.iter().filter(|b| &b.name == name).collect();
-            match matches.as_slice() {
-                [one] => Ok(one.id.clone()),
-                [] => Err(IdentityError::UnknownName(name.clone())),
-                many => Err(IdentityError::AmbiguousName {
+/// The account's live bots (what Get Bots lists), indexed by id and by name:
+/// every folder of a commit is resolved against them, so a scan of the list
+/// per folder would cost O(bots²) per commit.
+#[derive(Debug, Default)]
+pub struct LiveBots {
+    by_id: HashMap<BotId, String>,
+    by_name: HashMap<String, Vec<BotId>>,
+}
+
+impl LiveBots {
+    /// Indexes `bots`.
+    pub fn new(bots: Vec<BotSummary>) -> LiveBots {
+        let mut live = LiveBots::default();
+        for bot in bots {
+            live.by_name
+                .entry(bot.name.clone())
+                .or_default()
+                .push(bot.id.clone());
+            live.by_id.insert(bot.id, bot.name);
+        }
+        live
+    }
+
+    /// How many bots the account has.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether the account has no bot.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The platform name of the bot `id` (empty when unknown).
+    pub fn name_of(&self, id: &BotId) -> String {
+        self.by_id.get(id).cloned().unwrap_or_default()
+    }
+
+    /// Resolves `target` against the account's bots.
+    pub fn resolve(&self, target: &BotTarget) -> Result<BotId, IdentityError> {
+        match target {
+            BotTarget::Id(id) => match self.by_id.contains_key(id) {
+                true => Ok(id.clone()),
+                false => Err(IdentityError::UnknownId(id.clone())),
+            },
+            BotTarget::Name(name) => match self.by_name.get(name).map(Vec::as_slice) {
+                Some([one]) => Ok(one.clone()),
+                None | Some([]) => Err(IdentityError::UnknownName(name.clone())),
+                Some(many) => Err(IdentityError::AmbiguousName {
                     name: name.clone(),
                     count: many.len(),
                     ids: many
                         .iter()
-                        .map(|b| b.id.as_str())
+                        .map(BotId::as_str)
                         .collect::<Vec<_>>()
                         .join(", "),
                 }),
-            }
+            },
         }
+    }
+}
+
+/// Resolves `target` against a list of the account's bots (for one lookup;
+/// many go through [`LiveBots`]).
+pub fn resolve(target: &BotTarget, bots: &[BotSummary]) -> Result<BotId, IdentityError> {
+    LiveBots::new(bots.to_vec()).resolve(target)
+}
+
+impl IdentityError {
+    /// Whether the folder names a bot the list does not hold: a list read
+    /// before the bot was created (or re-created) would say so too.
+    pub fn is_unknown(&self) -> bool {
+        matches!(
+            self,
+            IdentityError::UnknownId(_) | IdentityError::UnknownName(_)
+        )
     }
 }
 
@@ -89,11 +144,12 @@ mod tests {
 
     #[test]
     fn ids_are_checked_and_names_resolved() {
-        let bots = [
+        let bots = LiveBots::new(vec![
             bot(A, "Travel Desk"),
             bot(B, "Helpdesk"),
             bot(C, "Helpdesk"),
-        ];
+        ]);
+        let resolve = |target: &BotTarget, bots: &LiveBots| bots.resolve(target);
         assert_eq!(
             resolve(&BotTarget::Id(A.parse().unwrap()), &bots),
             Ok(A.parse().unwrap())

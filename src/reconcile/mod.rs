@@ -10,7 +10,8 @@
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
 //! - [`targets`]: the live bot of every folder of a commit, and the folders
-//!   that share one (refused).
+//!   that share one (refused); the account's bots, read once and kept.
+//! - [`notes`]: status notes staged in memory and written in batches.
 
 mod apply;
 mod attach;
@@ -24,6 +25,7 @@ mod guard;
 pub mod identity;
 mod live;
 pub mod notes;
+mod notes_flush;
 pub mod pass;
 pub mod plan;
 pub mod policy;

@@ -1,54 +1,142 @@
 //! Writing a pass's outcome as the status note on its commit, and pushing it.
 //!
+//! A pass stages its bot's section in memory ([`SectionIndex`]: the note of
+//! the commit parsed once, the staged sections laid over it) and goes on; a
+//! flush shortly after writes every staged section, one notes commit per
+//! annotated commit, and pushes once. A pass over N bots therefore costs
+//! O(1) in notes, not a read, a parse and a rewrite of an N-section note,
+//! and a push, each.
+//!
 //! Notes are the product's memory, so none is dropped on the way:
-//! - a status that cannot be written (full disk, a locked ref) stays in memory,
-//!   in the backlog, and is written first at the next write or exchange;
+//! - a staged status that cannot be written (full disk, a locked ref) stays
+//!   staged, and is written first at the next flush or exchange;
 //! - a note written while the remote is unreachable stays in the mirror's
 //!   notes ref, ahead of the remote's; every exchange (each git refresh, also
 //!   after a restart, since refs are files) pushes what the remote lacks;
 //! - every exchange pulls the remote's notes too, so a note another writer put
 //!   there (a one-off `sync`) is seen, and the next pass rewrites it when it
-//!   disagrees with what the daemon knows.
+//!   disagrees with what the daemon knows;
+//! - a one-off pass flushes before it ends ([`Notes::flush`]), the daemon
+//!   before it stops.
 //!
-//! Note writes of concurrent passes are serialised: they share one notes ref.
+//! Loads, flushes and exchanges are serialised: they share one notes ref.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Mutex, RwLock};
+use tokio::time::Instant;
 
 use crate::config::GitAuth;
 use crate::ids::CommitId;
-use crate::source::remote_callbacks;
-use crate::status::{
-    BotStatus, Note, NoteStore, StoreError, exchange_notes, notes_pending, push_notes,
-};
+use crate::observe::ObserveState;
+use crate::status::index::{Lookup, SectionIndex};
+use crate::status::{BotStatus, Note, NoteStore, StoreError};
 
 use super::error::PassError;
+use super::notes_flush::{Exchange, FlushOutcome, flush_blocking};
 
-/// Statuses not yet written, by commit and bot (the newest of each).
-type Backlog = BTreeMap<(CommitId, String), BotStatus>;
+/// After a flush, the next waits this many times as long as it took, so
+/// that writing a large note takes at most a fifth of the time however
+/// fast passes stage sections.
+const FLUSH_SPACING: u32 = 4;
+
+/// The shortest wait of a flush put off.
+const MIN_FLUSH_DELAY: Duration = Duration::from_millis(10);
+
+/// The longest a staged section waits to be written.
+const MAX_FLUSH_DELAY: Duration = Duration::from_secs(5);
 
 /// Where notes go: the mirror's notes ref, pushed to its remote.
 #[derive(Debug, Clone)]
 pub struct Notes {
     repo: PathBuf,
     remote: Option<(String, Arc<GitAuth>)>,
-    /// One writer at a time.
+    /// One git reader or writer of the notes ref at a time.
     writer: Arc<Mutex<()>>,
     /// Held shared by every reader and writer, exclusively by maintenance of
     /// the object store (which removes the files it repacked).
     store: Arc<RwLock<()>>,
-    backlog: Arc<std::sync::Mutex<Backlog>>,
-    /// Parsed notes by the id of their blob: every pass of a commit reads
-    /// the same note, parsing it once is enough.
-    parsed: Arc<std::sync::Mutex<HashMap<git2::Oid, Note>>>,
+    index: Arc<std::sync::Mutex<SectionIndex>>,
+    flusher: Arc<Flusher>,
+    observe: Option<ObserveState>,
 }
 
-/// How many parsed notes are kept (a few commits' worth); past it the cache
-/// starts over.
-const PARSED_CACHE: usize = 64;
+/// When flushes run: at once when none ran lately (a lone pass's note is
+/// written before the pass ends, as a person reading it expects), otherwise
+/// one in the background, spaced after the last.
+#[derive(Debug, Default)]
+struct Flusher {
+    state: std::sync::Mutex<FlushState>,
+}
+
+#[derive(Debug, Default)]
+struct FlushState {
+    /// A flush is under way.
+    running: bool,
+    /// A background flush is waiting.
+    scheduled: bool,
+    /// How long the last flush took, and when it ended.
+    last_cost: Duration,
+    last_end: Option<Instant>,
+}
+
+/// Who flushes a section just staged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// The pass that staged it, now.
+    Now,
+    /// A background flush, after this wait.
+    Later(Duration),
+    /// The background flush already waiting.
+    Waiting,
+}
+
+impl Flusher {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FlushState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn turn(&self) -> Turn {
+        let mut state = self.lock();
+        if state.scheduled {
+            return Turn::Waiting;
+        }
+        let spacing = (state.last_cost * FLUSH_SPACING).min(MAX_FLUSH_DELAY);
+        let since = state.last_end.map_or(Duration::MAX, |end| end.elapsed());
+        if !state.running && since >= spacing {
+            return Turn::Now;
+        }
+        state.scheduled = true;
+        Turn::Later(spacing.saturating_sub(since).max(MIN_FLUSH_DELAY))
+    }
+
+    /// A flush starts: when the returned guard is dropped, it ended (also
+    /// when the task running it was cancelled).
+    fn start(&self) -> Running<'_> {
+        self.lock().running = true;
+        Running {
+            flusher: self,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A flush under way (see [`Flusher::start`]).
+struct Running<'a> {
+    flusher: &'a Flusher,
+    started: Instant,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut state = self.flusher.lock();
+        state.running = false;
+        state.last_cost = self.started.elapsed();
+        state.last_end = Some(Instant::now());
+    }
+}
 
 impl Notes {
     /// Notes in the repository at `repo`; pushed to the remote named `remote`
@@ -59,108 +147,87 @@ impl Notes {
             remote,
             writer: Arc::new(Mutex::new(())),
             store: Arc::new(RwLock::new(())),
-            backlog: Arc::default(),
-            parsed: Arc::default(),
+            index: Arc::default(),
+            flusher: Arc::default(),
+            observe: None,
         }
     }
 
-    /// Our section of the note on `commit`, if any, with the statuses still
-    /// waiting in the backlog laid over it (foreign text is ignored).
-    pub async fn read(&self, commit: CommitId) -> Result<Option<Note>, PassError> {
-        let note = self.read_parsed(commit).await?;
-        let backlog = self.backlog_of(commit);
-        if backlog.is_empty() {
-            return Ok(note);
-        }
-        let mut note = note.unwrap_or_default();
-        note.bots.extend(backlog);
-        Ok(Some(note))
+    /// Background flushes are counted in `observe`'s metrics.
+    pub fn with_observe(mut self, observe: ObserveState) -> Notes {
+        self.observe = Some(observe);
+        self
     }
 
-    /// `bot`'s section of the note on `commit`, if any (the backlog's
-    /// first), read without parsing the other bots' sections.
+    /// `bot`'s section of the note on `commit`, if any: the one staged, else
+    /// the kept note's, else cut out of the note's text in git without
+    /// parsing the other sections (older commits, read by promotions).
     pub async fn read_section(
         &self,
         commit: CommitId,
         bot: &str,
     ) -> Result<Option<BotStatus>, PassError> {
-        let key = (commit, bot.to_owned());
-        if let Some(status) = self.lock_backlog().get(&key) {
-            return Ok(Some(status.clone()));
+        if let Lookup::Known(section) = self.lock_index().section(commit, bot) {
+            return Ok(section);
         }
         let _shared = self.store.read().await;
-        let repo = self.repo.clone();
+        let (repo, bot) = (self.repo.clone(), bot.to_owned());
         let section = tokio::task::spawn_blocking(move || {
             let Some((_, text)) = NoteStore::open(&repo)?.note_text(commit)? else {
                 return Ok(None);
             };
             // A note without a section of ours reads as none.
-            Ok::<_, StoreError>(Note::section(&text, &key.1).ok().flatten())
+            Ok::<_, StoreError>(Note::section(&text, &bot).ok().flatten())
         });
         Ok(section.await??)
     }
 
-    async fn read_parsed(&self, commit: CommitId) -> Result<Option<Note>, PassError> {
-        let _shared = self.store.read().await;
-        let (repo, parsed) = (self.repo.clone(), self.parsed.clone());
-        let note = tokio::task::spawn_blocking(move || -> Result<Option<Note>, StoreError> {
-            let Some((blob, text)) = NoteStore::open(&repo)?.note_text(commit)? else {
-                return Ok(None);
-            };
-            let mut cache = parsed.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(note) = cache.get(&blob) {
-                return Ok(Some(note.clone()));
-            }
-            // A note without a section of ours reads as none.
-            let Ok(note) = Note::parse(&text) else {
-                return Ok(None);
-            };
-            if cache.len() >= PARSED_CACHE {
-                cache.clear();
-            }
-            cache.insert(blob, note.clone());
-            Ok(Some(note))
-        });
-        Ok(note.await??)
-    }
-
-    fn backlog_of(&self, commit: CommitId) -> Vec<(String, BotStatus)> {
-        let backlog = self.backlog.lock().unwrap_or_else(|e| e.into_inner());
-        backlog
-            .iter()
-            .filter(|((at, _), _)| *at == commit)
-            .map(|((_, bot), status)| (bot.clone(), status.clone()))
-            .collect()
-    }
-
-    /// Records `status` as `bot`'s section on `commit` and pushes when a note
-    /// changed or an earlier one is still unpushed. Returns the push's
-    /// fetch-merge rounds (`None`: nothing pushed). On a failed write the
-    /// status stays in the backlog and the error says so.
+    /// Records `status` as `bot`'s section on `commit`, unless the section
+    /// already says the same: staged at once (the next read sees it), and
+    /// written and pushed now when no flush ran lately, else by a flush in
+    /// the background shortly after (with the sections other passes staged
+    /// meanwhile). Returns the push's rounds when it flushed (`None`:
+    /// nothing pushed, or left to the background flush); on a failed write
+    /// the section stays staged and the error says so.
     pub async fn record(
         &self,
         commit: CommitId,
         bot: &str,
         status: &BotStatus,
     ) -> Result<Option<usize>, PassError> {
-        // Most passes confirm what the note already says: that is seen from
-        // the bot's own section, without the writer's whole-note parse (one
-        // per pass, O(bots) each, serialised: the quadratic part of a pass).
-        // Notes not yet pushed go out at the next exchange (every refresh).
-        if let Some(old) = self.read_section(commit, bot).await?
-            && status.adds_nothing_to(&old)
-        {
+        if !self.lock_index().is_loaded(commit) {
+            self.load(commit).await?;
+        }
+        if !self.lock_index().stage(commit, bot, status) {
             return Ok(None);
         }
-        self.lock_backlog()
-            .insert((commit, bot.to_owned()), status.clone());
-        self.write_out(Exchange::PushIfDue).await
+        match self.flusher.turn() {
+            Turn::Now => self.flush().await,
+            Turn::Later(delay) => {
+                self.flush_later(delay);
+                Ok(None)
+            }
+            Turn::Waiting => Ok(None),
+        }
     }
 
-    /// Writes the backlog, pulls the remote's notes and pushes ours if the
+    /// Writes every staged section and pushes when a note changed or an
+    /// earlier one is still unpushed. Returns the push's fetch-merge rounds
+    /// (`None`: nothing pushed). On a failed write the sections stay staged
+    /// and the error says so.
+    pub async fn flush(&self) -> Result<Option<usize>, PassError> {
+        let result = self.write_out(Exchange::PushIfDue).await;
+        if !matches!(result, Ok(None)) {
+            let rounds = result.as_ref().ok().copied().flatten();
+            super::telemetry::record_push(self.observe.as_ref(), rounds);
+        }
+        result
+    }
+
+    /// Writes what is staged, pulls the remote's notes and pushes ours if the
     /// remote lacks any (on every git refresh: the remote may be back).
     pub async fn exchange(&self) -> Result<Option<usize>, PassError> {
-        if self.remote.is_none() && self.lock_backlog().is_empty() {
+        if self.remote.is_none() && !self.lock_index().has_staged() {
             return Ok(None);
         }
         self.write_out(Exchange::PullAndPush).await
@@ -176,89 +243,65 @@ impl Notes {
         tokio::task::spawn_blocking(work).await
     }
 
-    fn lock_backlog(&self) -> std::sync::MutexGuard<'_, Backlog> {
-        self.backlog.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_index(&self) -> std::sync::MutexGuard<'_, SectionIndex> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Parses the note on `commit` into the index (once per commit).
+    async fn load(&self, commit: CommitId) -> Result<(), PassError> {
+        let _one_writer = self.writer.lock().await;
+        if self.lock_index().is_loaded(commit) {
+            return Ok(()); // another pass loaded it meanwhile
+        }
+        let _shared = self.store.read().await;
+        let repo = self.repo.clone();
+        let (note, at) = tokio::task::spawn_blocking(move || {
+            let store = NoteStore::open(&repo)?;
+            let at = store.notes_ref();
+            Ok::<_, StoreError>((store.read_for_update(commit)?, at))
+        })
+        .await??;
+        self.lock_index().load(commit, note, at);
+        Ok(())
+    }
+
+    /// A flush after `delay`, in the background.
+    fn flush_later(&self, delay: Duration) {
+        let notes = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            notes.flusher.lock().scheduled = false;
+            if let Err(e) = notes.flush().await {
+                tracing::warn!(error = %e, "could not write or push the status notes");
+            }
+        });
     }
 
     async fn write_out(&self, mode: Exchange) -> Result<Option<usize>, PassError> {
         let _one_writer = self.writer.lock().await;
         let _shared = self.store.read().await;
-        let pending = std::mem::take(&mut *self.lock_backlog());
+        let running = self.flusher.start();
+        let (batches, valid_at) = {
+            let index = self.lock_index();
+            (index.batch(), index.valid_at())
+        };
         let (repo, remote) = (self.repo.clone(), self.remote.clone());
-        let (left, result) =
-            tokio::task::spawn_blocking(move || write_and_push(&repo, pending, remote, mode))
-                .await?;
-        let mut backlog = self.lock_backlog();
-        for (key, status) in left {
-            // A newer status recorded meanwhile wins over the one kept.
-            backlog.entry(key).or_insert(status);
+        let outcome = tokio::task::spawn_blocking(move || {
+            flush_blocking(&repo, batches, valid_at, remote, mode)
+        })
+        .await;
+        drop(running);
+        let FlushOutcome {
+            written,
+            refs,
+            result,
+        } = outcome?;
+        if let Some(refs) = refs {
+            let mut index = self.lock_index();
+            index.written(written, refs.before, refs.after);
+            // A pull may have merged the remote's notes in.
+            index.seen_ref(refs.end);
         }
         result
     }
-}
-
-/// What a write does with the remote afterwards.
-#[derive(Debug, Clone, Copy)]
-enum Exchange {
-    /// Push when a note was written or one is unpushed.
-    PushIfDue,
-    /// Pull the remote's notes, then push what it lacks.
-    PullAndPush,
-}
-
-/// Writes the backlog, then talks to the remote. Returns what could not be
-/// written, and the push's rounds or the first failure.
-fn write_and_push(
-    repo: &std::path::Path,
-    pending: Backlog,
-    remote: Option<(String, Arc<GitAuth>)>,
-    mode: Exchange,
-) -> (Backlog, Result<Option<usize>, PassError>) {
-    let store = match NoteStore::open(repo) {
-        Ok(store) => store,
-        Err(e) => return (pending, Err(deferred(e))),
-    };
-    let (left, written, failure) = write_backlog(&store, pending);
-    let Some((name, auth)) = remote else {
-        return (left, failure.map_or(Ok(None), Err));
-    };
-    let callbacks = || remote_callbacks(&auth);
-    let pushed = match mode {
-        Exchange::PullAndPush => exchange_notes(&store, &name, &callbacks),
-        Exchange::PushIfDue if written || notes_pending(&store).unwrap_or(true) => {
-            push_notes(&store, &name, &callbacks).map(Some)
-        }
-        Exchange::PushIfDue => Ok(None),
-    };
-    let result = match failure {
-        Some(e) => Err(e),
-        None => pushed.map_err(PassError::from),
-    };
-    (left, result)
-}
-
-/// Upserts every status, one note write per commit for all its bots; those
-/// that fail stay. Returns them, whether a note was written, and the first
-/// failure.
-fn write_backlog(store: &NoteStore, pending: Backlog) -> (Backlog, bool, Option<PassError>) {
-    let (mut left, mut written, mut failure) = (Backlog::new(), false, None);
-    let mut by_commit: BTreeMap<CommitId, Vec<(String, BotStatus)>> = BTreeMap::new();
-    for ((commit, bot), status) in pending {
-        by_commit.entry(commit).or_default().push((bot, status));
-    }
-    for (commit, sections) in by_commit {
-        let refs = sections.iter().map(|(bot, status)| (bot.as_str(), status));
-        match store.upsert_many(commit, refs) {
-            Ok(wrote) => written |= wrote,
-            Err(e) => {
-                failure.get_or_insert(deferred(e));
-                left.extend(sections.into_iter().map(|(bot, s)| ((commit, bot), s)));
-            }
-        }
-    }
-    (left, written, failure)
-}
-
-fn deferred(error: StoreError) -> PassError {
-    PassError::Notes(StoreError::Deferred(Box::new(error)))
 }

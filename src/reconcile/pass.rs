@@ -118,9 +118,11 @@ impl Reconciler {
     /// Lets an idle resync trust the change log, with a full pass (exports)
     /// of each in-sync bot at least every `interval` (zero: always full).
     /// Set once, by the daemon (a one-off command verifies every bot).
+    /// The account's bot list (Get Bots) is read again at the same interval.
     pub fn set_full_resync(&self, interval: Duration) {
         if !interval.is_zero() {
             let _ = self.full_resync.set(interval);
+            self.targets.set_max_age(interval);
         }
     }
 
@@ -255,18 +257,21 @@ impl Reconciler {
         }
     }
 
+    /// Records the note (its push is counted by the flush that makes it).
     async fn record_note(&self, commit: CommitId, bot: &str, status: &BotStatus) {
-        match self.notes.record(commit, bot, status).await {
-            Ok(None) => {}
-            Ok(Some(rounds)) => telemetry::record_push(self.observe.as_ref(), Some(rounds)),
-            Err(e) => {
-                tracing::warn!(bot, %commit, error = %e, "could not write or push the status note");
-                telemetry::record_push(self.observe.as_ref(), None);
-            }
+        if let Err(e) = self.notes.record(commit, bot, status).await {
+            tracing::warn!(bot, %commit, error = %e, "could not write or push the status note");
         }
     }
 
     fn failed(&self, bot: &str, commit: CommitId, error: &PassError) -> (Action, BotStatus) {
+        if let PassError::Platform(e) = error
+            && e.status() == Some(404)
+        {
+            // A bot the account's list holds is gone (deleted, or re-created
+            // under a new id): the next pass reads Get Bots again.
+            self.targets.read_again_after(Instant::now());
+        }
         let action = self.lock().failed(bot, commit, error.retry());
         let next = next_step(action, self.requeued());
         let mut status = BotStatus::new(Phase::Failed, format!("failed: {next}"));

@@ -45,14 +45,12 @@ pub async fn promotion(
         .source
         .as_ref()
         .map_or_else(|| vec![head], |s| s.history.clone());
-    let phase_at = |note: Option<crate::status::Note>| {
-        note.and_then(|n| n.bots.get(&followed).map(|s| s.phase))
-    };
-    let at_head = phase_at(notes.read(head).await?);
+    let phase_at = |section: Option<crate::status::BotStatus>| section.map(|s| s.phase);
+    let at_head = phase_at(notes.read_section(head, &followed).await?);
     for commit in &history {
         let phase = match *commit == head {
             true => at_head,
-            false => phase_at(notes.read(*commit).await?),
+            false => phase_at(notes.read_section(*commit, &followed).await?),
         };
         if phase == Some(Phase::Synced) {
             let why = match *commit == head {

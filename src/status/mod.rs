@@ -6,10 +6,13 @@
 //!   can parse it).
 //! - [`store`]: read and update the notes of a local repository; a section is
 //!   rewritten only when its content changes.
+//! - [`index`]: the sections of the notes being written, parsed once per
+//!   commit and kept in memory, with the sections staged for the next write.
 //! - [`sync`]: exchange the notes ref with a remote — push, and when another
 //!   writer got there first, fetch, merge section by section, and retry.
 
 pub mod gate;
+pub mod index;
 pub mod layout;
 pub mod note;
 pub mod store;

@@ -109,14 +109,23 @@ impl NoteStore {
         commit: CommitId,
         sections: impl IntoIterator<Item = (&'a str, &'a BotStatus)>,
     ) -> Result<bool, StoreError> {
-        let text = self.read_text(NOTES_REF, commit)?;
-        let (mut note, malformed) = text
-            .as_deref()
-            .map(Note::parse_for_update)
-            .unwrap_or_default();
-        if let Some(e) = malformed {
-            tracing::warn!(%commit, error = %e, "our section of the note is malformed; rewriting it");
-        }
+        let (_, changed) = self.upsert_over(commit, None, sections)?;
+        Ok(changed)
+    }
+
+    /// Like [`NoteStore::upsert_many`], over `base`, the note on `commit` as
+    /// the caller last read it from this notes ref (`None`: read it now).
+    /// Returns the note as it now stands and whether it was written.
+    pub fn upsert_over<'a>(
+        &self,
+        commit: CommitId,
+        base: Option<Note>,
+        sections: impl IntoIterator<Item = (&'a str, &'a BotStatus)>,
+    ) -> Result<(Note, bool), StoreError> {
+        let mut note = match base {
+            Some(note) => note,
+            None => self.read_for_update(commit)?.unwrap_or_default(),
+        };
         let mut changed = false;
         for (bot, status) in sections {
             if note
@@ -132,7 +141,26 @@ impl NoteStore {
         if changed {
             self.write(commit, &note)?;
         }
-        Ok(changed)
+        Ok((note, changed))
+    }
+
+    /// The note on `commit` as a writer sees it: a note without a block of
+    /// ours is all foreign text, a malformed block of ours is dropped (and
+    /// said), to be rewritten from what the daemon knows.
+    pub fn read_for_update(&self, commit: CommitId) -> Result<Option<Note>, StoreError> {
+        let Some(text) = self.read_text(NOTES_REF, commit)? else {
+            return Ok(None);
+        };
+        let (note, malformed) = Note::parse_for_update(&text);
+        if let Some(e) = malformed {
+            tracing::warn!(%commit, error = %e, "our section of the note is malformed; rewriting it");
+        }
+        Ok(Some(note))
+    }
+
+    /// Where [`NOTES_REF`] points (`None`: no notes yet).
+    pub fn notes_ref(&self) -> Option<git2::Oid> {
+        self.repo.refname_to_id(NOTES_REF).ok()
     }
 
     /// Makes [`NOTES_REF`] hold both its notes and those of `other_ref`.

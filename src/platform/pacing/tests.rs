@@ -131,3 +131,35 @@ async fn callers_that_lend_their_worker_while_waiting_never_crowd_a_window() {
     assert!(busiest(&times, MINUTE) <= 5, "{}", busiest(&times, MINUTE));
     assert!(busiest(&times, HOUR) <= 100);
 }
+
+/// Every import has its own status key: a long-running daemon makes
+/// thousands. Keys an hour old are forgotten, by `book` and `book_if_due`
+/// alike, and a pruning that keeps them all (a thousand bots each calling
+/// within the hour) is not repeated on every call (it scans every key).
+#[test]
+fn keys_an_hour_old_are_forgotten_and_pruning_is_not_rerun_on_every_call() {
+    let pacer = Pacer::new(Budget::default());
+    let start = Instant::now();
+    let status = |n: usize| PaceKey::Status(format!("bir-{n}"));
+    for n in 0..3 * KEYS_BEFORE_PRUNING {
+        assert!(pacer.book_if_due(&status(n), start).is_ok());
+    }
+    let held = |pacer: &Pacer| pacer.booked.lock().unwrap().keys();
+    let threshold = |pacer: &Pacer| pacer.booked.lock().unwrap().prune_above;
+    // Recent keys are all kept; the threshold moved past them.
+    assert_eq!(held(&pacer), 3 * KEYS_BEFORE_PRUNING);
+    assert!(
+        threshold(&pacer) >= 2 * KEYS_BEFORE_PRUNING,
+        "{}",
+        threshold(&pacer)
+    );
+    let later = start + HOUR + MINUTE;
+    for n in 0..2 * KEYS_BEFORE_PRUNING {
+        pacer.book(&status(10 * KEYS_BEFORE_PRUNING + n), later);
+    }
+    assert!(
+        held(&pacer) <= 2 * KEYS_BEFORE_PRUNING,
+        "old keys forgotten: {}",
+        held(&pacer)
+    );
+}

@@ -88,7 +88,15 @@ async fn suspend_pauses_a_bot_without_a_commit_until_resume() {
             phase_of(s, "travel-desk") == Some("Suspended")
         })
         .await;
-    let note = world.head_note();
+    // Notes are written in batches, shortly after the pass.
+    let mut note = world.head_note();
+    for _ in 0..100 {
+        if note.contains("suspended by an operator") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        note = world.head_note();
+    }
     assert!(note.contains("suspended by an operator"), "{note}");
 
     // A commit does not move a suspended bot.

@@ -95,8 +95,9 @@ async fn a_status_that_cannot_be_written_is_kept_and_written_later() {
         .unwrap_err();
     assert!(err.to_string().contains("kept in memory"), "{err}");
     // What the daemon knows still includes it.
-    let known = notes.read(commit).await.unwrap().expect("the kept status");
-    assert_eq!(known.bots["travel-desk"].summary, "dialogs: 1 renamed");
+    let known = notes.read_section(commit, "travel-desk").await.unwrap();
+    let known = known.expect("the kept status");
+    assert_eq!(known.summary, "dialogs: 1 renamed");
     assert_eq!(head_phase(&world, "travel-desk"), None);
 
     std::fs::remove_file(&lock).unwrap();
