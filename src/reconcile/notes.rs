@@ -42,6 +42,10 @@ use super::notes_flush::{Exchange, FlushOutcome, flush_blocking};
 /// fast passes stage sections.
 const FLUSH_SPACING: u32 = 4;
 
+/// And at least this long: while passes follow each other, their sections
+/// are written together, about once a second.
+const MIN_SPACING: Duration = Duration::from_secs(1);
+
 /// The shortest wait of a flush put off.
 const MIN_FLUSH_DELAY: Duration = Duration::from_millis(10);
 
@@ -103,7 +107,7 @@ impl Flusher {
         if state.scheduled {
             return Turn::Waiting;
         }
-        let spacing = (state.last_cost * FLUSH_SPACING).min(MAX_FLUSH_DELAY);
+        let spacing = (state.last_cost * FLUSH_SPACING).clamp(MIN_SPACING, MAX_FLUSH_DELAY);
         let since = state.last_end.map_or(Duration::MAX, |end| end.elapsed());
         if !state.running && since >= spacing {
             return Turn::Now;

@@ -16,6 +16,7 @@ mod notify;
 mod operator;
 mod policy;
 mod resync;
+mod scale;
 mod secrets;
 mod signals;
 mod soak;

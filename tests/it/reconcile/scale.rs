@@ -1,0 +1,136 @@
+//! Linear cost (issue 14): what passes over many bots cost in Get Bots calls
+//! and notes commits does not grow with the workers, the commits or the bots
+//! of a pass. Counted from the simulator's request log and the history of
+//! the notes ref, never timed (the timings are in `benches/scale.rs`).
+
+use kore_gitops::config::{Config, Env};
+use kore_gitops::reconcile::{Daemon, Report};
+use kore_gitops::status::Phase;
+
+use crate::bench_world::{BenchWorld, Extra};
+use crate::support::git::git;
+
+fn config(world: &BenchWorld, concurrency: usize) -> Config {
+    let mut config = Config::load(&world.config, &Env::default()).unwrap();
+    config.daemon.concurrency = concurrency;
+    config
+}
+
+async fn get_bots_calls(world: &BenchWorld) -> u64 {
+    let stats = world.control_get("/stats").await;
+    stats["per_endpoint"]["bots"].as_u64().unwrap_or(0)
+}
+
+/// How many notes commits the remote's notes ref holds.
+fn notes_commits(world: &BenchWorld) -> usize {
+    let fetch = ["fetch", "--quiet", "origin", "+refs/notes/*:refs/notes/*"];
+    git(&world.work, &fetch);
+    let count = git(
+        &world.work,
+        &["rev-list", "--count", "refs/notes/kore-gitops"],
+    );
+    count.trim().parse().unwrap()
+}
+
+fn all_synced(reports: &[Report], bots: usize) {
+    assert_eq!(reports.len(), bots);
+    for report in reports {
+        let phase = report.status.as_ref().map(|s| s.phase);
+        assert_eq!(phase, Some(Phase::Synced), "{report:?}");
+    }
+}
+
+fn commit_readme(world: &BenchWorld, text: &str) {
+    std::fs::write(world.work.join("README.md"), text).unwrap();
+    git(&world.work, &["commit", "--quiet", "-am", text]);
+    git(&world.work, &["push", "--quiet", "origin", "main"]);
+}
+
+#[tokio::test]
+async fn get_bots_is_read_once_across_commits_whatever_the_concurrency() {
+    let world = BenchWorld::start(12, Extra::default()).await;
+    let daemon = Daemon::start(config(&world, 16), false).await.unwrap();
+    for n in 0..3 {
+        if n > 0 {
+            commit_readme(&world, &format!("commit {n}\n"));
+        }
+        assert!(daemon.refresh().await.unwrap().is_some(), "a new commit");
+        all_synced(&daemon.pass_all(&[]).await, world.bots.len());
+    }
+    assert_eq!(
+        get_bots_calls(&world).await,
+        1,
+        "identities do not change with commits: one Get Bots for 3 commits × 12 bots at \
+         concurrency 16"
+    );
+}
+
+#[tokio::test]
+async fn a_pass_over_many_bots_writes_its_notes_in_a_few_notes_commits() {
+    let bots = 40;
+    let world = BenchWorld::start(bots, Extra::default()).await;
+    let daemon = Daemon::start(config(&world, 8), false).await.unwrap();
+    daemon.refresh().await.unwrap();
+    all_synced(&daemon.pass_all(&[]).await, bots);
+    // Every section is on the remote once the pass is over.
+    let commits = notes_commits(&world);
+    let note = git(&world.work, &["notes", "--ref=kore-gitops", "show", "HEAD"]);
+    for bot in &world.bots {
+        assert!(note.contains(&format!("[bots.{bot}]")), "{bot}: {note}");
+    }
+    println!("{commits} notes commits for {bots} bots");
+    assert!(
+        commits <= bots / 4,
+        "{commits} notes commits for {bots} new sections: sections are written in batches"
+    );
+    // A pass that finds every bot still in sync writes nothing.
+    all_synced(&daemon.pass_all(&[]).await, bots);
+    assert_eq!(notes_commits(&world), commits);
+}
+
+/// A folder naming a bot the kept list lacks (a bot created since?) reads
+/// Get Bots again, once for all the passes that found the same list stale;
+/// within the commit that first read the list, not at all.
+#[tokio::test]
+async fn folders_naming_unknown_bots_read_get_bots_again_once_per_stale_list() {
+    let world = BenchWorld::start(6, Extra::default()).await;
+    let bots = world.work.join("bots");
+    for n in 0..3 {
+        let ghost = bots.join(format!("ghost-{n}"));
+        std::fs::create_dir_all(&ghost).unwrap();
+        for file in ["botDefinition.json", "config.json"] {
+            std::fs::copy(bots.join(&world.bots[0]).join(file), ghost.join(file)).unwrap();
+        }
+        let settings = format!("bot_name = \"Nobody {n}\"\n");
+        std::fs::write(ghost.join("bot.toml"), settings).unwrap();
+    }
+    git(&world.work, &["add", "."]);
+    commit_readme(&world, "three folders name bots the account lacks\n");
+    let daemon = Daemon::start(config(&world, 16), false).await.unwrap();
+    let unknown = |reports: &[Report]| {
+        reports
+            .iter()
+            .filter(|r| r.bot.starts_with("ghost-"))
+            .map(|r| r.status.as_ref().and_then(|s| s.error.clone()))
+            .filter(|e| {
+                e.as_deref()
+                    .is_some_and(|e| e.contains("no bot of this account"))
+            })
+            .count()
+    };
+    daemon.refresh().await.unwrap();
+    assert_eq!(unknown(&daemon.pass_all(&[]).await), 3);
+    assert_eq!(
+        get_bots_calls(&world).await,
+        1,
+        "read during this commit's passes"
+    );
+    commit_readme(&world, "another commit\n");
+    daemon.refresh().await.unwrap();
+    assert_eq!(unknown(&daemon.pass_all(&[]).await), 3);
+    assert_eq!(
+        get_bots_calls(&world).await,
+        2,
+        "the kept list is read again once for the three folders"
+    );
+}
