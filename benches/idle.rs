@@ -68,6 +68,7 @@ async fn measure() {
     let extra = Extra {
         git: &format!("poll_interval = \"{}s\"", POLL.as_secs()),
         daemon: "listen = \"127.0.0.1:0\"",
+        ..Extra::default()
     };
     let world = BenchWorld::start(bot_count(), extra).await;
     let logs = world.config.with_file_name("daemon.log");

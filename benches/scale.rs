@@ -12,6 +12,12 @@
 //! - `cargo bench --bench scale -- push N`: `Daemon::run` over N bots in
 //!   sync; one bot changed and pushed; the time from `git push` to that
 //!   bot's import, and the platform calls for other bots meanwhile.
+//! - `cargo bench --bench scale -- changes N`: `Daemon::run` against the
+//!   platform as documented (1.5 s jobs, the documented rate limits); every
+//!   one of N bots changed by one commit; the time from `git push` to the
+//!   last publish, beside the floor the account-wide upload budget and the
+//!   job durations set, and the bench process's peak memory (daemon and
+//!   simulator together).
 //!
 //! With no arguments (`cargo bench --bench scale`): `passes 1000`.
 
@@ -52,7 +58,8 @@ fn main() {
             "passes" => passes(bots).await,
             "concurrency" => concurrency(bots).await,
             "push" => push(bots).await,
-            other => panic!("unknown case {other:?}: passes, concurrency or push"),
+            "changes" => changes(bots).await,
+            other => panic!("unknown case {other:?}: passes, concurrency, push or changes"),
         }
     });
 }
@@ -185,6 +192,101 @@ async fn push(bots: usize) {
         println!("  push to import of {bot}: {took:.2?}; platform calls meanwhile {made:?}");
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+    stop.notify_one();
+    let _ = running.await;
+}
+
+/// Resident memory of this process now and at its peak, in MiB.
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name));
+        let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok());
+        kib.unwrap_or(0.0) / 1024.0
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The floor of `uploads` uploads under one account-wide budget of 60 a
+/// minute and 1800 an hour (the simulator's documented limits), followed by
+/// the jobs one bot still needs after its last upload (import, training,
+/// publish: `tail_jobs` of `job` each).
+fn upload_floor(uploads: u64, tail_jobs: u32, job: Duration) -> Duration {
+    let last = uploads.saturating_sub(1);
+    let (hours, within) = (last / 1800, last % 1800);
+    let minutes = hours * 60 + within / 60;
+    Duration::from_secs(minutes * 60) + job * tail_jobs
+}
+
+async fn changes(bots: usize) {
+    let extra = Extra {
+        documented_platform: true,
+        ..Extra::default()
+    };
+    let world = BenchWorld::start(bots, extra).await;
+    let daemon = Daemon::start(load(&world), false).await.expect("starts");
+    let stop = Arc::new(Notify::new());
+    let started = Instant::now();
+    let running = tokio::spawn(daemon.run(stop.clone(), Arc::new(Notify::new())));
+    while calls(&world).await.get("export").copied().unwrap_or(0) < 2 * bots as u64 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    println!(
+        "{bots} bots in sync, 1.5 s jobs, documented limits (start-up pass {:.1?})",
+        started.elapsed()
+    );
+    for bot in &world.bots {
+        let path = world.work.join("bots").join(bot).join("botDefinition.json");
+        let mut definition: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+        definition["sentences"][0]["sentence"] = format!("{bot} changed").into();
+        std::fs::write(&path, serde_json::to_vec_pretty(&definition).expect("JSON"))
+            .expect("write");
+    }
+    git(
+        &world.work,
+        &["commit", "--quiet", "-am", "every bot changes"],
+    );
+    let before = calls(&world).await;
+    let pushed = Instant::now();
+    git(&world.work, &["push", "--quiet", "origin", "main"]);
+    let mut peak_rss = 0f64;
+    let mut last_report = Instant::now();
+    loop {
+        let made = since(&calls(&world).await, &before);
+        let published = made.get("publish").copied().unwrap_or(0);
+        peak_rss = peak_rss.max(memory_mib().0);
+        if published >= bots as u64 {
+            break;
+        }
+        if last_report.elapsed() > Duration::from_secs(60) {
+            last_report = Instant::now();
+            println!(
+                "  {:.0?}: {published} published, {} uploads",
+                pushed.elapsed(),
+                made.get("upload").copied().unwrap_or(0)
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let took = pushed.elapsed();
+    let made = since(&calls(&world).await, &before);
+    let uploads = made.get("upload").copied().unwrap_or(0);
+    // One bot alone needs two exports, then import, training, publish.
+    let job = Duration::from_millis(1500);
+    let floor = upload_floor(uploads, 3, job).max(job * 5);
+    let (_, hwm) = memory_mib();
+    println!(
+        "  push to the last publish: {took:.1?}; floor {floor:.1?} ({uploads} uploads at 60/min \
+         and 1800/h account-wide, then import, training, publish of 1.5 s): {:.2}x the floor",
+        took.as_secs_f64() / floor.as_secs_f64()
+    );
+    println!("  platform calls meanwhile {made:?}");
+    println!(
+        "  bench process (daemon + simulator) RSS during the change: peak sampled {peak_rss:.0} \
+         MiB, VmHWM {hwm:.0} MiB"
+    );
     stop.notify_one();
     let _ = running.await;
 }

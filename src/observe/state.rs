@@ -259,6 +259,12 @@ impl ObserveState {
         write(&self.inner.reports).remove(bot);
     }
 
+    /// One bot's last result (a pass reads its own: cloning every bot's
+    /// report per pass would cost O(bots) each).
+    pub fn report_of(&self, bot: &str) -> Option<BotReport> {
+        read(&self.inner.reports).get(bot).cloned()
+    }
+
     /// Every bot's last result, by name.
     pub fn reports(&self) -> Vec<BotReport> {
         read(&self.inner.reports).values().cloned().collect()

@@ -57,7 +57,7 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
     };
     let metrics = observe.metrics();
     metrics.reconcile_pass(&report.bot, pass_result(report), elapsed);
-    let previous = observe.reports().into_iter().find(|r| r.bot == report.bot);
+    let previous = observe.report_of(&report.bot);
     let last_synced = match status.phase {
         Phase::Synced => Some(Utc::now()),
         _ => previous.as_ref().and_then(|r| r.last_synced),
@@ -116,11 +116,7 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
 /// training is visible as one.
 pub fn record_phase(observe: Option<&ObserveState>, progress: Progress<'_>) {
     let Some(observe) = observe else { return };
-    let last_synced = observe
-        .reports()
-        .into_iter()
-        .find(|r| r.bot == progress.bot)
-        .and_then(|r| r.last_synced);
+    let last_synced = observe.report_of(progress.bot).and_then(|r| r.last_synced);
     observe
         .metrics()
         .phase_transition(progress.bot, progress.phase);
