@@ -7,8 +7,8 @@
 //!   after start (full verification: Get Bots, a change-log mark, both
 //!   exports), a second full pass, and an idle resync (the change log only),
 //!   each with its wall time and platform calls per bot;
-//! - `cargo bench --bench scale -- concurrency N`: a full in-sync pass over N
-//!   bots at concurrency 1, 4, 16 and 64;
+//! - `cargo bench --bench scale -- concurrency N [C…]`: a full in-sync pass
+//!   over N bots at concurrency 1, 4, 16 and 64 (or the C given);
 //! - `cargo bench --bench scale -- push N`: `Daemon::run` over N bots in
 //!   sync; one bot changed and pushed; the time from `git push` to that
 //!   bot's import, and the platform calls for other bots meanwhile.
@@ -56,7 +56,10 @@ fn main() {
     runtime.block_on(async move {
         match mode.as_str() {
             "passes" => passes(bots).await,
-            "concurrency" => concurrency(bots).await,
+            "concurrency" => {
+                let only: Vec<usize> = args[2..].iter().filter_map(|a| a.parse().ok()).collect();
+                concurrency(bots, &only).await
+            }
             "push" => push(bots).await,
             "changes" => changes(bots).await,
             other => panic!("unknown case {other:?}: passes, concurrency, push or changes"),
@@ -126,18 +129,30 @@ async fn passes(bots: usize) {
     timed_pass(&world, &full, "full in-sync pass, again").await;
 }
 
-async fn concurrency(bots: usize) {
+/// `only`: these concurrencies (default 1, 4, 16 and 64).
+async fn concurrency(bots: usize, only: &[usize]) {
     let world = BenchWorld::start(bots, Extra::default()).await;
     println!("{bots} bots in sync: a full in-sync pass by concurrency");
     let warm = Daemon::start(load(&world), false).await.expect("starts");
     warm.refresh().await.expect("refresh");
     timed_pass(&world, &warm, "warm-up (first notes)").await;
-    for workers in [1, 4, 16, 64] {
+    let levels = match only.is_empty() {
+        true => &[1, 4, 16, 64][..],
+        false => only,
+    };
+    for &workers in levels {
         let mut config = load(&world);
         config.daemon.concurrency = workers;
         let daemon = Daemon::start(config, false).await.expect("starts");
         daemon.refresh().await.expect("refresh");
-        timed_pass(&world, &daemon, &format!("concurrency {workers:>2}")).await;
+        // Three passes each (the machine is shared and noisy): the median.
+        let mut took = Vec::new();
+        for round in 1..=3 {
+            let what = format!("concurrency {workers:>2}, pass {round}");
+            took.push(timed_pass(&world, &daemon, &what).await);
+        }
+        took.sort();
+        println!("  concurrency {workers:>2}: median {:.2?}", took[1]);
     }
 }
 
