@@ -63,11 +63,17 @@ impl Reconcilers {
     }
 
     /// Every platform's reconciler moves to `snapshot` (its own targets).
+    /// With one platform every target is on it (the reader refused the
+    /// others): its reconciler shares the snapshot rather than a copy of
+    /// every bot's files.
     pub fn set_snapshot(&self, snapshot: Arc<Snapshot>, moved: bool) {
         let first = self.by_platform.keys().next().cloned();
         for (name, reconciler) in &self.by_platform {
-            let own = snapshot.on_platform(name, Some(name) == first.as_ref());
-            reconciler.set_snapshot(Arc::new(own), moved);
+            let own = match self.by_platform.len() {
+                1 => snapshot.clone(),
+                _ => Arc::new(snapshot.on_platform(name, Some(name) == first.as_ref())),
+            };
+            reconciler.set_snapshot(own, moved);
         }
         *self.lock() = Some(snapshot);
     }

@@ -28,6 +28,7 @@ pub type Staged = BTreeMap<(CommitId, String), BotStatus>;
 
 /// What the index knows of a bot's section.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // a return value, matched at once
 pub enum Lookup {
     /// The section (`None`: the note has no section for the bot).
     Known(Option<BotStatus>),
