@@ -157,10 +157,19 @@ async fn a_push_is_reconciled_and_reported_on_status_readyz_and_metrics() {
             "kore_gitops_reconcile_passes_total",
             &[("bot", "travel-desk"), ("result", "unchanged")],
         );
-        if passes > before {
+        // Notes are pushed in batches, shortly after the passes.
+        let pushed = Running::sample(
+            &scrape,
+            "kore_gitops_notes_pushes_total",
+            &[("result", "pushed")],
+        );
+        if passes > before && pushed >= 1.0 {
             break scrape;
         }
-        assert!(Instant::now() < deadline, "the manual trigger ran no pass");
+        assert!(
+            Instant::now() < deadline,
+            "the manual trigger ran no pass, or no note was pushed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
 
