@@ -309,3 +309,33 @@ impl Notes {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_section_is_flushed_at_once_and_a_burst_in_spaced_batches() {
+        let flusher = Flusher::default();
+        assert_eq!(flusher.turn(), Turn::Now, "nothing ran lately");
+        drop(flusher.start());
+        // Right after a flush: the next one waits, and only one waits.
+        assert_eq!(flusher.turn(), Turn::Later(MIN_SPACING));
+        assert_eq!(flusher.turn(), Turn::Waiting);
+        flusher.lock().scheduled = false;
+        {
+            let _running = flusher.start();
+            tokio::time::advance(Duration::from_secs(2)).await;
+            assert!(
+                matches!(flusher.turn(), Turn::Later(_)),
+                "not while one runs"
+            );
+            flusher.lock().scheduled = false;
+        }
+        // That flush took 2 s: the next waits four times as long, at most 5 s.
+        assert_eq!(flusher.turn(), Turn::Later(Duration::from_secs(5)));
+        flusher.lock().scheduled = false;
+        tokio::time::advance(MAX_FLUSH_DELAY).await;
+        assert_eq!(flusher.turn(), Turn::Now);
+    }
+}
