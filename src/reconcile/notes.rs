@@ -199,12 +199,17 @@ impl Notes {
         bot: &str,
         status: &BotStatus,
     ) -> Result<Option<usize>, PassError> {
-        if !self.lock_index().is_loaded(commit) {
-            self.load(commit).await?;
-        }
+        let is_loaded = self.lock_index().is_loaded(commit);
+        let loaded = match is_loaded {
+            true => Ok(()),
+            false => self.load(commit).await,
+        };
         if !self.lock_index().stage(commit, bot, status) {
             return Ok(None);
         }
+        // A note that cannot be read: the section stays staged (nothing is
+        // lost) and is written at the next flush or git refresh.
+        loaded?;
         match self.flusher.turn() {
             Turn::Now => self.flush().await,
             Turn::Later(delay) => {
