@@ -35,6 +35,7 @@ pub mod runner;
 pub mod secrets;
 pub mod select;
 pub mod snapshot;
+mod stages;
 mod steps;
 pub mod suspend;
 pub mod targets;

@@ -78,7 +78,11 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
         status.summary.as_str(),
         status.error.as_deref(),
     );
-    observe.pass_ended(&report.bot, started, outcome);
+    // A pass whose apply waits on a job ends no request: `reconcile --wait`
+    // returns when the apply does.
+    if !waits_on_a_job(status.phase) {
+        observe.pass_ended(&report.bot, started, outcome);
+    }
     observe.announce(&PassEvent::Finished {
         bot: report.bot.clone(),
         commit: report.commit,
@@ -94,7 +98,7 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
         }
     }
     let next_attempt = match report.action {
-        Action::Requeue(delay) => chrono::Duration::from_std(delay)
+        Action::Requeue(delay) | Action::AwaitJob(delay) => chrono::Duration::from_std(delay)
             .ok()
             .map(|d| Utc::now() + d),
         Action::AwaitChange => None,
@@ -173,6 +177,15 @@ pub fn record_push(observe: Option<&ObserveState>, rounds: Option<usize>) {
         None => PushResult::Failed,
     };
     observe.metrics().notes_push(result);
+}
+
+/// The phases of an apply under way: a pass ends in one only while its
+/// apply waits on a job.
+fn waits_on_a_job(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Importing | Phase::Training | Phase::Publishing
+    )
 }
 
 fn pass_result(report: &Report) -> PassResult {
