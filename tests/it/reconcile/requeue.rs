@@ -32,11 +32,22 @@ async fn step_bot(world: &World, bot: &str) {
     world.fault("/jobs/step", json!({ "bot": id })).await;
 }
 
-/// Asks for a pass of `bot` now (the next look at its job comes at once).
-async fn trigger(daemon: &Running, bot: &str) {
+/// Asks for a pass of `bot` now (the next look at its job comes at once);
+/// the request's token.
+async fn trigger(daemon: &Running, bot: &str) -> String {
     let url = format!("{}/trigger/{bot}", daemon.base);
     let answer = daemon.http.post(&url).bearer_auth(TRIGGER_TOKEN);
-    assert!(answer.send().await.unwrap().status().is_success());
+    let answer = answer.send().await.unwrap();
+    assert!(answer.status().is_success());
+    let answer: Value = answer.json().await.unwrap();
+    answer["request"].as_str().unwrap().to_owned()
+}
+
+/// What became of a request (what `kore-gitops reconcile --wait` asks).
+async fn request_state(daemon: &Running, request: &str) -> Value {
+    let url = format!("{}/requests/{request}", daemon.base);
+    let answer = daemon.http.get(&url).bearer_auth(TRIGGER_TOKEN);
+    answer.send().await.unwrap().json().await.unwrap()
 }
 
 /// The calls to `endpoint` the simulator accepted for `bot`.
@@ -69,6 +80,12 @@ async fn with_one_worker_a_bot_whose_training_is_held_lets_another_bot_through_i
         .await;
     let waiting = entry(&status, "travel-desk");
     assert!(waiting["next_attempt"].is_string(), "{waiting}");
+    // A request for a pass is handled when the apply ends, not by a pass
+    // that ends waiting on the job (`reconcile --wait` waits for the apply).
+    let request = trigger(&daemon, "travel-desk").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let state = request_state(&daemon, &request).await;
+    assert_eq!(state["state"], "pending", "{state}");
 
     // The one worker is free: it-helpdesk goes through its whole pass while
     // travel-desk's training is still held.
@@ -100,8 +117,21 @@ async fn with_one_worker_a_bot_whose_training_is_held_lets_another_bot_through_i
     // Released, travel-desk's next look finds the training done and goes on.
     step_bot(&world, "travel-desk").await;
     world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    trigger(&daemon, "travel-desk").await;
+    let _ = trigger(&daemon, "travel-desk").await;
     daemon.until_both_synced().await;
+    let mut state = request_state(&daemon, &request).await;
+    for _ in 0..100 {
+        if state["state"] == "handled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        state = request_state(&daemon, &request).await;
+    }
+    assert_eq!(
+        (&state["state"], &state["phase"]),
+        (&json!("handled"), &json!("Synced")),
+        "{state}"
+    );
     // it-helpdesk trains two languages (en, es): one training each.
     for (bot, trainings) in [("travel-desk", 1), ("it-helpdesk", 2)] {
         assert_eq!(counters(&world.bot(bot).await), (1, trainings, 1), "{bot}");
@@ -136,7 +166,7 @@ async fn a_training_that_fails_while_its_pass_is_requeued_ends_failed_and_nothin
         .await;
     step_bot(&world, "travel-desk").await;
     world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    trigger(&daemon, "travel-desk").await;
+    let _ = trigger(&daemon, "travel-desk").await;
     let status = daemon
         .until_status("travel-desk failed", |s| {
             phase_of(s, "travel-desk") == Some("Failed")
@@ -180,14 +210,14 @@ async fn a_commit_landing_while_an_import_runs_waits_for_it_then_imports_once() 
         .await;
     // However often the target comes back, no second import on top.
     for _ in 0..5 {
-        trigger(&daemon, "travel-desk").await;
+        let _ = trigger(&daemon, "travel-desk").await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(accepted(&world, "travel-desk", "import").await, 1);
 
     step_bot(&world, "travel-desk").await;
     world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    trigger(&daemon, "travel-desk").await;
+    let _ = trigger(&daemon, "travel-desk").await;
     let status = daemon
         .until_status("travel-desk synced at the new commit", |s| {
             phase_of(s, "travel-desk") == Some("Synced")
