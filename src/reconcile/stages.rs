@@ -24,6 +24,7 @@ use super::error::PassError;
 use super::guard::EditGuard;
 use super::pass::Reconciler;
 use super::plan::{Plan, Steps};
+use super::policy::Retry;
 use super::secrets::WithSecrets;
 use super::steps::{Change, edited_during_pass, version_comment};
 
@@ -317,7 +318,21 @@ impl Reconciler {
         with: Option<&WithSecrets>,
     ) -> Result<Outcome, PassError> {
         loop {
-            match self.advance(&mut run, desired, wanted, with).await? {
+            let step = match self.advance(&mut run, desired, wanted, with).await {
+                Ok(step) => step,
+                // A look at a job that failed on the way (the platform or the
+                // network): the job may run on; the next pass looks again.
+                Err(e)
+                    if self.requeued()
+                        && e.retry() == Retry::Transient
+                        && matches!(run.stage, Stage::Waiting { .. }) =>
+                {
+                    self.lock().pending.insert(desired.key().to_string(), run);
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+            match step {
                 Step::Next => {}
                 Step::Done => return Ok(run.outcome(run.status.clone())),
                 Step::Wait(after) if self.requeued() => {
@@ -340,6 +355,9 @@ impl Reconciler {
         wanted: &NormalisedBot,
         with: Option<&WithSecrets>,
     ) -> Result<Step, PassError> {
+        if let Stage::Waiting { .. } = run.stage {
+            return self.look(run, with).await;
+        }
         let bot = desired.key().to_string();
         let phase = |phase| self.phase(&bot, run.commit, phase, &run.summary);
         match std::mem::replace(&mut run.stage, Stage::Done) {
@@ -362,17 +380,7 @@ impl Reconciler {
                 }
                 run.stage = self.watch(Job::Import(sent?), &run.id);
             }
-            Stage::Waiting { job, mut watch } => {
-                let poll = job.poll(&self.platform, &run.id).await?;
-                match watch.verdict(poll)? {
-                    None => {
-                        let after = watch.next_look();
-                        run.stage = Stage::Waiting { job, watch };
-                        return Ok(Step::Wait(after));
-                    }
-                    Some(ended) => self.ended(run, job, ended, with),
-                }
-            }
+            Stage::Waiting { .. } => unreachable!("looked at above"),
             Stage::Verify => {
                 let guard = &mut run.guard;
                 if let Some(live) = self.verify(&run.id, desired, wanted, guard).await? {
@@ -402,6 +410,28 @@ impl Reconciler {
             }
             Stage::Done => return Ok(Step::Done),
         }
+        Ok(Step::Next)
+    }
+
+    /// Looks at the job the apply waits on. A failed look leaves the apply
+    /// waiting (the job may well run on); a failed or overdue job ends it.
+    async fn look(&self, run: &mut Apply, with: Option<&WithSecrets>) -> Result<Step, PassError> {
+        let Stage::Waiting { job, watch } = &mut run.stage else {
+            return Ok(Step::Next);
+        };
+        let poll = job.poll(&self.platform, &run.id).await?;
+        let ended = match watch.verdict(poll) {
+            Ok(None) => return Ok(Step::Wait(watch.next_look())),
+            Ok(Some(ended)) => ended,
+            Err(e) => {
+                run.stage = Stage::Done;
+                return Err(e.into());
+            }
+        };
+        let Stage::Waiting { job, .. } = std::mem::replace(&mut run.stage, Stage::Done) else {
+            unreachable!("the apply waits on a job")
+        };
+        self.ended(run, job, ended, with);
         Ok(Step::Next)
     }
 

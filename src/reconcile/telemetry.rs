@@ -195,6 +195,7 @@ fn pass_result(report: &Report) -> PassResult {
         (Some(Phase::OutOfSync), _) => PassResult::Reported,
         (Some(Phase::Suspended), _) => PassResult::Skipped,
         (Some(Phase::Drifted | Phase::GateFailed), _) => PassResult::Reported,
+        (Some(phase), _) if waits_on_a_job(phase) => PassResult::Waiting,
         (_, Some(Plan::Apply(_))) => PassResult::Applied,
         _ => PassResult::Unchanged,
     }

@@ -234,3 +234,44 @@ async fn a_commit_landing_while_an_import_runs_waits_for_it_then_imports_once() 
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_look_at_a_job_that_fails_on_the_way_leaves_the_apply_waiting_on_it() {
+    let (world, daemon) = one_worker_manual_jobs().await;
+    world.commit_definition("travel-desk", "a change whose import is looked at", |d| {
+        d["sentences"][0]["sentence"] = "imported behind a flaky status".into();
+    });
+    assert!(
+        world
+            .step_jobs_until_accepted("travel-desk", "import")
+            .await
+    );
+    // Every attempt of the next look fails: the pass fails, the job runs on.
+    let fault = json!({"endpoint": "import_status", "status": 503, "count": 5});
+    world.fault("/faults", fault).await;
+    daemon
+        .until_status("travel-desk failed", |s| {
+            phase_of(s, "travel-desk") == Some("Failed")
+        })
+        .await;
+    // The next pass looks at the same job again (an export now would be
+    // refused: the import still runs) and sends nothing.
+    let _ = trigger(&daemon, "travel-desk").await;
+    daemon
+        .until_status("travel-desk waiting on its import again", |s| {
+            summary(s, "travel-desk").contains("waiting on the import job")
+        })
+        .await;
+    step_bot(&world, "travel-desk").await;
+    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
+    let _ = trigger(&daemon, "travel-desk").await;
+    daemon
+        .until_status("travel-desk synced", |s| {
+            phase_of(s, "travel-desk") == Some("Synced")
+        })
+        .await;
+    assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
+    assert_eq!(accepted(&world, "travel-desk", "import").await, 1);
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}
