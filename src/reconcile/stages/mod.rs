@@ -11,11 +11,8 @@ use std::time::Duration;
 use crate::desired::DesiredBot;
 use crate::diff::NormalisedBot;
 use crate::ids::{BotId, CommitId, Digest};
-use crate::platform::jobs::{Poll, Watch};
-use crate::platform::{
-    Context, ImportRequestId, Operation, PlatformClient, PlatformError, PublishOutcome,
-    PublishStarted, TrainingStart, TrainingStatus, training_job,
-};
+use crate::platform::jobs::Watch;
+use crate::platform::{Context, PlatformError, PublishOutcome};
 use crate::status::{BotStatus, Phase};
 
 use super::apply::{self, ImportBasis};
@@ -27,6 +24,11 @@ use super::plan::{Plan, Steps};
 use super::policy::Retry;
 use super::secrets::WithSecrets;
 use super::steps::{Change, edited_during_pass, version_comment};
+
+mod job;
+mod later;
+
+use job::{Ended, Job};
 
 /// A wait for a budget turn up to this long happens in the pass; a longer
 /// one before a non-idempotent call goes back to the queue (a requeue).
@@ -77,111 +79,11 @@ enum Stage {
     Done,
 }
 
-/// A job an apply sent and waits on.
-#[derive(Debug)]
-enum Job {
-    Import(ImportRequestId),
-    Training {
-        next: usize,
-        language: String,
-        id: Option<String>,
-    },
-    Publish(PublishStarted),
-}
-
-/// How a job ended well.
-enum Ended {
-    Import(ImportRequestId),
-    Training(TrainingStatus),
-    Publish(PublishOutcome),
-}
-
 /// What one stage did.
 enum Step {
     Next,
     Wait(Duration),
     Done,
-}
-
-impl Job {
-    async fn poll(
-        &self,
-        platform: &PlatformClient,
-        bot: &BotId,
-    ) -> Result<Poll<Ended>, PlatformError> {
-        Ok(match self {
-            Job::Import(request) => {
-                let poll = platform.import_status(bot, request).await?;
-                map(poll, |outcome| Ended::Import(outcome.request))
-            }
-            Job::Training { language, id, .. } => {
-                let poll = platform.training_poll(bot, language, id.as_deref()).await?;
-                map(poll, Ended::Training)
-            }
-            Job::Publish(started) => {
-                map(platform.publish_poll(bot, started).await?, Ended::Publish)
-            }
-        })
-    }
-
-    fn operation(&self) -> Operation {
-        match self {
-            Job::Import(_) => Operation::Import,
-            Job::Training { .. } => Operation::Train,
-            Job::Publish(_) => Operation::Publish,
-        }
-    }
-
-    fn name(&self) -> String {
-        match self {
-            Job::Import(request) => request.to_string(),
-            Job::Training { language, id, .. } => training_job(language, id.as_deref()),
-            Job::Publish(_) => "publish".to_owned(),
-        }
-    }
-
-    fn phase(&self) -> Phase {
-        match self {
-            Job::Import(_) => Phase::Importing,
-            Job::Training { .. } => Phase::Training,
-            Job::Publish(_) => Phase::Publishing,
-        }
-    }
-
-    /// The job in words, for the note and `/status`.
-    fn describe(&self) -> String {
-        match self {
-            Job::Import(request) => format!("the import job {request}"),
-            Job::Training {
-                language,
-                id: Some(id),
-                ..
-            } => {
-                format!("the training job {id} ({language})")
-            }
-            Job::Training { language, .. } => format!("the training of {language}"),
-            Job::Publish(_) => "the publish job".to_owned(),
-        }
-    }
-
-    /// The note's `jobs` entry of a job still running.
-    fn entry(&self) -> Option<(String, String)> {
-        match self {
-            Job::Import(request) => Some(("import".to_owned(), request.to_string())),
-            Job::Training { language, id, .. } => {
-                id.clone().map(|id| (format!("train.{language}"), id))
-            }
-            Job::Publish(_) => None,
-        }
-    }
-}
-
-fn map<T, U>(poll: Poll<T>, f: impl FnOnce(T) -> U) -> Poll<U> {
-    match poll {
-        Poll::Running => Poll::Running,
-        Poll::Done(value) => Poll::Done(f(value)),
-        Poll::Failed(message) => Poll::Failed(message),
-    }
 }
 
 impl Apply {
@@ -469,105 +371,6 @@ impl Reconciler {
                 };
                 run.stage = Stage::Finish;
             }
-        }
-    }
-
-    /// Trains the `next` language, unless (resuming a pass that stopped
-    /// after training) its model is already trained on the utterances.
-    async fn train(
-        &self,
-        run: &mut Apply,
-        desired: &DesiredBot,
-        next: usize,
-    ) -> Result<Step, PassError> {
-        let languages = apply::languages(desired);
-        let Some(language) = languages.get(next) else {
-            run.stage = Stage::Gate;
-            return Ok(Step::Next);
-        };
-        if !run.steps.import && apply::trained(&self.platform, &run.id, language).await? {
-            run.stage = Stage::Train { next: next + 1 };
-            return Ok(Step::Next);
-        }
-        let wait = self.budget_wait(&run.id, 0);
-        if wait > BUDGET_WAIT_IN_PASS {
-            run.stage = Stage::Train { next };
-            return Ok(Step::Wait(wait));
-        }
-        run.stage = match self.platform.start_training(&run.id, language).await? {
-            TrainingStart::Trained(status) => {
-                if let Some(id) = status.training_id {
-                    run.status.jobs.insert(format!("train.{language}"), id);
-                }
-                Stage::Train { next: next + 1 }
-            }
-            TrainingStart::Running(id) => {
-                let language = language.clone();
-                self.watch(Job::Training { next, language, id }, &run.id)
-            }
-        };
-        Ok(Step::Next)
-    }
-
-    /// The gate runs before the last check, so an edit while the suites run
-    /// is caught like one while the bot trained.
-    async fn gate(
-        &self,
-        run: &mut Apply,
-        desired: &DesiredBot,
-        wanted: &NormalisedBot,
-    ) -> Result<Step, PassError> {
-        let gate = (&self.notes, run.commit);
-        let passed = !run.steps.publish
-            || super::gate::check(&self.tests, gate, desired, &run.id, &mut run.status).await?;
-        let guard = &mut run.guard;
-        if let Some(live) = self
-            .still_committed(&run.id, desired, wanted, guard)
-            .await?
-        {
-            let when = "while it trained or was tested: not published";
-            edited_during_pass(&mut run.status, live, when);
-            return Ok(Step::Done);
-        }
-        if !passed {
-            return Ok(Step::Done);
-        }
-        run.stage = match run.steps.publish {
-            true => Stage::Publish,
-            false => {
-                run.status.phase = Phase::Synced;
-                Stage::Finish
-            }
-        };
-        Ok(Step::Next)
-    }
-
-    async fn finish(
-        &self,
-        run: &mut Apply,
-        desired: &DesiredBot,
-        wanted: &NormalisedBot,
-    ) -> Result<(), PassError> {
-        let status = &mut run.status;
-        status.live = status.desired;
-        if run.steps.reverts_drift {
-            status.summary = format!("reverted drift: {}", run.summary);
-        } else if !run.steps.import {
-            status.summary = format!("published the imported definition: {}", run.summary);
-        }
-        if run.steps.publish {
-            self.after_publish(&run.id, desired, wanted, &mut run.guard, status)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// How long the budgets of the next non-idempotent call would hold this
-    /// pass; zero for a one-off command, which waits in the pass anyway.
-    fn budget_wait(&self, id: &BotId, uploads: u32) -> Duration {
-        match self.requeued() {
-            true => self.platform.budget_wait(id, uploads),
-            false => Duration::ZERO,
         }
     }
 }
