@@ -14,16 +14,20 @@ pub enum PassResult {
     Skipped,
     /// The pass failed.
     Failed,
+    /// The pass ended while its apply waits on a platform job (import,
+    /// training, publish) or a rate-limit turn: a later pass goes on from it.
+    Waiting,
 }
 
 impl PassResult {
     /// Every result, for the series set at zero.
-    pub const ALL: [PassResult; 5] = [
+    pub const ALL: [PassResult; 6] = [
         PassResult::Unchanged,
         PassResult::Applied,
         PassResult::Reported,
         PassResult::Skipped,
         PassResult::Failed,
+        PassResult::Waiting,
     ];
 
     pub(crate) fn label(self) -> &'static str {
@@ -33,6 +37,7 @@ impl PassResult {
             PassResult::Reported => "reported",
             PassResult::Skipped => "skipped",
             PassResult::Failed => "failed",
+            PassResult::Waiting => "waiting",
         }
     }
 }

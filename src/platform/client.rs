@@ -9,6 +9,7 @@ use super::auth::{AuthError, TokenMinter};
 use super::config::PlatformConfig;
 use super::http::Http;
 use super::jobs::Patience;
+use super::pacing::PaceKey;
 
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,18 @@ impl PlatformClient {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         locks.entry(bot.clone()).or_default().clone()
+    }
+
+    /// How long a pass would wait for the budgets of a non-idempotent call
+    /// on `bot` preceded by `uploads` uploads (the account-wide upload budget
+    /// and the bot's design-time budget): zero when they fit now. Nothing is
+    /// booked.
+    pub fn budget_wait(&self, bot: &BotId, uploads: u32) -> std::time::Duration {
+        let design = self.http.budget_wait(&PaceKey::DesignTime(bot.clone()), 1);
+        match uploads {
+            0 => design,
+            n => design.max(self.http.budget_wait(&PaceKey::Upload, n)),
+        }
     }
 
     /// How to wait for jobs, from the configuration.

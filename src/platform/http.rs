@@ -109,6 +109,15 @@ impl Http {
         })
     }
 
+    /// How long until `calls` calls under `key` would be due (see
+    /// [`Pacer::turn`]); zero when they fit now.
+    pub fn budget_wait(&self, key: &PaceKey, calls: u32) -> Duration {
+        let now = Instant::now();
+        self.pacer
+            .turn(key, calls, now)
+            .saturating_duration_since(now)
+    }
+
     /// Sends `call`, retrying transient failures, and decodes the JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, PlatformError> {
         let body = self.send(call).await?;

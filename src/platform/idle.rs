@@ -1,9 +1,13 @@
-//! Waits that hold no worker. A caller that bounds how much work runs at
-//! once (the reconciler's workers) hands each task a [`WorkerSlot`]; while
-//! that task waits on the platform — a job's next poll, a rate-limit slot, a
-//! retry's backoff — it gives its slot back, so another bot can export or
-//! import meanwhile, and takes one again before its next call. Without a
-//! slot (a one-off command), [`idle`] is the plain wait.
+//! The short waits left inside a pass, without holding its worker. The
+//! long ones end the pass instead: an apply waiting on its import, training
+//! or publish job, or on a rate-limit turn more than a second away, is
+//! requeued (`reconcile::stages`). What still waits inside a pass — an
+//! export (its archive is needed at once), a publish gate's test runs, a
+//! retry's backoff, a short rate-limit turn — lends the worker: a caller that
+//! bounds how much work runs at once (the reconciler's workers) hands each
+//! task a [`WorkerSlot`]; while that task waits it gives its slot back, so
+//! another bot can work meanwhile, and takes one again before its next call.
+//! Without a slot (a one-off command), [`idle`] is the plain wait.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -85,7 +85,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// When to say that a job is still running: every [`PROGRESS_EVERY`], so a
 /// long training is visible in the log without a line per poll.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Progress {
     started: Instant,
     reported: Instant,
@@ -109,6 +109,80 @@ impl Progress {
     }
 }
 
+/// One job watched across polls, which need not share a task: a pass may
+/// send a job, look once, and hand the watch to a later pass (a requeue)
+/// instead of sleeping. Tracks the deadline, the doubling interval and the
+/// progress lines.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    at: Context,
+    job: String,
+    started: Instant,
+    interval: Duration,
+    patience: Patience,
+    progress: Progress,
+}
+
+impl Watch {
+    /// Starts watching `job` (sent just now) at `at`.
+    pub fn new(at: &Context, job: &str, patience: Patience) -> Watch {
+        let started = Instant::now();
+        Watch {
+            at: at.clone(),
+            job: job.to_owned(),
+            started,
+            interval: patience.interval,
+            patience,
+            progress: Progress::new(started),
+        }
+    }
+
+    /// The job's name, as errors and the log say it.
+    pub fn job(&self) -> &str {
+        &self.job
+    }
+
+    /// Reads one poll: the job's value, `None` while it runs (look again
+    /// after [`Watch::next_look`]), or an error when it failed or ran past
+    /// the deadline.
+    pub fn verdict<T>(&mut self, poll: Poll<T>) -> Result<Option<T>, PlatformError> {
+        match poll {
+            Poll::Done(value) => return Ok(Some(value)),
+            Poll::Failed(message) => {
+                return Err(PlatformError::JobFailed {
+                    at: self.at.clone(),
+                    job: self.job.clone(),
+                    message,
+                });
+            }
+            Poll::Running => {}
+        }
+        let now = Instant::now();
+        if let Some(waited) = self.progress.due(now) {
+            tracing::info!(job = %self.job, at = %self.at, waited_s = waited.as_secs(), "job still running");
+        }
+        if now >= self.started + self.patience.deadline {
+            return Err(PlatformError::JobTimedOut {
+                at: self.at.clone(),
+                job: self.job.clone(),
+                waited: now - self.started,
+            });
+        }
+        Ok(None)
+    }
+
+    /// How long to wait before the next poll of a job still running (never
+    /// past the deadline); the interval after it doubles, up to its bound.
+    pub fn next_look(&mut self) -> Duration {
+        let deadline = self.started + self.patience.deadline;
+        let wait = self
+            .interval
+            .min(deadline.saturating_duration_since(Instant::now()));
+        self.interval = (self.interval * 2).min(self.patience.max_interval);
+        wait
+    }
+}
+
 /// Polls until the job ends; a failed job or the deadline is an error naming `job`.
 ///
 /// `poll` is a plain closure returning a future (not an async closure) so that
@@ -122,36 +196,13 @@ pub async fn wait_for<T, F>(
 where
     F: Future<Output = Result<Poll<T>, PlatformError>>,
 {
-    let started = Instant::now();
-    let deadline = started + patience.deadline;
-    let mut interval = patience.interval;
-    let mut progress = Progress::new(started);
+    let mut watch = Watch::new(at, job, patience);
     loop {
-        match poll().await? {
-            Poll::Done(value) => return Ok(value),
-            Poll::Failed(message) => {
-                return Err(PlatformError::JobFailed {
-                    at: at.clone(),
-                    job: job.to_owned(),
-                    message,
-                });
-            }
-            Poll::Running => {}
+        if let Some(value) = watch.verdict(poll().await?)? {
+            return Ok(value);
         }
-        let now = Instant::now();
-        if let Some(waited) = progress.due(now) {
-            tracing::info!(job, at = %at, waited_s = waited.as_secs(), "job still running");
-        }
-        if now >= deadline {
-            let waited = now - started;
-            return Err(PlatformError::JobTimedOut {
-                at: at.clone(),
-                job: job.to_owned(),
-                waited,
-            });
-        }
-        super::idle::idle(tokio::time::sleep(interval.min(deadline - now))).await;
-        interval = (interval * 2).min(patience.max_interval);
+        let wait = watch.next_look();
+        super::idle::idle(tokio::time::sleep(wait)).await;
     }
 }
 

@@ -35,7 +35,7 @@ pub use ops::import::{
     ImportOptions, ImportOutcome, ImportRequest, ImportRequestId, StatusLog, UtteranceMode,
     UtteranceOptions, VariableOptions,
 };
-pub use ops::publish::{PublishOutcome, PublishStatus};
+pub use ops::publish::{PublishOutcome, PublishStarted, PublishStatus};
 pub use ops::testsuite::{ReportRow, RunCounts, RunResult, RunVersion, SuiteSummary};
-pub use ops::train::{BotCopy, TrainingStatus};
+pub use ops::train::{BotCopy, TrainingStart, TrainingStatus, training_job};
 pub use ops::upload::{FileId, FileKind};

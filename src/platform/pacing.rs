@@ -148,6 +148,23 @@ impl Pacer {
         Ok(())
     }
 
+    /// When `calls` calls under `key` could go, one after another, from `now`
+    /// on: the turn of the last of them. Books nothing, so a pass can hand
+    /// a long wait to the queue (a requeue) and book only once it is back
+    /// and its turn has come: the windows count only calls really made.
+    pub fn turn(&self, key: &PaceKey, calls: u32, now: Instant) -> Instant {
+        let booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut times = booked.times.get(key).cloned().unwrap_or_default();
+        drop(booked);
+        forget_old(&mut times, now);
+        let mut slot = now;
+        for _ in 0..calls.max(1) {
+            slot = earliest_slot(&times, now, self.budget);
+            times.push_back(slot);
+        }
+        slot
+    }
+
     /// Books the earliest slot at or after `now` for `key` and returns it.
     pub fn book(&self, key: &PaceKey, now: Instant) -> Instant {
         let mut booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1,8 +1,7 @@
-//! Bringing a bot to the commit: upload → import → train each language →
-//! publish. Each step runs only when the one before it succeeded, so nothing
+//! The platform calls of an apply (upload → import → train each language →
+//! publish), each sent without waiting for its job: `stages` watches the
+//! jobs and runs each step only when the one before it succeeded, so nothing
 //! is ever published after a failed import or training.
-
-use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
@@ -11,14 +10,10 @@ use crate::ids::BotId;
 use crate::platform::jobs::JobPhase;
 use crate::platform::{
     BotCopy, ChangeMark, FileId, FileKind, ImportOptions, ImportOutcome, ImportRequest,
-    ImportRequestId, PlatformClient, PlatformError, PublishOutcome, UtteranceOptions,
-    VariableOptions,
+    ImportRequestId, PlatformClient, PlatformError, UtteranceOptions, VariableOptions,
 };
 
 use super::error::PassError;
-
-/// Platform job ids of an apply, by step, for the note.
-pub type Jobs = BTreeMap<String, String>;
 
 /// Where an import starts from: the change log's mark before it, and whether
 /// that mark is the one of an earlier import whose answer was lost.
@@ -28,30 +23,29 @@ pub struct ImportBasis<'a> {
     pub after_lost_answer: bool,
 }
 
-/// Uploads the commit's files and imports them into the in-development copy;
-/// the import's request id. After a lost answer, an import that completed
-/// since is followed instead of sending another one.
-pub async fn import(
+/// Uploads the commit's files and sends their import into the
+/// in-development copy, without waiting for it: the import's request id.
+/// After a lost answer, an import that completed since is the import
+/// instead of sending another one.
+pub async fn send_import(
     platform: &PlatformClient,
     bot: &BotId,
     desired: &DesiredBot,
     basis: ImportBasis<'_>,
-    jobs: &mut Jobs,
 ) -> Result<ImportRequestId, PassError> {
-    let earlier = match basis.after_lost_answer {
-        true => platform.import_since(bot, basis.mark).await?,
-        false => None,
-    };
-    let outcome = match earlier {
-        Some(request) => platform.wait_for_import(bot, &request).await?,
-        None => {
-            let options = import_options(desired);
-            let files = &desired.files;
-            upload_and_import_once(platform, bot, files, options, basis.mark).await?
-        }
-    };
-    jobs.insert("import".to_owned(), outcome.request.to_string());
-    Ok(outcome.request)
+    if basis.after_lost_answer
+        && let Some(request) = platform.import_since(bot, basis.mark).await?
+    {
+        return Ok(request);
+    }
+    let request = upload_files(platform, &desired.files, import_options(desired)).await?;
+    Ok(platform.start_import(bot, &request, basis.mark).await?)
+}
+
+/// How many uploads an import of `desired` makes (definition, `config.json`
+/// and each function), for the upload budget.
+pub fn uploads(desired: &DesiredBot) -> u32 {
+    2 + u32::try_from(desired.files.functions.len()).unwrap_or(u32::MAX - 2)
 }
 
 /// Uploads a bot's files (definition, `config.json`, functions) and imports
@@ -62,18 +56,16 @@ pub async fn upload_and_import(
     files: &BotFiles,
     import_options: Option<ImportOptions>,
 ) -> Result<ImportOutcome, PlatformError> {
-    upload_and_import_once(platform, bot, files, import_options, None).await
+    let request = upload_files(platform, files, import_options).await?;
+    platform.import(bot, &request).await
 }
 
-/// [`upload_and_import`], the import sent at most once (see
-/// [`PlatformClient::import_once`]).
-async fn upload_and_import_once(
+/// Uploads the files of an import; the request that imports them.
+async fn upload_files(
     platform: &PlatformClient,
-    bot: &BotId,
     files: &BotFiles,
     import_options: Option<ImportOptions>,
-    mark: Option<&ChangeMark>,
-) -> Result<ImportOutcome, PlatformError> {
+) -> Result<ImportRequest, PlatformError> {
     let json = FileKind::Json;
     let definition_name = files.definition_name.file_name();
     let definition = upload(platform, definition_name, &files.definition, json).await?;
@@ -82,13 +74,12 @@ async fn upload_and_import_once(
     for (name, body) in &files.functions {
         functions.push(upload(platform, name, body, FileKind::Js).await?);
     }
-    let request = ImportRequest {
+    Ok(ImportRequest {
         bot_definition: definition,
         config_info: config,
         bot_functions: functions,
         import_options,
-    };
-    platform.import_once(bot, &request, mark).await
+    })
 }
 
 async fn upload(
@@ -135,42 +126,17 @@ fn import_options(desired: &DesiredBot) -> Option<ImportOptions> {
     })
 }
 
-/// Trains every language. With `only_if_needed`, a language whose model is
-/// already trained on the current utterances is skipped (resuming a pass that
-/// stopped after training).
-pub async fn train(
+/// Whether `language`'s model is already trained on the current utterances
+/// (a pass resumed after training skips it).
+pub async fn trained(
     platform: &PlatformClient,
     bot: &BotId,
-    languages: &[String],
-    only_if_needed: bool,
-    jobs: &mut Jobs,
-) -> Result<(), PassError> {
-    for language in languages {
-        if only_if_needed {
-            let status = platform
-                .training_status(bot, language, BotCopy::Configured)
-                .await?;
-            let trained = status.phase() == JobPhase::Succeeded
-                && status.is_ml_in_sync_with_sentences != Some(false);
-            if trained {
-                continue;
-            }
-        }
-        let status = platform.train(bot, language).await?;
-        if let Some(id) = status.training_id {
-            jobs.insert(format!("train.{language}"), id);
-        }
-    }
-    Ok(())
-}
-
-/// Publishes the in-development copy.
-pub async fn publish(
-    platform: &PlatformClient,
-    bot: &BotId,
-    comment: &str,
-) -> Result<PublishOutcome, PassError> {
-    Ok(platform.publish(bot, comment).await?)
+    language: &str,
+) -> Result<bool, PassError> {
+    let status = platform
+        .training_status(bot, language, BotCopy::Configured)
+        .await?;
+    Ok(status.phase() == JobPhase::Succeeded && status.is_ml_in_sync_with_sentences != Some(false))
 }
 
 /// The languages to train: every language the definition holds, unless

@@ -29,6 +29,10 @@ pub(super) struct State {
     /// Bots whose last import lost its answer: the change-log mark taken
     /// before it, so that the next pass sees that import complete.
     pub lost_imports: HashMap<String, ChangeMark>,
+    /// Applies waiting on a job (or a budget turn), by target: the next pass
+    /// goes on from the job instead of sending it again. Memory only: after
+    /// a restart, a pass starts from what the platform holds.
+    pub pending: HashMap<String, super::stages::Apply>,
     /// Bots whose last full pass found both copies equal to the commit.
     verified: HashMap<String, Verified>,
     /// Whether `verified` changed since it was last saved.

@@ -16,6 +16,7 @@ use super::pass::Reconciler;
 use super::plan::{Observed, Plan, decide, observe_only};
 use super::secrets;
 use super::snapshot::Snapshot;
+use super::stages::Start;
 use super::steps::Change;
 
 /// What a successful pass found, for the report.
@@ -23,6 +24,8 @@ pub(super) struct Outcome {
     pub status: BotStatus,
     pub plan: Plan,
     pub detail: String,
+    /// An apply waits on a job (or a budget turn): look again after this.
+    pub wait: Option<std::time::Duration>,
 }
 
 /// The summary of a pass that trusted the change log instead of exporting.
@@ -45,11 +48,19 @@ impl Reconciler {
                 status,
                 plan: Plan::Synced,
                 detail: String::new(),
+                wait: None,
             });
         }
         let id = self.bot_id(snapshot, desired).await?;
         let with_secrets = self.secrets.resolve(desired).await?;
         let desired = with_secrets.as_ref().map_or(desired, |w| &w.desired);
+        // An apply that waits on a job goes on from it: never sent twice.
+        if let Some(outcome) = self
+            .resume(commit, &id, desired, with_secrets.as_ref())
+            .await?
+        {
+            return Ok(outcome);
+        }
         // A rotated secret is no edit the change log shows: a full pass.
         if !self.secrets.rotated(with_secrets.as_ref())
             && let Some(outcome) = self.quiet(bot, commit, &id, desired).await?
@@ -110,21 +121,23 @@ impl Reconciler {
                     wanted: &wanted,
                     summary: &summary,
                 };
-                let applied = self
-                    .apply(commit, desired, &id, steps, change, &mut status)
-                    .await;
-                // The values are on the bot once the import succeeded, even
-                // if a later step failed: the next pass must not import again.
-                if status.jobs.contains_key("import") {
-                    self.secrets.record(with_secrets.as_ref());
-                }
-                applied?
+                let start = Start {
+                    commit,
+                    id: &id,
+                    steps,
+                    change,
+                    plan,
+                    detail: diff.detailed(),
+                    status,
+                };
+                return self.apply(start, desired, with_secrets.as_ref()).await;
             }
         }
         Ok(Outcome {
             status,
             plan,
             detail: diff.detailed(),
+            wait: None,
         })
     }
 
@@ -171,6 +184,7 @@ impl Reconciler {
             status,
             plan: Plan::Synced,
             detail: String::new(),
+            wait: None,
         }))
     }
 

@@ -5,8 +5,11 @@
 //! - [`runner`]: the worker loop with bounded concurrency and graceful stop.
 //! - [`pass`]: one pass of one bot, and what passes share ([`Reconciler`]);
 //!   `converge` decides it (exports, or the change log on an idle resync),
-//!   `steps` carries out an apply on the platform, `bookkeeping` is what
-//!   passes remember (attempts, parked bots, lost imports, verifications).
+//!   `stages` carries out an apply on the platform as stages that may span
+//!   passes (a pass waiting on a job ends with "look again in T"), `steps`
+//!   holds the checks between them, `bookkeeping` is what passes remember
+//!   (attempts, parked bots, lost imports, verifications, applies waiting
+//!   on a job).
 //! - [`plan`]: the decision of a pass, a pure function of digests.
 //! - [`policy`]: what to do after a pass, and the error policy.
 //! - [`targets`]: the live bot of every folder of a commit, and the folders
@@ -37,6 +40,7 @@ pub mod runner;
 pub mod secrets;
 pub mod select;
 pub mod snapshot;
+mod stages;
 mod steps;
 pub mod suspend;
 pub mod targets;

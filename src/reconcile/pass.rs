@@ -150,7 +150,7 @@ impl Reconciler {
         self.requeued.store(true, Ordering::Relaxed);
     }
 
-    fn requeued(&self) -> bool {
+    pub(super) fn requeued(&self) -> bool {
         self.requeued.load(Ordering::Relaxed)
     }
 
@@ -227,9 +227,16 @@ impl Reconciler {
         let (status, plan, detail, action, retry) = match result {
             Ok(outcome) => {
                 let out_of_sync = outcome.status.phase == Phase::OutOfSync;
-                self.lock().succeeded(bot, out_of_sync);
+                // A pass whose apply waits on a job has not succeeded yet.
+                let action = match outcome.wait {
+                    Some(after) => Action::AwaitJob(after),
+                    None => {
+                        self.lock().succeeded(bot, out_of_sync);
+                        Action::AwaitChange
+                    }
+                };
                 let (plan, detail) = (Some(outcome.plan), Some(outcome.detail));
-                (outcome.status, plan, detail, Action::AwaitChange, None)
+                (outcome.status, plan, detail, action, None)
             }
             Err(error) => {
                 let (action, status) = self.failed(bot, commit, &error);
@@ -326,6 +333,7 @@ fn log_report(report: &Report, elapsed: std::time::Duration, requeued: bool) {
     let next = match report.action {
         _ if !requeued => "none".to_owned(),
         Action::Requeue(delay) => format!("in {}s", delay.as_secs()),
+        Action::AwaitJob(delay) => format!("job: in {}s", delay.as_secs_f32()),
         Action::AwaitChange => "on change".to_owned(),
     };
     let duration_ms = elapsed.as_millis() as u64;

@@ -14,6 +14,10 @@ pub const RETRY_CAP: Duration = Duration::from_secs(300);
 pub enum Action {
     /// Reconcile the bot again after this delay.
     Requeue(Duration),
+    /// The bot's apply waits on a platform job (or a budget turn): look
+    /// again after this delay. Unlike a retry, a stop lets it go on within
+    /// the grace period, as a pass in flight would.
+    AwaitJob(Duration),
     /// Nothing to do until the commit changes, or the periodic resync.
     AwaitChange,
 }
@@ -53,6 +57,8 @@ pub fn error_policy(retry: Retry, attempt: u32) -> Action {
 pub fn next_step(action: Action, requeued: bool) -> String {
     match (action, requeued) {
         (Action::Requeue(delay), true) => format!("retrying in {}s", delay.as_secs()),
+        (Action::AwaitJob(delay), true) => format!("looking again in {}s", delay.as_secs()),
+        (Action::AwaitJob(_), false) => "waiting on a job".to_owned(),
         (Action::AwaitChange, true) => "waiting for a new commit".to_owned(),
         (Action::Requeue(_), false) => "not retried: a transient failure, run again".to_owned(),
         (Action::AwaitChange, false) => "not retried: the commit must change".to_owned(),

@@ -117,7 +117,13 @@ impl Reconcilers {
                 match tokio::task::spawn_blocking(read).await {
                     Ok(Ok(older)) => {
                         let mut report = reconciler.reconcile_at(key, Arc::new(older)).await;
-                        report.action = Action::Requeue(PROMOTION_RECHECK);
+                        // An apply waiting on a job looks again sooner.
+                        report.action = match report.action {
+                            Action::AwaitJob(after) => {
+                                Action::AwaitJob(after.min(PROMOTION_RECHECK))
+                            }
+                            _ => Action::Requeue(PROMOTION_RECHECK),
+                        };
                         report
                     }
                     Ok(Err(e)) => {

@@ -1,10 +1,12 @@
 //! The worker loop: takes due bots from the queue, runs at most `concurrency`
-//! passes at once — a pass waiting on the platform lends its worker to
-//! another meanwhile (see [`crate::platform::idle`]) — and schedules each
-//! bot again as its pass says.
+//! passes at once, and schedules each bot again as its pass says. A pass
+//! whose apply waits on a platform job ends ("look again in T"): the queue
+//! brings the bot back, and meanwhile the worker serves others. The short
+//! waits left inside a pass lend the worker (see [`crate::platform::idle`]).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -17,7 +19,9 @@ use super::policy::Action;
 use super::queue::WorkQueue;
 
 /// Runs passes until the queue is closed, then waits up to `grace` for the
-/// passes in flight; returns how many were still running when it gave up.
+/// passes in flight and for the applies waiting on a job (each looked at
+/// again when due, as the queue would have); returns how many of either
+/// were still going when it gave up.
 pub async fn run_workers<F, Fut>(
     queue: Arc<WorkQueue<String>>,
     concurrency: usize,
@@ -29,6 +33,7 @@ where
     Fut: Future<Output = Action> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let waiting = Waiting::default();
     let mut in_flight = JoinSet::new();
     loop {
         let Some(lease) = queue.next().await else {
@@ -39,32 +44,113 @@ where
             permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             () = queue.closed() => break,
         };
+        waiting.forget(lease.key());
         let work = pass(lease.key().clone());
-        let queue = queue.clone();
-        // The pass gives its worker back while it waits on the platform (a
-        // job, a rate-limit turn, a backoff): `concurrency` bounds the work
-        // in flight, not the bots waiting on the platform.
+        let (queue, waiting) = (queue.clone(), waiting.clone());
+        // An apply waiting on a job ends its pass (`Action::AwaitJob`) and
+        // holds no worker; the short waits left inside a pass (an export, a
+        // gate's run, a retry's backoff) give the worker back meanwhile.
         let slot = WorkerSlot::new(permits.clone(), permit);
         in_flight.spawn(async move {
             let action = slot.run(work).await;
-            if let Action::Requeue(delay) = action {
-                queue.schedule(lease.key().clone(), Instant::now() + delay);
+            let key = lease.key().clone();
+            match action {
+                Action::Requeue(delay) => queue.schedule(key, Instant::now() + delay),
+                Action::AwaitJob(delay) => {
+                    waiting.add(key.clone(), Instant::now() + delay);
+                    queue.schedule(key, Instant::now() + delay);
+                }
+                Action::AwaitChange => {}
             }
             drop(lease); // ends the work on this bot; a deferred trigger becomes due
         });
         // Reap finished tasks so the set does not grow without bound.
         while in_flight.try_join_next().is_some() {}
     }
-    let deadline = Instant::now() + grace;
-    while !in_flight.is_empty() {
-        match tokio::time::timeout_at(deadline, in_flight.join_next()).await {
-            Ok(_) => {}
-            Err(_) => break,
+    drain(
+        in_flight,
+        waiting,
+        (&permits, Instant::now() + grace),
+        &pass,
+    )
+    .await
+}
+
+/// The targets whose apply waits on a job, and when each is due.
+#[derive(Debug, Clone, Default)]
+struct Waiting(Arc<Mutex<HashMap<String, Instant>>>);
+
+impl Waiting {
+    fn add(&self, key: String, at: Instant) {
+        self.lock().insert(key, at);
+    }
+
+    fn forget(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    /// The targets due by `now` (taken out), and when the next one is.
+    fn due(&self, now: Instant) -> (Vec<String>, Option<Instant>) {
+        let mut map = self.lock();
+        let due: Vec<String> = map
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        map.retain(|_, at| *at > now);
+        (due, map.values().min().copied())
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// After the queue closed: the passes in flight end, and applies waiting on
+/// a job go on when due, until none is left or the deadline passes.
+async fn drain<F, Fut>(
+    mut in_flight: JoinSet<()>,
+    waiting: Waiting,
+    (permits, deadline): (&Arc<Semaphore>, Instant),
+    pass: &F,
+) -> usize
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Action> + Send + 'static,
+{
+    loop {
+        while in_flight.try_join_next().is_some() {}
+        let (due, next) = waiting.due(Instant::now());
+        for key in due {
+            let work = pass(key.clone());
+            let waiting = waiting.clone();
+            let permits = permits.clone();
+            in_flight.spawn(async move {
+                let permit = permits.clone().acquire_owned().await;
+                let slot = WorkerSlot::new(permits, permit.expect("never closed"));
+                if let Action::AwaitJob(delay) = slot.run(work).await {
+                    waiting.add(key, Instant::now() + delay);
+                }
+            });
+        }
+        if in_flight.is_empty() && next.is_none() {
+            return 0;
+        }
+        let wake = next.map_or(deadline, |at| at.min(deadline));
+        tokio::select! {
+            _ = in_flight.join_next(), if !in_flight.is_empty() => {}
+            () = tokio::time::sleep_until(wake) => {}
+        }
+        if Instant::now() >= deadline {
+            let abandoned = in_flight.len() + waiting.len();
+            in_flight.abort_all();
+            return abandoned;
         }
     }
-    let abandoned = in_flight.len();
-    in_flight.abort_all();
-    abandoned
 }
 
 #[cfg(test)]
@@ -172,6 +258,81 @@ mod tests {
         );
         queue.close();
         assert_eq!(worker.await.unwrap(), 0);
+    }
+
+    /// A pass of "held" that asks to look again at its job `rounds` times
+    /// before it ends; every pass of it is counted.
+    fn held_for(
+        rounds: usize,
+        passes: Arc<AtomicUsize>,
+    ) -> impl Fn(String) -> std::pin::Pin<Box<dyn Future<Output = Action> + Send>> {
+        move |bot: String| {
+            let passes = passes.clone();
+            Box::pin(async move {
+                if bot != "held" {
+                    return Action::AwaitChange;
+                }
+                match passes.fetch_add(1, Ordering::SeqCst) < rounds {
+                    true => Action::AwaitJob(Duration::from_secs(10)),
+                    false => Action::AwaitChange,
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_apply_waiting_on_a_job_frees_its_worker_and_comes_back() {
+        let queue = WorkQueue::new();
+        queue.schedule_now("held".to_owned());
+        let passes = Arc::new(AtomicUsize::new(0));
+        let pass = held_for(3, passes.clone());
+        let other = Arc::new(tokio::sync::Notify::new());
+        let worker = tokio::spawn(run_workers(queue.clone(), 1, Duration::from_secs(5), {
+            let other = other.clone();
+            move |bot: String| {
+                if bot == "other" {
+                    other.notify_one();
+                }
+                pass(bot)
+            }
+        }));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(passes.load(Ordering::SeqCst), 1);
+        let started = Instant::now();
+        queue.schedule_now("other".to_owned());
+        other.notified().await;
+        assert_eq!(started.elapsed(), Duration::ZERO, "the one worker was free");
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        assert_eq!(
+            passes.load(Ordering::SeqCst),
+            4,
+            "looked again every 10 s, then done"
+        );
+        assert!(queue.is_empty());
+        queue.close();
+        assert_eq!(worker.await.unwrap(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_lets_applies_waiting_on_jobs_go_on_within_the_grace_period() {
+        for (rounds, grace, abandoned, passes_at_stop) in [(2, 30, 0, 3), (100, 25, 1, 3)] {
+            let queue = WorkQueue::new();
+            queue.schedule_now("held".to_owned());
+            let passes = Arc::new(AtomicUsize::new(0));
+            let grace = Duration::from_secs(grace);
+            let worker = tokio::spawn(run_workers(
+                queue.clone(),
+                1,
+                grace,
+                held_for(rounds, passes.clone()),
+            ));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            queue.close();
+            let stopped = Instant::now();
+            assert_eq!(worker.await.unwrap(), abandoned);
+            assert_eq!(passes.load(Ordering::SeqCst), passes_at_stop);
+            assert!(stopped.elapsed() <= grace);
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -78,7 +78,11 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
         status.summary.as_str(),
         status.error.as_deref(),
     );
-    observe.pass_ended(&report.bot, started, outcome);
+    // A pass whose apply waits on a job ends no request: `reconcile --wait`
+    // returns when the apply does.
+    if !waits_on_a_job(status.phase) {
+        observe.pass_ended(&report.bot, started, outcome);
+    }
     observe.announce(&PassEvent::Finished {
         bot: report.bot.clone(),
         commit: report.commit,
@@ -94,7 +98,7 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
         }
     }
     let next_attempt = match report.action {
-        Action::Requeue(delay) => chrono::Duration::from_std(delay)
+        Action::Requeue(delay) | Action::AwaitJob(delay) => chrono::Duration::from_std(delay)
             .ok()
             .map(|d| Utc::now() + d),
         Action::AwaitChange => None,
@@ -171,6 +175,15 @@ pub fn record_push(observe: Option<&ObserveState>, rounds: Option<usize>) {
     observe.metrics().notes_push(result);
 }
 
+/// The phases of an apply under way: a pass ends in one only while its
+/// apply waits on a job.
+fn waits_on_a_job(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Importing | Phase::Training | Phase::Publishing
+    )
+}
+
 fn pass_result(report: &Report) -> PassResult {
     let phase = report.status.as_ref().map(|s| s.phase);
     match (phase, &report.plan) {
@@ -178,6 +191,7 @@ fn pass_result(report: &Report) -> PassResult {
         (Some(Phase::OutOfSync), _) => PassResult::Reported,
         (Some(Phase::Suspended), _) => PassResult::Skipped,
         (Some(Phase::Drifted | Phase::GateFailed), _) => PassResult::Reported,
+        (Some(phase), _) if waits_on_a_job(phase) => PassResult::Waiting,
         (_, Some(Plan::Apply(_))) => PassResult::Applied,
         _ => PassResult::Unchanged,
     }

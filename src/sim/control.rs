@@ -236,6 +236,8 @@ async fn job_mode(State(shared): State<Shared>, Json(r): Json<ModeRequest>) -> R
 #[derive(Deserialize, Default)]
 struct StepRequest {
     kind: Option<String>,
+    /// Only the jobs of this bot id.
+    bot: Option<String>,
 }
 
 async fn step(
@@ -250,7 +252,7 @@ async fn step(
                 .ok_or_else(|| ApiError::bad_request(format!("unknown job kind {name:?}")))?,
         ),
     };
-    let finished = lock(&shared).step(kind);
+    let finished = lock(&shared).step(kind, request.bot.as_deref());
     Ok(Json(json!({ "finished": finished })))
 }
 

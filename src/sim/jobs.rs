@@ -214,11 +214,13 @@ impl State {
         self.job_index.by_id.get(id).copied()
     }
 
-    /// Finishes every pending job (of one kind), whatever the mode; returns how many.
-    pub fn step(&mut self, kind: Option<JobKind>) -> usize {
+    /// Finishes every pending job (of one kind, of one bot), whatever the
+    /// mode; returns how many.
+    pub fn step(&mut self, kind: Option<JobKind>, bot: Option<&str>) -> usize {
         let pending: Vec<usize> = self
             .pending_jobs()
             .filter(|i| kind.is_none_or(|k| self.jobs[*i].kind == k))
+            .filter(|i| bot.is_none_or(|b| self.jobs[*i].bot == b))
             .collect();
         pending.iter().for_each(|i| self.finish(*i));
         pending.len()

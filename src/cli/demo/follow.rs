@@ -47,8 +47,14 @@ pub(super) async fn follow(
             }
             let note = note_section(&remote, commit, &report.bot).await;
             say(&guide.pass_line(&report, note.as_ref()));
-            let worth_reading =
-                report.phase == Phase::Failed || note.as_ref().is_some_and(|n| !n.jobs.is_empty());
+            // An apply under way (waiting on its job) is told, but the note
+            // is worth reading once it ends.
+            let under_way = matches!(
+                report.phase,
+                Phase::Importing | Phase::Training | Phase::Publishing
+            );
+            let worth_reading = report.phase == Phase::Failed
+                || (!under_way && note.as_ref().is_some_and(|n| !n.jobs.is_empty()));
             if !first && worth_reading && hinted.insert(commit) {
                 say(&guide.read_the_note(commit));
             }

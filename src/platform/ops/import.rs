@@ -135,16 +135,28 @@ impl PlatformClient {
     }
 
     /// Imports as [`PlatformClient::import`] does, sending the request at
-    /// most once. When its answer is lost, the change log tells whether an
-    /// import completed since `mark` (taken before): that one is followed;
-    /// otherwise the error says the outcome is unknown and nothing is sent
-    /// again (the caller looks again later, from what the bot holds).
+    /// most once (see [`PlatformClient::start_import`]), and waits for it.
     pub async fn import_once(
         &self,
         bot: &BotId,
         request: &ImportRequest,
         mark: Option<&ChangeMark>,
     ) -> Result<ImportOutcome, PlatformError> {
+        let id = self.start_import(bot, request, mark).await?;
+        self.wait_for_import(bot, &id).await
+    }
+
+    /// Sends the import, at most once, and returns its request id without
+    /// waiting for it. When its answer is lost, the change log tells whether
+    /// an import completed since `mark` (taken before): that one is the
+    /// import; otherwise the error says the outcome is unknown and nothing
+    /// is sent again (the caller looks again later, from what the bot holds).
+    pub async fn start_import(
+        &self,
+        bot: &BotId,
+        request: &ImportRequest,
+        mark: Option<&ChangeMark>,
+    ) -> Result<ImportRequestId, PlatformError> {
         let mut call = design_call(Operation::Import, bot, Method::POST, "/import").once();
         call.body = Body::Json(serde_json::to_value(request).map_err(|err| {
             PlatformError::UnexpectedResponse {
@@ -153,10 +165,10 @@ impl PlatformClient {
             }
         })?);
         match self.http.json::<ImportStatus>(&call).await {
-            Ok(started) => self.wait_for_import(bot, &started.id).await,
+            Ok(started) => Ok(started.id),
             Err(error) if error.may_have_been_carried_out() => {
                 match self.import_since(bot, mark).await? {
-                    Some(id) => self.wait_for_import(bot, &id).await,
+                    Some(id) => Ok(id),
                     None => Err(PlatformError::Unconfirmed {
                         at: call.at,
                         cause: Box::new(error),
@@ -192,18 +204,20 @@ impl PlatformClient {
         bot: &BotId,
         id: &ImportRequestId,
     ) -> Result<ImportOutcome, PlatformError> {
-        let at = Context::new(Operation::ImportStatus, Some(bot));
-        let path = format!("/bot/import/status/{id}");
-        let call = Call::new(
-            at,
-            Method::GET,
-            path,
-            PaceKey::Status(id.as_str().to_owned()),
-        );
+        let call = import_status_call(bot, id);
         wait_for(&call.at, id.as_str(), self.patience(), || {
             self.poll_import(&call)
         })
         .await
+    }
+
+    /// One look at the import `id`: running, done, or failed (and why).
+    pub async fn import_status(
+        &self,
+        bot: &BotId,
+        id: &ImportRequestId,
+    ) -> Result<Poll<ImportOutcome>, PlatformError> {
+        self.poll_import(&import_status_call(bot, id)).await
     }
 
     async fn poll_import(&self, call: &Call) -> Result<Poll<ImportOutcome>, PlatformError> {
@@ -217,6 +231,14 @@ impl PlatformClient {
             }),
         })
     }
+}
+
+/// The status call of the import `id`, paced per request id.
+fn import_status_call(bot: &BotId, id: &ImportRequestId) -> Call {
+    let at = Context::new(Operation::ImportStatus, Some(bot));
+    let path = format!("/bot/import/status/{id}");
+    let pace = PaceKey::Status(id.as_str().to_owned());
+    Call::new(at, Method::GET, path, pace)
 }
 
 /// The failure message plus the failed (or all) `statusLogs` entries.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::ids::BotId;
 use crate::platform::PlatformClient;
-use crate::platform::error::{Operation, PlatformError};
+use crate::platform::error::{Context, Operation, PlatformError};
 use crate::platform::http::Body;
 use crate::platform::jobs::{JobPhase, Poll, fold, wait_for};
 
@@ -73,6 +73,15 @@ fn mentions_approval(value: &Value) -> bool {
         || is_approval(&value["result"]["state"])
 }
 
+/// A publish that was sent: how to tell its job from the one before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishStarted {
+    /// The latest publish job before ours (`None`: never published).
+    before: Option<String>,
+    /// The answer already said an administrator must approve.
+    approval_asked: bool,
+}
+
 impl PlatformClient {
     /// Publishes `bot`'s in-development copy and waits for the job.
     pub async fn publish(
@@ -80,6 +89,20 @@ impl PlatformClient {
         bot: &BotId,
         comment: &str,
     ) -> Result<PublishOutcome, PlatformError> {
+        let started = self.start_publish(bot, comment).await?;
+        let at = Context::new(Operation::Publish, Some(bot));
+        let poll = || self.publish_poll(bot, &started);
+        wait_for(&at, "publish", self.patience(), poll).await
+    }
+
+    /// Sends the publish, at most once, without waiting for its job. After a
+    /// lost answer, a publish status newer than the one before is ours;
+    /// none means the outcome is unknown (nothing is sent again).
+    pub async fn start_publish(
+        &self,
+        bot: &BotId,
+        comment: &str,
+    ) -> Result<PublishStarted, PlatformError> {
         // The publish answer names no job: the job is the first publish
         // status that is not the one before.
         let before = self.latest_publish(bot).await?;
@@ -102,8 +125,20 @@ impl PlatformClient {
             }
             Err(error) => return Err(error),
         };
-        let poll = || self.poll_publish(bot, approval_asked, before.as_deref());
-        wait_for(&call.at, "publish", self.patience(), poll).await
+        Ok(PublishStarted {
+            before,
+            approval_asked,
+        })
+    }
+
+    /// One look at the publish `started`.
+    pub async fn publish_poll(
+        &self,
+        bot: &BotId,
+        started: &PublishStarted,
+    ) -> Result<Poll<PublishOutcome>, PlatformError> {
+        let before = started.before.as_deref();
+        self.poll_publish(bot, started.approval_asked, before).await
     }
 
     /// The id of the bot's latest publish job (`None`: never published).

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::ids::BotId;
 use crate::platform::PlatformClient;
-use crate::platform::error::{Operation, PlatformError};
+use crate::platform::error::{Context, Operation, PlatformError};
 use crate::platform::jobs::{JobPhase, Poll, wait_for};
 
 use super::{design_call, status_call};
@@ -52,6 +52,17 @@ struct Queued {
     training_id: Option<String>,
 }
 
+/// What sending a training gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrainingStart {
+    /// A training runs: ours (with its id when the platform gave one), or,
+    /// after a lost answer, one that serves as well.
+    Running(Option<String>),
+    /// After a lost answer, the model is already trained on the current
+    /// utterances: nothing to wait for.
+    Trained(TrainingStatus),
+}
+
 impl PlatformClient {
     /// Trains `language` of `bot`'s in-development copy and waits for it.
     pub async fn train(
@@ -59,49 +70,60 @@ impl PlatformClient {
         bot: &BotId,
         language: &str,
     ) -> Result<TrainingStatus, PlatformError> {
-        let mut call = design_call(Operation::Train, bot, Method::POST, "/ml/train").once();
-        call.headers.push(("bot-language", language.to_owned()));
-        let id = match self.http.json::<Vec<Queued>>(&call).await {
-            Ok(queued) => queued.into_iter().find_map(|q| q.training_id),
-            Err(error) if error.may_have_been_carried_out() => {
-                return self.follow_lost_training(bot, language, error).await;
-            }
-            Err(error) => return Err(error),
+        let id = match self.start_training(bot, language).await? {
+            TrainingStart::Trained(status) => return Ok(status),
+            TrainingStart::Running(id) => id,
         };
-        let job = id
-            .clone()
-            .unwrap_or_else(|| format!("training ({language})"));
+        let at = Context::new(Operation::Train, Some(bot));
+        let job = training_job(language, id.as_deref());
         let poll = || self.poll_training(bot, language, id.as_deref());
-        wait_for(&call.at, &job, self.patience(), poll).await
+        wait_for(&at, &job, self.patience(), poll).await
     }
 
-    /// After a training request lost its answer: a training that runs (ours,
-    /// or one that serves as well) is waited for; a model already trained on
-    /// the current utterances is the outcome; anything else means it did not
-    /// take effect, and the caller decides later, from what the bot holds.
-    async fn follow_lost_training(
+    /// Sends the training of `language`, at most once, without waiting.
+    /// After a lost answer: a training that runs (ours, or one that serves
+    /// as well) is followed; a model already trained on the current
+    /// utterances is the outcome; anything else means it did not take
+    /// effect, and the caller decides later, from what the bot holds.
+    pub async fn start_training(
         &self,
         bot: &BotId,
         language: &str,
-        error: PlatformError,
-    ) -> Result<TrainingStatus, PlatformError> {
-        let at = error.context().clone();
+    ) -> Result<TrainingStart, PlatformError> {
+        let mut call = design_call(Operation::Train, bot, Method::POST, "/ml/train").once();
+        call.headers.push(("bot-language", language.to_owned()));
+        let error = match self.http.json::<Vec<Queued>>(&call).await {
+            Ok(queued) => {
+                let id = queued.into_iter().find_map(|q| q.training_id);
+                return Ok(TrainingStart::Running(id));
+            }
+            Err(error) if error.may_have_been_carried_out() => error,
+            Err(error) => return Err(error),
+        };
         let status = self
             .training_status(bot, language, BotCopy::Configured)
             .await?;
         match status.phase() {
-            JobPhase::Running => {
-                let job = format!("training ({language})");
-                let poll = || self.poll_training(bot, language, None);
-                wait_for(&at, &job, self.patience(), poll).await
+            JobPhase::Running => Ok(TrainingStart::Running(None)),
+            JobPhase::Succeeded if status.is_ml_in_sync_with_sentences == Some(true) => {
+                Ok(TrainingStart::Trained(status))
             }
-            JobPhase::Succeeded if status.is_ml_in_sync_with_sentences == Some(true) => Ok(status),
             _ => Err(PlatformError::Unconfirmed {
-                at,
+                at: call.at,
                 cause: Box::new(error),
                 unknown: "the training status shows no training of the current utterances",
             }),
         }
+    }
+
+    /// One look at the training of `language` (`id`: ours, when known).
+    pub async fn training_poll(
+        &self,
+        bot: &BotId,
+        language: &str,
+        id: Option<&str>,
+    ) -> Result<Poll<TrainingStatus>, PlatformError> {
+        self.poll_training(bot, language, id).await
     }
 
     async fn poll_training(
@@ -141,4 +163,9 @@ impl PlatformClient {
         ];
         self.http.json(&call).await
     }
+}
+
+/// How a training job is named in errors and the log.
+pub fn training_job(language: &str, id: Option<&str>) -> String {
+    id.map_or_else(|| format!("training ({language})"), str::to_owned)
 }

@@ -163,3 +163,87 @@ fn keys_an_hour_old_are_forgotten_and_pruning_is_not_rerun_on_every_call() {
         held(&pacer)
     );
 }
+
+#[test]
+fn a_turn_for_several_calls_is_the_turn_of_the_last_and_books_nothing() {
+    let pacer = Pacer::new(Budget {
+        per_minute: 5,
+        per_hour: 100,
+    });
+    let key = PaceKey::Upload;
+    let start = Instant::now();
+    for _ in 0..4 {
+        pacer.book(&key, start);
+    }
+    assert_eq!(pacer.turn(&key, 1, start), start);
+    let later = start + MINUTE + WINDOW_MARGIN;
+    assert_eq!(pacer.turn(&key, 2, start), later, "the second of two waits");
+    assert_eq!(pacer.turn(&key, 2, start), later, "nothing was booked");
+    assert_eq!(pacer.book(&key, start), start, "the fifth still fits");
+}
+
+#[tokio::test(start_paused = true)]
+async fn callers_that_requeue_long_waits_never_crowd_a_window() {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
+    use crate::platform::idle::{WorkerSlot, idle};
+
+    let pacer = Pacer::new(Budget {
+        per_minute: 5,
+        per_hour: 100,
+    });
+    let workers = Arc::new(Semaphore::new(2));
+    let key = PaceKey::Upload;
+    let mut tasks = Vec::new();
+    for n in 0..30u64 {
+        let (pacer, key, workers) = (pacer.clone(), key.clone(), workers.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            for step in 0..3u64 {
+                // A pass: a worker, work, then the budget. A turn more than
+                // a second away ends the pass (the worker is given back) and
+                // the queue brings it back at the turn, perhaps late.
+                loop {
+                    let permit = workers.clone().acquire_owned().await.unwrap();
+                    let slot = WorkerSlot::new(workers.clone(), permit);
+                    let (pacer, key) = (pacer.clone(), key.clone());
+                    let sent = slot
+                        .run(async move {
+                            let work = (n * 7 + step * 13) % 17;
+                            tokio::time::sleep(Duration::from_secs(work)).await;
+                            let now = Instant::now();
+                            let turn = pacer.turn(&key, 1, now);
+                            if turn > now + Duration::from_secs(1) {
+                                return Err(turn);
+                            }
+                            pacer.acquire(&key).await;
+                            Ok(Instant::now())
+                        })
+                        .await;
+                    match sent {
+                        Ok(at) => {
+                            times.push(at);
+                            break;
+                        }
+                        Err(turn) => {
+                            let late = Duration::from_millis((n * 311 + step * 97) % 2500);
+                            tokio::time::sleep_until(turn + late).await;
+                        }
+                    }
+                }
+                idle(tokio::time::sleep(Duration::from_secs((n + step) % 5 * 11))).await;
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await.unwrap());
+    }
+    times.sort();
+    assert_eq!(times.len(), 90);
+    assert!(busiest(&times, MINUTE) <= 5, "{}", busiest(&times, MINUTE));
+    assert!(busiest(&times, HOUR) <= 100);
+}

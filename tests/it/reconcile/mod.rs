@@ -15,6 +15,7 @@ mod monitoring;
 mod notify;
 mod operator;
 mod policy;
+mod requeue;
 mod resync;
 mod scale;
 mod secrets;
