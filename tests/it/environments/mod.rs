@@ -1,5 +1,6 @@
 //! Environments end to end: one definition, two accounts.
 
+mod fixtures;
 mod promotion;
 mod pull;
 mod scope;
