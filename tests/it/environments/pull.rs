@@ -110,6 +110,17 @@ async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
         "{}",
         plan.all()
     );
+
+    // `status --json` names each section's folder and environment beside its key.
+    accounts.all_notes();
+    let status = kore_gitops(&accounts.work, &["status", "--json"]).await;
+    assert_eq!(status.code, 0, "{}", status.all());
+    let note: Value = serde_json::from_str(&status.stdout).unwrap();
+    for env in ["staging", "prod"] {
+        let section = &note["bots"][format!("travel-desk/{env}")];
+        assert_eq!(section["folder"], "travel-desk", "{note:#}");
+        assert_eq!(section["environment"], env, "{note:#}");
+    }
 }
 
 /// `git diff --numstat` of the clone's working tree: `(added, removed, file)`.
