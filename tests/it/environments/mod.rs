@@ -1,5 +1,6 @@
 //! Environments end to end: one definition, two accounts.
 
+mod branch;
 mod fixtures;
 mod promotion;
 mod pull;
