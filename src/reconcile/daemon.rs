@@ -294,6 +294,18 @@ impl Daemon {
             .buffer_unordered(self.concurrency)
     }
 
+    /// [`Daemon::pass_stream`] in waves, so that an environment that follows
+    /// another (`after`) runs once the one it follows has run: a one-off
+    /// `sync` then promotes in one run. Each wave runs concurrently.
+    pub fn pass_stream_in_order(&self, bots: Vec<String>) -> impl Stream<Item = Report> + use<> {
+        let waves = match self.reconciler.snapshot() {
+            Some(snapshot) => super::promotion::waves(&snapshot, bots),
+            None => vec![bots],
+        };
+        let streams: Vec<_> = waves.into_iter().map(|w| self.pass_stream(w)).collect();
+        futures_util::stream::iter(streams).flatten()
+    }
+
     /// The folders `--bot` names select at the current commit (every folder
     /// when `wanted` is empty). Get Bots is asked only when a name matches no
     /// folder and no `bot_name`.
