@@ -52,6 +52,17 @@ impl Merger<'_> {
             self.out.extend_from_slice(self.old.raw.text(&old));
             return;
         }
+        self.different(path, old, new, depth);
+    }
+
+    /// Writes the new value `new` at `path`, known to differ from `old`.
+    pub(super) fn different(
+        &mut self,
+        path: &mut Vec<Step>,
+        old: Range<usize>,
+        new: Range<usize>,
+        depth: usize,
+    ) {
         match (self.old.raw.kind(&old), self.new.raw.kind(&new)) {
             (Kind::Object, Kind::Object) => self.object(path, old, new, depth),
             (Kind::Array, Kind::Array) => self.array(path, old, new, depth),

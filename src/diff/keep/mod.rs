@@ -12,6 +12,7 @@
 use crate::desired::{DefinitionName, IgnoreRules};
 
 use super::DiffError;
+use super::canonical::Hash;
 use super::normalise::parse_object;
 
 mod fragment;
@@ -88,6 +89,14 @@ pub fn keep_previous(
         fragments: Fragments::new(file, &old_document, ignore),
     };
     drop(old_document);
+    let whole_file: [Step; 0] = [];
+    let exported_hash = new.fragments.hash(&whole_file, exported);
+    if exported_hash.is_some() && old.fragments.hash(&whole_file, previous) == exported_hash {
+        return Ok(Kept {
+            bytes: previous.to_vec(),
+            whole: false,
+        });
+    }
     let (old_root, new_root) = (old.raw.root(), new.raw.root());
     let mut merger = Merger {
         old,
@@ -96,9 +105,9 @@ pub fn keep_previous(
         out: Vec::with_capacity(previous.len() + exported.len() / 8),
     };
     merger.out.extend_from_slice(&previous[..old_root.start]);
-    merger.value(&mut Vec::new(), Some(old_root.clone()), new_root, 0);
+    merger.different(&mut Vec::new(), old_root.clone(), new_root, 0);
     merger.out.extend_from_slice(&previous[old_root.end..]);
-    if !means_the_same(file, &merger.out, exported, &merger.new.fragments, ignore) {
+    if !means(file, &merger.out, exported_hash, ignore) {
         return Ok(whole(&layout, true));
     }
     Ok(Kept {
@@ -107,27 +116,15 @@ pub fn keep_previous(
     })
 }
 
-/// Whether `merged` normalises to what `exported` does, as whole files.
-fn means_the_same(
-    file: JsonFile,
-    merged: &[u8],
-    exported: &[u8],
-    exported_parts: &Fragments,
-    ignore: &IgnoreRules,
-) -> bool {
+/// Whether `merged` normalises, as a whole file, to `expected` (the export's hash).
+fn means(file: JsonFile, merged: &[u8], expected: Option<Hash>, ignore: &IgnoreRules) -> bool {
     let Ok(document) = parse_object(file.name(), merged) else {
         return false;
     };
     let merged_parts = Fragments::new(file, &document, ignore);
     drop(document);
-    let whole: [Step; 0] = [];
-    match (
-        merged_parts.hash(&whole, merged),
-        exported_parts.hash(&whole, exported),
-    ) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
+    let whole_file: [Step; 0] = [];
+    expected.is_some() && merged_parts.hash(&whole_file, merged) == expected
 }
 
 /// `json` (valid JSON) in the standard layout: 4 spaces, `": "`, empty
