@@ -163,7 +163,11 @@ impl Reconcilers {
             .clone();
         let at = match at_branch(&snapshot, &heads, key, branch).await {
             Ok(at) => at,
-            Err((commit, why)) => return waiting(key, commit.unwrap_or(snapshot.commit), why),
+            Err((commit, why)) => {
+                // Most often a bot.toml naming a branch the remote lacks: say it loudly.
+                tracing::warn!(bot = key, branch, reason = %why, "cannot follow the branch");
+                return waiting(key, commit.unwrap_or(snapshot.commit), why);
+            }
         };
         let why = format!("follows {branch}: its head {}", at.commit.short());
         tracing::info!(bot = key, commit = %at.commit, branch, "follows a branch");
