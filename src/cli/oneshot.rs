@@ -201,7 +201,7 @@ fn one_pass(
             eprintln!("error: {e}");
             stop
         })?;
-        let reports = daemon.pass_stream(selected.clone());
+        let reports = daemon.pass_stream_in_order(selected.clone());
         follow(
             reports,
             selected,

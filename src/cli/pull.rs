@@ -2,9 +2,11 @@
 //! bot's in-development copy into its bot folder, so a team can start from
 //! what is live.
 //!
-//! The JSON files are re-indented (4 spaces, as in `examples/bots/`) without
-//! being re-serialised, so key order, numbers, escapes and volatile fields stay
-//! exactly as exported. Every file is written atomically; `bot.toml` records
+//! A new file is re-indented (4 spaces, as in `examples/bots/`) without being
+//! re-serialised, so key order, numbers, escapes and volatile fields stay
+//! exactly as exported. Over an existing file, every part the diff sees as
+//! equal keeps the previous bytes (`keep`): the git diff of a pull shows what
+//! changed on the live bot, not what the export regenerated. Every file is written atomically; `bot.toml` records
 //! every language the live bot has, and an existing one keeps its other
 //! settings (see `settings.rs`). `config.json` may hold secret values: its
 //! content is never printed.
@@ -22,16 +24,16 @@ use clap::Args;
 use super::daemon::{ConfigArg, load_config_for};
 use crate::config::{Config, PlatformSettings, Purpose};
 use crate::desired::{
-    BotName, BotSettings, BotTarget, DEFAULT_PLATFORM, Variables, definition_languages,
-    parse_settings,
+    BotName, BotSettings, BotTarget, DEFAULT_PLATFORM, IgnoreRules, Variables,
+    definition_languages, parse_settings,
 };
 use crate::ids::BotId;
 use crate::platform::{BotSummary, ExportArchive, ExportKind, PlatformClient, PlatformError};
 use crate::reconcile::daemon::platform_config;
 use crate::reconcile::identity::{IdentityError, resolve};
 
+mod keep;
 mod settings;
-mod unchanged;
 mod variables;
 mod write;
 
@@ -196,11 +198,16 @@ pub fn pull_from(
         source,
     })?;
     let (bot, mut archive) = runtime.block_on(export(platform, &target, has_settings))?;
-    let notices = capture_variables(&folder, &mut archive, source.environment)?;
+    let mut notices = capture_variables(&folder, &mut archive, source.environment)?;
     let languages = definition_languages(&archive.definition);
     let existing_text = existing.as_ref().map(|(text, _)| text.as_slice());
     let settings = settings::recorded(existing_text, &bot.id, &languages)?;
-    let keep = unchanged::unchanged_files(&folder, &archive);
+    let ignore = ignore_rules(existing.as_ref().map(|(_, s)| s), source);
+    let laid_out = keep::lay_out(&folder, &archive, &ignore)?;
+    archive.definition = laid_out.definition;
+    archive.config = laid_out.config;
+    let keep = laid_out.unchanged;
+    notices.extend(laid_out.notices);
     let (written, removed) = write::write_bot(&folder, &archive, settings.as_deref(), &keep)?;
     Ok(Pulled {
         bot,
@@ -270,6 +277,21 @@ fn source_of(
             let resolved = settings.in_environment(environment);
             Ok((resolved.target, environment.platform.clone()))
         }
+    }
+}
+
+/// The rules under which a pulled file equals the previous one: those of
+/// the environment pulled from (the folder's own, without `--env`).
+fn ignore_rules(settings: Option<&BotSettings>, source: Source<'_>) -> IgnoreRules {
+    let Some(settings) = settings else {
+        return IgnoreRules::default();
+    };
+    match source
+        .environment
+        .and_then(|env| settings.environments.get(env))
+    {
+        Some(environment) => settings.in_environment(environment).ignore,
+        None => settings.ignore.clone(),
     }
 }
 

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::desired::TargetKey;
 use crate::ids::CommitId;
 use crate::status::{BotStatus, NOTES_REF, Note, NoteStore, StoreError};
 
@@ -109,8 +110,21 @@ pub fn run_status(args: &StatusArgs, out: &mut dyn Write, err: &mut dyn Write) -
     ExitCode::SUCCESS
 }
 
+/// The note as JSON; each section also names its `folder` and `environment`
+/// (`null` without environments) as fields of their own, beside the key.
 fn to_json(note: &Note) -> String {
-    serde_json::to_string_pretty(note).expect("a note always serialises")
+    let mut json = serde_json::to_value(note).expect("a note always serialises");
+    let sections = json
+        .get_mut("bots")
+        .and_then(serde_json::Value::as_object_mut);
+    for (key, section) in sections.into_iter().flatten() {
+        let target = TargetKey::parse(key);
+        if let Some(section) = section.as_object_mut() {
+            section.insert("folder".into(), target.folder().into());
+            section.insert("environment".into(), target.environment().into());
+        }
+    }
+    serde_json::to_string_pretty(&json).expect("JSON always serialises")
 }
 
 fn no_note_message(commit: CommitId, revision: &str) -> String {

@@ -124,13 +124,32 @@ fn target_keys_read_back() {
 }
 
 #[test]
-fn following_another_branch_is_refused_not_ignored() {
+fn an_environment_follows_a_branch_but_not_with_after() {
     let text = format!("[environments.prod]\nbot_id = \"{ID}\"\nbranch = \"release\"\n");
-    let problems = parse_settings("bot.toml", text.as_bytes()).unwrap_err();
+    let settings = parse_settings("bot.toml", text.as_bytes()).unwrap();
+    assert_eq!(
+        settings.environments["prod"].branch.as_deref(),
+        Some("release")
+    );
+    let both = format!(
+        "[environments.staging]\nbot_id = \"{ID}\"\n\n\
+         [environments.prod]\nbot_id = \"{ID}\"\nbranch = \"release\"\nafter = \"staging\"\n"
+    );
+    let problems = parse_settings("bot.toml", both.as_bytes()).unwrap_err();
     assert!(
-        problems[0].message.contains("not supported yet"),
+        problems[0]
+            .message
+            .contains("branch and after cannot be combined"),
         "{problems:?}"
     );
+    for bad in ["", "a..b", "refs/heads/x", "with space"] {
+        let text = format!("[environments.prod]\nbot_id = \"{ID}\"\nbranch = {bad:?}\n");
+        let problems = parse_settings("bot.toml", text.as_bytes()).unwrap_err();
+        assert!(
+            problems[0].message.contains("not a branch or tag name"),
+            "{bad}: {problems:?}"
+        );
+    }
 }
 
 /// `validate` (which reads folders this way) refuses an override of a

@@ -128,16 +128,8 @@ pub(super) fn parse_environments(
             );
             problems.push(at(after.span(), message));
         }
-        if raw.branch.is_some() {
-            // Parsed so that the key is known, refused so that it is never
-            // silently ignored: an environment follows the daemon's branch.
-            problems.push(at(
-                span.clone(),
-                format!(
-                    "[environments.{name}] branch: following another branch is not supported \
-                     yet; use after = \"<environment>\" to promote along the daemon's branch"
-                ),
-            ));
+        if let Some(problem) = branch_problem(&name, raw.branch.as_deref(), raw.after.is_some()) {
+            problems.push(at(span.clone(), problem));
         }
         let platform = match raw.platform {
             Some(p) if !is_environment_name(p.get_ref()) => {
@@ -230,6 +222,29 @@ impl BotSettings {
             gate: self.gate.clone(),
         }
     }
+}
+
+/// What is wrong with an environment's `branch`, if anything. An
+/// environment that follows another branch or tag cannot also follow
+/// another environment (`after`): the commits `after` promotes to are those
+/// of the daemon's branch, where the followed environment's notes are.
+fn branch_problem(name: &str, branch: Option<&str>, after: bool) -> Option<String> {
+    let branch = branch?;
+    let valid = !branch.is_empty()
+        && !branch.starts_with("refs/")
+        && git2::Reference::is_valid_name(&format!("refs/heads/{branch}"));
+    if !valid {
+        return Some(format!(
+            "[environments.{name}] branch = {branch:?}: not a branch or tag name"
+        ));
+    }
+    after.then(|| {
+        format!(
+            "[environments.{name}]: branch and after cannot be combined: after promotes along \
+             the daemon's branch, where the followed environment's notes are; promote to \
+             {branch:?} by merging into it instead"
+        )
+    })
 }
 
 /// Every target of every folder: a folder without environments is one

@@ -11,7 +11,10 @@ use super::environments::DEFAULT_PLATFORM;
 /// without environments (so notes and repositories from before environments
 /// read exactly as before) and `folder/environment` otherwise; neither part
 /// may hold a `/`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Serialised (in `/status`) as its two parts, `folder` and `environment`
+/// (`null` for a folder without environments).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct TargetKey {
     folder: String,
     environment: Option<String>,

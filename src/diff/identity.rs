@@ -21,25 +21,60 @@ const BOT_REF: &str = "$botRef";
 
 /// Replaces the bot-specific identifiers of a definition with placeholders, in place.
 pub(crate) fn neutralise(definition: &mut Map) {
-    let own = |key: &str| {
-        definition
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let bot_ids: Vec<(String, &str)> = [(own("_id"), BOT_ID), (own("refId"), BOT_REF)]
-        .into_iter()
-        .filter_map(|(id, placeholder)| id.map(|id| (id, placeholder)))
-        .collect();
-    let mut tasks = HashMap::new();
-    collect_task_ids(definition, "dialogs", "dg", &mut tasks);
-    collect_task_ids(definition, "dialogComponents", "dc", &mut tasks);
-    if bot_ids.is_empty() && tasks.is_empty() {
+    let identities = Identities::of(definition);
+    if identities.is_empty() {
         return;
     }
     for value in definition.values_mut() {
-        rewrite(value, &bot_ids, &tasks);
+        identities.rewrite(value);
+    }
+}
+
+/// A definition's own identifiers and their placeholders: taken from the
+/// whole definition, applied to it or to any part of it (the pull's layout
+/// keeping compares parts, and they must read as the whole does).
+pub(crate) struct Identities {
+    bot_ids: Vec<(String, &'static str)>,
+    tasks: HashMap<String, String>,
+}
+
+impl Identities {
+    /// The identifiers `definition` carries.
+    pub(crate) fn of(definition: &Map) -> Self {
+        let own = |key: &str| {
+            definition
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let bot_ids = [(own("_id"), BOT_ID), (own("refId"), BOT_REF)]
+            .into_iter()
+            .filter_map(|(id, placeholder)| id.map(|id| (id, placeholder)))
+            .collect();
+        let mut tasks = HashMap::new();
+        collect_task_ids(definition, "dialogs", "dg", &mut tasks);
+        collect_task_ids(definition, "dialogComponents", "dc", &mut tasks);
+        Identities { bot_ids, tasks }
+    }
+
+    /// None: nothing to replace (a config file, a definition without ids).
+    pub(crate) fn none() -> Self {
+        Identities {
+            bot_ids: Vec::new(),
+            tasks: HashMap::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bot_ids.is_empty() && self.tasks.is_empty()
+    }
+
+    /// Replaces the identifiers inside `value` with their placeholders.
+    pub(crate) fn rewrite(&self, value: &mut Value) {
+        if !self.is_empty() {
+            rewrite(value, &self.bot_ids, &self.tasks);
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod canonical;
 mod compare;
 mod components;
 mod identity;
+mod keep;
 mod normalise;
 mod order;
 pub mod ordering;
@@ -23,6 +24,7 @@ mod tree;
 mod volatile;
 
 pub use compare::compare;
+pub use keep::{JsonFile, Kept, keep_previous, reindent};
 pub use normalise::{NormalisedBot, normalise};
 pub use report::{Action, BotDiff, Change, Component};
 

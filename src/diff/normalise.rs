@@ -113,12 +113,7 @@ impl fmt::Debug for NormalisedBot {
 pub fn normalise(files: &BotFiles, ignore: &IgnoreRules) -> Result<NormalisedBot, DiffError> {
     let (definition, element_hashes) = normalise_definition(files, &ignore.definition)?;
     let mut config = parse_object("config.json", &files.config)?;
-    drop_unreadable_values(&mut config, &ignore.variable_values);
-    sort_config(&mut config);
-    if !ignore.config.is_empty() {
-        config = apply_ignore(config, &ignore.config);
-        sort_config(&mut config);
-    }
+    normal_config(&mut config, ignore);
     Ok(NormalisedBot {
         definition,
         config,
@@ -133,22 +128,41 @@ pub fn normalise(files: &BotFiles, ignore: &IgnoreRules) -> Result<NormalisedBot
     })
 }
 
-/// Parses the definition, drops the volatile fields, sorts, and applies the ignore rules.
+/// Parses the definition, replaces its identities, and reduces it to its normal form.
 fn normalise_definition(
     files: &BotFiles,
     ignore: &[JsonPointer],
 ) -> Result<(Map, ElementHashes), DiffError> {
     let mut definition = parse_object(files.definition_name.file_name(), &files.definition)?;
     neutralise(&mut definition);
-    drop_volatile(&mut definition);
-    let mut hashes = sort_collections(&mut definition);
+    let hashes = normal_definition(&mut definition, ignore);
+    Ok((definition, hashes))
+}
+
+/// A definition (or a part of one, placed at its path) whose identities are
+/// already replaced, reduced to its normal form: volatile fields dropped,
+/// sets sorted, ignore rules applied. Returns the top-level sets' hashes.
+pub(crate) fn normal_definition(definition: &mut Map, ignore: &[JsonPointer]) -> ElementHashes {
+    drop_volatile(definition);
+    let mut hashes = sort_collections(definition);
     if !ignore.is_empty() {
         // Pointers address the sorted form; what they remove changes the
         // elements' content, so the collections are sorted and hashed again.
-        definition = apply_ignore(definition, ignore);
-        hashes = sort_collections(&mut definition);
+        *definition = apply_ignore(std::mem::take(definition), ignore);
+        hashes = sort_collections(definition);
     }
-    Ok((definition, hashes))
+    hashes
+}
+
+/// `config.json` (or a part of it, placed at its path) reduced to its normal
+/// form: unreadable values left out, variables sorted, ignore rules applied.
+pub(crate) fn normal_config(config: &mut Map, ignore: &IgnoreRules) {
+    drop_unreadable_values(config, &ignore.variable_values);
+    sort_config(config);
+    if !ignore.config.is_empty() {
+        *config = apply_ignore(std::mem::take(config), &ignore.config);
+        sort_config(config);
+    }
 }
 
 /// Leaves out the values no export gives back: a secured variable's (the
@@ -171,7 +185,7 @@ fn drop_unreadable_values(config: &mut Map, kept: &[String]) {
     }
 }
 
-fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
+pub(crate) fn parse_object(file: &'static str, bytes: &[u8]) -> Result<Map, DiffError> {
     match parse(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DiffError::NotAnObject { file }),

@@ -17,6 +17,7 @@ use super::events::{PassEvent, Reporters};
 use super::metrics::Metrics;
 use super::requests::Requests;
 use crate::config::Config;
+use crate::desired::TargetKey;
 use crate::ids::CommitId;
 use crate::status::Phase;
 
@@ -98,8 +99,11 @@ impl Readiness {
 /// One bot's last result as `/status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BotReport {
-    /// The bot's folder name.
+    /// The target's key: its folder name, or `folder/environment`.
     pub bot: String,
+    /// The key's parts as fields of their own: `folder` and `environment`.
+    #[serde(flatten)]
+    pub target: TargetKey,
     /// Where it stands.
     pub phase: Phase,
     /// The commit the last pass reconciled, once known (40 hex digits).

@@ -178,7 +178,8 @@ impl Daemon {
             tracing::warn!(error = %e, "could not exchange status notes with the remote; retried at the next refresh");
         }
         self.keep_mirror_packed().await;
-        if self.reconciler.snapshot().is_some_and(|s| s.commit == head) {
+        if let Some(current) = self.reconciler.snapshot().filter(|s| s.commit == head) {
+            self.fetch_followed(&current).await;
             return Ok(None);
         }
         let (mirror, bots_dir) = (self.mirror.clone(), self.git.bots_dir.clone());
@@ -202,8 +203,17 @@ impl Daemon {
         for (bot, problem) in self.reconciler.test_clients().unconfigured(gated) {
             tracing::error!(bot, %problem, "the bot's publish gate cannot run");
         }
+        self.fetch_followed(&snapshot).await;
         self.reconciler.set_snapshot(snapshot.clone(), moved);
         Ok(Some(snapshot))
+    }
+
+    /// Fetches the branches and tags the targets of `snapshot` follow.
+    async fn fetch_followed(&self, snapshot: &Snapshot) {
+        let names = super::branches::followed(snapshot);
+        let (state_dir, git) = (self.state_dir.clone(), self.git.clone());
+        let heads = super::branches::fetch_followed(state_dir, git, names).await;
+        self.reconciler.set_followed(heads);
     }
 
     /// Repacks the mirror when note writes and fetches have piled up objects,
@@ -294,6 +304,18 @@ impl Daemon {
             })
             .buffer_unordered(self.concurrency)
             .chain(flushed)
+    }
+
+    /// [`Daemon::pass_stream`] in waves, so that an environment that follows
+    /// another (`after`) runs once the one it follows has run: a one-off
+    /// `sync` then promotes in one run. Each wave runs concurrently.
+    pub fn pass_stream_in_order(&self, bots: Vec<String>) -> impl Stream<Item = Report> + use<> {
+        let waves = match self.reconciler.snapshot() {
+            Some(snapshot) => super::promotion::waves(&snapshot, bots),
+            None => vec![bots],
+        };
+        let streams: Vec<_> = waves.into_iter().map(|w| self.pass_stream(w)).collect();
+        futures_util::stream::iter(streams).flatten()
     }
 
     /// The folders `--bot` names select at the current commit (every folder

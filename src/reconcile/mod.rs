@@ -19,6 +19,7 @@
 mod apply;
 mod attach;
 mod bookkeeping;
+mod branches;
 mod converge;
 mod convert;
 pub mod daemon;

@@ -74,6 +74,42 @@ pub async fn promotion(
     )))
 }
 
+/// `keys` in waves: a target comes one wave after the target it follows
+/// (`after`) when that one is among `keys`; order within a wave is kept.
+pub fn waves(snapshot: &Snapshot, keys: Vec<String>) -> Vec<Vec<String>> {
+    let follows = |key: &str| -> Option<String> {
+        let after = snapshot
+            .bots
+            .get(key)?
+            .as_ref()
+            .ok()?
+            .target
+            .after
+            .clone()?;
+        let followed = TargetKey::new(TargetKey::parse(key).folder(), Some(&after)).to_string();
+        keys.contains(&followed).then_some(followed)
+    };
+    let depth = |key: &str| {
+        let (mut depth, mut at) = (0, key.to_owned());
+        // `after` has no cycles (bot.toml refuses them); the bound is a guard.
+        while let Some(next) = follows(&at).filter(|_| depth < keys.len()) {
+            depth += 1;
+            at = next;
+        }
+        depth
+    };
+    let mut waves: Vec<Vec<String>> = Vec::new();
+    for key in &keys {
+        let depth = depth(key);
+        if waves.len() <= depth {
+            waves.resize_with(depth + 1, Vec::new);
+        }
+        waves[depth].push(key.clone());
+    }
+    waves.retain(|wave| !wave.is_empty());
+    waves
+}
+
 /// Why the head is not the commit: what the followed environment's note on
 /// it says.
 fn not_further(after: &str, head: CommitId, phase: Option<Phase>) -> String {

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::ids::CommitId;
 
 use super::bookkeeping::Verified;
+use super::branches::{FollowedHeads, at_branch};
 use super::notes::Notes;
 use super::pass::{Reconciler, Report};
 use super::policy::Action;
@@ -25,6 +26,8 @@ pub struct Reconcilers {
     /// The last verifications of each platform's reconciler, to save them
     /// together.
     verified: Mutex<BTreeMap<String, HashMap<String, Verified>>>,
+    /// The commits of the branches and tags environments follow, as last fetched.
+    followed: Mutex<FollowedHeads>,
 }
 
 impl Reconcilers {
@@ -41,6 +44,7 @@ impl Reconcilers {
                 .collect(),
             snapshot: Mutex::new(None),
             verified: Mutex::default(),
+            followed: Mutex::default(),
         }
     }
 
@@ -78,6 +82,14 @@ impl Reconcilers {
         *self.lock() = Some(snapshot);
     }
 
+    /// The commits of the followed branches and tags, as just fetched.
+    pub fn set_followed(&self, heads: FollowedHeads) {
+        *self
+            .followed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = heads;
+    }
+
     /// The commit passes work from, with every target.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
         self.lock().clone()
@@ -90,10 +102,19 @@ impl Reconcilers {
         let Some(snapshot) = self.snapshot() else {
             return reconciler.reconcile(key).await;
         };
-        let (after, platform) = match snapshot.bots.get(key) {
-            Some(Ok(bot)) => (bot.target.after.clone(), bot.target.platform.clone()),
-            _ => (None, String::new()),
+        let (after, branch, platform) = match snapshot.bots.get(key) {
+            Some(Ok(bot)) => (
+                bot.target.after.clone(),
+                bot.target.branch.clone(),
+                bot.target.platform.clone(),
+            ),
+            _ => (None, None, String::new()),
         };
+        if let Some(branch) = branch {
+            return self
+                .reconcile_on_branch(key, snapshot, &branch, platform)
+                .await;
+        }
         let Some(after) = after else {
             return reconciler.reconcile(key).await;
         };
@@ -133,6 +154,44 @@ impl Reconcilers {
                 }
             }
         };
+        report.promotion = Some(why);
+        report
+    }
+
+    /// One pass of the target `key`, which follows `branch`: at the branch's
+    /// head, looking again soon (the branch may move while the daemon's does not).
+    async fn reconcile_on_branch(
+        &self,
+        key: &str,
+        snapshot: Arc<Snapshot>,
+        branch: &str,
+        platform: String,
+    ) -> Report {
+        let reconciler = self.of(key).clone();
+        let heads = self
+            .followed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let at = match at_branch(&snapshot, &heads, key, branch).await {
+            Ok(at) => at,
+            Err((commit, why)) => {
+                // Most often a bot.toml naming a branch the remote lacks: say it loudly.
+                tracing::warn!(bot = key, branch, reason = %why, "cannot follow the branch");
+                return waiting(key, commit.unwrap_or(snapshot.commit), why);
+            }
+        };
+        let why = format!("follows {branch}: its head {}", at.commit.short());
+        tracing::info!(bot = key, commit = %at.commit, branch, "follows a branch");
+        let mut report = match Arc::ptr_eq(&at, &snapshot) {
+            true => reconciler.reconcile(key).await,
+            false => {
+                let first = self.by_platform.keys().next() == Some(&platform);
+                let own = Arc::new(at.on_platform(&platform, first));
+                reconciler.reconcile_at(key, own).await
+            }
+        };
+        report.action = Action::Requeue(PROMOTION_RECHECK);
         report.promotion = Some(why);
         report
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::desired::TargetKey;
 use crate::ids::CommitId;
 use crate::observe::{BotReport, CallStatus, ObserveState, PassEvent, PassResult, PushResult};
 use crate::platform::{CallObserver, Operation};
@@ -105,6 +106,7 @@ pub fn record_pass(observe: &ObserveState, report: &Report, elapsed: Duration) {
     };
     observe.update_report(BotReport {
         bot: report.bot.clone(),
+        target: TargetKey::parse(&report.bot),
         phase: status.phase,
         commit: Some(report.commit),
         summary: status.summary.clone(),
@@ -133,6 +135,7 @@ pub fn record_phase(observe: Option<&ObserveState>, progress: Progress<'_>) {
     });
     observe.update_report(BotReport {
         bot: progress.bot.to_owned(),
+        target: TargetKey::parse(progress.bot),
         phase: progress.phase,
         commit: Some(progress.commit),
         summary: progress.summary.to_owned(),

@@ -1,6 +1,7 @@
 //! The local mirror: a bare repository in the state folder that fetches the
 //! configured branch (blocking: call it from `spawn_blocking`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use git2::{FetchOptions, Repository};
@@ -138,6 +139,50 @@ impl Mirror {
             .fetch(&[refspec.as_str()], Some(&mut options), None)
             .map_err(fetch_err)?;
         self.head(&git.branch)
+    }
+
+    /// Fetches the branches or tags environments follow (`branch = …`) and
+    /// returns each one's commit, or why there is none. Each name is fetched
+    /// as a branch and as a tag; a branch wins when both exist.
+    pub fn fetch_followed(
+        &self,
+        git: &GitConfig,
+        names: &[String],
+    ) -> BTreeMap<String, Result<CommitId, String>> {
+        let mut heads = BTreeMap::new();
+        for name in names {
+            let refspecs = [
+                format!("+refs/heads/{name}:{}", tracking_ref(name)),
+                format!("+refs/tags/{name}:refs/tags/{name}"),
+            ];
+            let mut fetched: Option<String> = None;
+            for refspec in &refspecs {
+                let mut options = FetchOptions::new();
+                options.remote_callbacks(remote_callbacks(&git.auth));
+                let result = self.repo.find_remote(REMOTE).and_then(|mut remote| {
+                    remote.fetch(&[refspec.as_str()], Some(&mut options), None)
+                });
+                if let Err(e) = result {
+                    fetched.get_or_insert_with(|| e.message().to_owned());
+                }
+            }
+            let found = self
+                .head(name)
+                .or_else(|_| self.tag(name))
+                .map_err(|_| match &fetched {
+                    Some(message) => format!("git fetch of {name:?}: {message}"),
+                    None => format!("the remote has no branch or tag named {name:?}"),
+                });
+            heads.insert(name.clone(), found);
+        }
+        heads
+    }
+
+    /// The commit a fetched tag names (annotated tags peeled).
+    fn tag(&self, name: &str) -> Result<CommitId, git2::Error> {
+        let reference = self.repo.find_reference(&format!("refs/tags/{name}"))?;
+        let commit = reference.peel_to_commit()?;
+        Ok(CommitId::from_oid(commit.id()))
     }
 
     /// The last fetched head of the branch, without fetching.

@@ -227,6 +227,7 @@ mod tests {
     fn report(phase: Phase, summary: &str) -> BotReport {
         BotReport {
             bot: "travel-desk".into(),
+            target: crate::desired::TargetKey::parse("travel-desk"),
             phase,
             commit: None,
             summary: summary.into(),

@@ -1,5 +1,6 @@
-//! Writing an export into a bot folder: pretty-printed JSON, each file
-//! replaced atomically (temporary file + rename), stale functions removed.
+//! Writing an export into a bot folder (its JSON files already laid out, see
+//! `keep`): each file replaced atomically (temporary file + rename), stale
+//! functions removed.
 
 use std::fs;
 use std::io::Write;
@@ -9,10 +10,8 @@ use super::PullError;
 use crate::platform::ExportArchive;
 use crate::platform::archive::{CONFIG_NAME, DEFINITION_NAMES, FUNCTION_SUFFIX, ICON_NAME};
 
-/// The indent of the JSON files, as in `examples/bots/`.
-const INDENT: &[u8] = b"    ";
-
-/// Writes `archive` into `folder` (created when missing) and, when
+/// Writes `archive` (its JSON files as they are to be written) into
+/// `folder` (created when missing) and, when
 /// `settings` is given, that `bot.toml`; the files named in `keep` are left
 /// as they are. Returns the files written and the stale files removed.
 pub fn write_bot(
@@ -23,14 +22,8 @@ pub fn write_bot(
 ) -> Result<(Vec<String>, Vec<String>), PullError> {
     fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
     let mut files = vec![
-        (
-            archive.definition_name.clone(),
-            pretty(&archive.definition_name, &archive.definition)?,
-        ),
-        (
-            CONFIG_NAME.to_owned(),
-            pretty(CONFIG_NAME, &archive.config)?,
-        ),
+        (archive.definition_name.clone(), archive.definition.clone()),
+        (CONFIG_NAME.to_owned(), archive.config.clone()),
     ];
     if let Some(icon) = &archive.icon {
         files.push((ICON_NAME.to_owned(), icon.clone()));
@@ -115,105 +108,17 @@ fn io(path: &Path, source: std::io::Error) -> PullError {
     }
 }
 
-/// Checks that `json` is JSON and re-indents it.
-fn pretty(file: &str, json: &[u8]) -> Result<Vec<u8>, PullError> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(json).map_err(|e| PullError::NotJson {
-        file: file.to_owned(),
-        reason: format!(
-            "line {} column {}: {:?}",
-            e.line(),
-            e.column(),
-            e.classify()
-        ),
-    })?;
-    Ok(reindent(json))
-}
-
-/// Re-indents valid JSON without re-serialising it: strings, numbers and the
-/// order of keys stay byte for byte as they were. Empty containers stay on
-/// one line (`[]`, `{}`); there is no final newline, as in `examples/bots/`.
-fn reindent(json: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(json.len() + json.len() / 4);
-    let mut depth = 0usize;
-    let mut bytes = json.iter().copied().peekable();
-    let newline = |out: &mut Vec<u8>, depth: usize| {
-        out.push(b'\n');
-        (0..depth).for_each(|_| out.extend_from_slice(INDENT));
-    };
-    while let Some(byte) = bytes.next() {
-        match byte {
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            b'"' => copy_string(&mut out, &mut bytes),
-            b'{' | b'[' => {
-                out.push(byte);
-                while bytes.next_if(u8::is_ascii_whitespace).is_some() {}
-                if bytes.next_if(|&b| b == b'}' || b == b']').is_some() {
-                    out.push(if byte == b'{' { b'}' } else { b']' });
-                } else {
-                    depth += 1;
-                    newline(&mut out, depth);
-                }
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(byte);
-            }
-            b',' => {
-                out.push(byte);
-                newline(&mut out, depth);
-            }
-            b':' => out.extend_from_slice(b": "),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Copies a string's body and closing quote (the opening one is already read).
-fn copy_string(out: &mut Vec<u8>, bytes: &mut impl Iterator<Item = u8>) {
-    out.push(b'"');
-    let mut escaped = false;
-    for byte in bytes.by_ref() {
-        out.push(byte);
-        match (escaped, byte) {
-            (true, _) => escaped = false,
-            (false, b'\\') => escaped = true,
-            (false, b'"') => return,
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn reindents_keeping_order_numbers_and_escapes() {
-        let compact = br#"{"z":1.50,"a":[],"s":"a \"q\" , : { [","o":{},"l":[1,{"k":null}]}"#;
-        let expected = "{\n    \"z\": 1.50,\n    \"a\": [],\n    \"s\": \"a \\\"q\\\" , : { [\",\n    \
-                        \"o\": {},\n    \"l\": [\n        1,\n        {\n            \"k\": null\n        }\n    ]\n}";
-        assert_eq!(String::from_utf8(reindent(compact)).unwrap(), expected);
-        let again = reindent(expected.as_bytes());
-        assert_eq!(String::from_utf8(again).unwrap(), expected, "idempotent");
-    }
-
-    #[test]
-    fn the_example_bots_are_already_in_this_format() {
+    fn the_example_bots_are_already_in_the_standard_layout() {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bots");
         for file in ["travel-desk/config.json", "travel-desk/botDefinition.json"] {
             let example = fs::read(examples.join(file)).unwrap();
-            assert!(reindent(&example) == example, "{file}");
+            assert!(crate::diff::reindent(&example) == example, "{file}");
         }
-    }
-
-    #[test]
-    fn invalid_json_is_refused_without_its_content() {
-        let err = pretty("config.json", br#"{"value": "s3cret""#).unwrap_err();
-        let message = err.to_string();
-        assert!(message.contains("config.json"), "{message}");
-        assert!(!message.contains("s3cret"), "{message}");
     }
 
     #[test]

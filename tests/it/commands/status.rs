@@ -70,6 +70,8 @@ async fn status_shows_the_note_of_a_synced_commit_in_words_and_as_json() {
         "{note:#}"
     );
     assert!(travel["updated"].is_string(), "{note:#}");
+    assert_eq!(travel["folder"], "travel-desk", "{note:#}");
+    assert_eq!(travel["environment"], Value::Null, "{note:#}");
     assert_eq!(note["bots"].as_object().unwrap().len(), 2, "{note:#}");
 }
 

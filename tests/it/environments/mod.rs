@@ -1,5 +1,7 @@
 //! Environments end to end: one definition, two accounts.
 
+mod branch;
+mod fixtures;
 mod promotion;
 mod pull;
 mod scope;

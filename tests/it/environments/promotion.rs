@@ -7,6 +7,7 @@ use kore_gitops::status::Phase;
 use serde_json::json;
 
 use super::world::{Accounts, report};
+use crate::commands::kore_gitops;
 use crate::reconcile::world::counters;
 
 const SETTINGS: &str = r#"languages = ["en"]
@@ -130,4 +131,28 @@ async fn prod_follows_staging_and_never_takes_a_commit_that_failed_there() {
     );
     assert_eq!(phase(&promoted, "travel-desk/prod"), Some(Phase::Synced));
     assert_eq!(counters(&accounts.production().await), (2, 2, 2));
+}
+
+#[tokio::test]
+async fn a_one_off_sync_promotes_in_one_run() {
+    let accounts = Accounts::start(SETTINGS).await;
+    let config = accounts.config.to_str().unwrap();
+    let sync = kore_gitops(&accounts.work, &["sync", "--config", config]).await;
+    assert_eq!(sync.code, 0, "{}", sync.all());
+    change_utterance(&accounts, "book me a flight to Riga");
+    let head = accounts.head();
+    let sync = kore_gitops(&accounts.work, &["sync", "--config", config]).await;
+    assert_eq!(sync.code, 0, "{}", sync.all());
+    // Staging runs first; prod, which follows it, runs once staging is
+    // Synced at the head, in the same run.
+    assert!(
+        sync.stdout.contains("travel-desk/prod\tSynced"),
+        "{}",
+        sync.all()
+    );
+    let production = accounts.production().await;
+    assert_eq!(counters(&production).0, 1, "prod imported the head");
+    let notes = accounts.all_notes();
+    let at_head = notes.split(&head).nth(1).unwrap_or_default();
+    assert!(at_head.contains("travel-desk/prod"), "{notes}");
 }

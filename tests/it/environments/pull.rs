@@ -2,11 +2,12 @@
 //! without its own values or any secret, and `plan` per environment.
 
 use std::fs;
+use std::path::Path;
 
 use serde_json::Value;
 
 use super::secrets::{SETTINGS, write_variables};
-use super::world::{Accounts, STAGING_URL};
+use super::world::{Accounts, STAGING, STAGING_URL};
 use crate::commands::kore_gitops;
 use crate::support::git::git;
 
@@ -108,5 +109,76 @@ async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
         plan.stdout.contains("travel-desk/prod: in sync"),
         "{}",
         plan.all()
+    );
+
+    // `status --json` names each section's folder and environment beside its key.
+    accounts.all_notes();
+    let status = kore_gitops(&accounts.work, &["status", "--json"]).await;
+    assert_eq!(status.code, 0, "{}", status.all());
+    let note: Value = serde_json::from_str(&status.stdout).unwrap();
+    for env in ["staging", "prod"] {
+        let section = &note["bots"][format!("travel-desk/{env}")];
+        assert_eq!(section["folder"], "travel-desk", "{note:#}");
+        assert_eq!(section["environment"], env, "{note:#}");
+    }
+}
+
+/// `git diff --numstat` of the clone's working tree: `(added, removed, file)`.
+pub fn numstat(work: &Path) -> Vec<(u32, u32, String)> {
+    git(work, &["diff", "--numstat"])
+        .lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let mut count = || fields.next().unwrap().parse::<u32>().unwrap_or(u32::MAX);
+            let (added, removed) = (count(), count());
+            (added, removed, fields.next().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_pull_after_one_designer_edit_changes_only_that_line() {
+    let accounts = Accounts::start(SETTINGS).await;
+    write_variables(&accounts);
+    accounts.commit_all("values");
+    accounts.sync().await;
+    let staging = accounts.dev.credentials.bot(STAGING).id.clone();
+    accounts
+        .dev_control
+        .edit_definition(&staging, |definition| {
+            let sentences = definition["sentences"].as_array_mut().unwrap();
+            let utterance = sentences
+                .iter_mut()
+                .find(|s| s["sentence"] == "book a flight")
+                .unwrap();
+            utterance["sentence"] = "book a flight for me".into();
+        })
+        .await;
+    let folder = accounts.work.join("bots/travel-desk");
+    let config = accounts.config.to_str().unwrap();
+    let args = [
+        "pull",
+        "--config",
+        config,
+        "--bot",
+        "travel-desk",
+        "--into",
+        folder.to_str().unwrap(),
+        "--env",
+        "staging",
+    ];
+    let run = kore_gitops(&accounts.work, &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!run.stdout.contains("written whole"), "{}", run.stdout);
+    let diff = git(&accounts.work, &["diff"]);
+    assert_eq!(
+        numstat(&accounts.work),
+        [(1, 1, "bots/travel-desk/botDefinition.json".to_owned())],
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-            \"sentence\": \"book a flight\",")
+            && diff.contains("+            \"sentence\": \"book a flight for me\","),
+        "{diff}"
     );
 }

@@ -183,7 +183,7 @@ pub fn report<'a>(reports: &'a [Report], key: &str) -> &'a Report {
         .unwrap_or_else(|| panic!("no report for {key}: {reports:?}"))
 }
 
-fn write_config(root: &Path, remote: &Path, sims: [&RunningSim; 2], secrets: &Path) -> PathBuf {
+pub fn write_config(root: &Path, remote: &Path, sims: [&RunningSim; 2], secrets: &Path) -> PathBuf {
     let mut text = format!(
         "[git]\nurl = {:?}\n\n[daemon]\nstate_dir = {:?}\nconcurrency = 2\nsecrets_dir = {:?}\n",
         remote.to_str().unwrap(),

@@ -1,6 +1,7 @@
 //! Health, readiness, status and the manual trigger over real HTTP.
 
 use chrono::{TimeZone, Utc};
+use kore_gitops::desired::TargetKey;
 use kore_gitops::ids::CommitId;
 use kore_gitops::observe::{BotReport, Trigger};
 use kore_gitops::status::Phase;
@@ -57,6 +58,7 @@ async fn readyz_names_what_is_missing_until_all_three_are_set() {
 fn report(bot: &str, phase: Phase, error: Option<&str>) -> BotReport {
     BotReport {
         bot: bot.to_owned(),
+        target: TargetKey::parse(bot),
         phase,
         commit: Some(
             "9f2c1b7e4d3a5f60718293a4b5c6d7e8f9012345"
@@ -110,7 +112,23 @@ async fn status_lists_every_bot_last_result_by_name() {
     assert_eq!(bots[0]["next_attempt"], Value::Null);
     assert_eq!(bots[1]["bot"], "weather");
     assert_eq!(bots[1]["phase"], "Synced");
+    // The key's parts are fields of their own.
+    assert_eq!(
+        (&bots[1]["folder"], &bots[1]["environment"]),
+        (&json!("weather"), &Value::Null)
+    );
+    server
+        .state
+        .update_report(report("travel-desk/prod", Phase::Synced, None));
+    let (_, body) = get(&server, "/status").await;
+    let prod = &body["bots"][1];
+    assert_eq!(prod["bot"], "travel-desk/prod");
+    assert_eq!(
+        (&prod["folder"], &prod["environment"]),
+        (&json!("travel-desk"), &json!("prod"))
+    );
     server.state.remove_report("weather");
+    server.state.remove_report("travel-desk/prod");
     let (_, body) = get(&server, "/status").await;
     assert_eq!(body["bots"].as_array().map(Vec::len), Some(1));
     server.stop().await;

@@ -181,19 +181,7 @@ impl World {
     /// Edits the live in-development copy directly, as a person in the UI would.
     pub async fn edit_live(&self, name: &str, edit: impl FnOnce(&mut Value)) {
         let id = &self.sim.credentials.bot(name).id;
-        let path = format!("/bots/{id}/definition?copy=dev");
-        let mut definition = self.control.inspect(&path).await;
-        edit(&mut definition);
-        let url = format!("{}/_sim/bots/{id}/definition", self.control.base);
-        let response = self
-            .control
-            .http
-            .put(url)
-            .json(&definition)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
+        self.control.edit_definition(id, edit).await;
     }
 
     /// With the simulator in manual job mode: steps every pending job except

@@ -102,6 +102,18 @@ impl Client {
         response
     }
 
+    /// Edits bot `id`'s live in-development copy directly, as a designer in
+    /// the web UI would (`/_sim/bots/{id}/definition`).
+    pub async fn edit_definition(&self, id: &str, edit: impl FnOnce(&mut Value)) {
+        let mut definition = self
+            .inspect(&format!("/bots/{id}/definition?copy=dev"))
+            .await;
+        edit(&mut definition);
+        let url = format!("{}/_sim/bots/{id}/definition", self.base);
+        let response = self.http.put(url).json(&definition).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
     /// A control read: `GET /_sim{path}`.
     pub async fn inspect(&self, path: &str) -> Value {
         let url = format!("{}/_sim{path}", self.base);
