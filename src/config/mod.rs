@@ -32,6 +32,7 @@
 //! ```
 
 mod model;
+mod network;
 mod outcomes;
 mod platforms;
 mod reader;

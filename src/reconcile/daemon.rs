@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
-use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
+use crate::source::{GitRemote, Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
 
 use super::attach::attach;
 use super::notes::Notes;
@@ -120,8 +120,8 @@ impl Daemon {
         })
         .await??;
         let git = Arc::new(config.git);
-        let auth = Arc::new(git.auth.clone());
-        let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
+        let connection = Arc::new(GitRemote::new(&git));
+        let notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), connection)));
         let dry_run = dry_run || config.daemon.dry_run;
         let first_config = first_config.expect("at least one platform");
         let tests = test_clients(&config.test_apps, &first_config)?;
@@ -546,5 +546,6 @@ pub fn platform_config(settings: &PlatformSettings) -> Result<PlatformConfig, St
     platform.connect_timeout = settings.connect_timeout;
     platform.job_deadline = settings.job_timeout;
     platform.poll_interval = settings.job_poll_interval;
+    platform.network = settings.network.clone();
     Ok(platform)
 }

@@ -18,9 +18,8 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, RwLock};
 
-use crate::config::GitAuth;
 use crate::ids::CommitId;
-use crate::source::remote_callbacks;
+use crate::source::GitRemote;
 use crate::status::{
     BotStatus, Note, NoteStore, StoreError, exchange_notes, notes_pending, push_notes,
 };
@@ -34,7 +33,7 @@ type Backlog = BTreeMap<(CommitId, String), BotStatus>;
 #[derive(Debug, Clone)]
 pub struct Notes {
     repo: PathBuf,
-    remote: Option<(String, Arc<GitAuth>)>,
+    remote: Option<(String, Arc<GitRemote>)>,
     /// One writer at a time.
     writer: Arc<Mutex<()>>,
     /// Held shared by every reader and writer, exclusively by maintenance of
@@ -52,8 +51,8 @@ const PARSED_CACHE: usize = 64;
 
 impl Notes {
     /// Notes in the repository at `repo`; pushed to the remote named `remote`
-    /// (authenticated with `auth`) when one is given.
-    pub fn new(repo: PathBuf, remote: Option<(String, Arc<GitAuth>)>) -> Notes {
+    /// (with its credentials and proxy) when one is given.
+    pub fn new(repo: PathBuf, remote: Option<(String, Arc<GitRemote>)>) -> Notes {
         Notes {
             repo,
             remote,
@@ -211,7 +210,7 @@ enum Exchange {
 fn write_and_push(
     repo: &std::path::Path,
     pending: Backlog,
-    remote: Option<(String, Arc<GitAuth>)>,
+    remote: Option<(String, Arc<GitRemote>)>,
     mode: Exchange,
 ) -> (Backlog, Result<Option<usize>, PassError>) {
     let store = match NoteStore::open(repo) {
@@ -219,14 +218,13 @@ fn write_and_push(
         Err(e) => return (pending, Err(deferred(e))),
     };
     let (left, written, failure) = write_backlog(&store, pending);
-    let Some((name, auth)) = remote else {
+    let Some((name, connection)) = remote else {
         return (left, failure.map_or(Ok(None), Err));
     };
-    let callbacks = || remote_callbacks(&auth);
     let pushed = match mode {
-        Exchange::PullAndPush => exchange_notes(&store, &name, &callbacks),
+        Exchange::PullAndPush => exchange_notes(&store, &name, connection.as_ref()),
         Exchange::PushIfDue if written || notes_pending(&store).unwrap_or(true) => {
-            push_notes(&store, &name, &callbacks).map(Some)
+            push_notes(&store, &name, connection.as_ref()).map(Some)
         }
         Exchange::PushIfDue => Ok(None),
     };

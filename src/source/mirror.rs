@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{FetchOptions, Repository};
 
-use super::auth::remote_callbacks;
+use super::connect::{Connect, GitRemote};
 use crate::config::GitConfig;
 use crate::ids::CommitId;
 
@@ -127,13 +127,15 @@ impl Mirror {
     fn fetch_once(&self, git: &GitConfig) -> Result<CommitId, SourceError> {
         let tracking = tracking_ref(&git.branch);
         let refspec = format!("+refs/heads/{}:{tracking}", git.branch);
-        let mut options = FetchOptions::new();
-        options.remote_callbacks(remote_callbacks(&git.auth));
+        let connection = GitRemote::new(git);
         let fetch_err = |e: git2::Error| SourceError::Fetch {
             branch: git.branch.clone(),
-            message: e.message().to_owned(),
+            message: connection.redact(e.message()),
         };
         let mut remote = self.repo.find_remote(REMOTE).map_err(fetch_err)?;
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(connection.callbacks());
+        options.proxy_options(connection.proxy(remote.url().ok()));
         remote
             .fetch(&[refspec.as_str()], Some(&mut options), None)
             .map_err(fetch_err)?;
