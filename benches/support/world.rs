@@ -130,6 +130,7 @@ async fn start_sim(seeds: Vec<PathBuf>) -> RunningSim {
         listen: "127.0.0.1:0".parse().expect("loopback"),
         seeds,
         config,
+        tls: None,
     })
     .await
     .expect("the simulator starts")

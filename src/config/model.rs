@@ -61,7 +61,7 @@ pub struct Config {
 }
 
 /// The bot repository.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct GitConfig {
     /// Remote URL (https, ssh, file://) or local path.
     pub url: String,

@@ -19,9 +19,10 @@ pub trait Connect {
         ProxyOptions::new()
     }
 
-    /// `message` without any secret of the connection (a proxy password).
-    fn redact(&self, message: &str) -> String {
-        message.to_owned()
+    /// What went wrong, without any secret of the connection (a proxy
+    /// password).
+    fn explain(&self, error: &git2::Error) -> String {
+        error.message().to_owned()
     }
 }
 
@@ -74,7 +75,14 @@ impl Connect for GitRemote {
         options
     }
 
-    fn redact(&self, message: &str) -> String {
-        self.network.proxies.redact(message)
+    fn explain(&self, error: &git2::Error) -> String {
+        let message = self.network.proxies.redact(error.message());
+        if error.code() != git2::ErrorCode::Certificate {
+            return message;
+        }
+        format!(
+            "{message}: the server's certificate is not trusted by the system's \
+             certificate store or [git] ca_file"
+        )
     }
 }

@@ -130,7 +130,7 @@ impl Mirror {
         let connection = GitRemote::new(git);
         let fetch_err = |e: git2::Error| SourceError::Fetch {
             branch: git.branch.clone(),
-            message: connection.redact(e.message()),
+            message: connection.explain(&e),
         };
         let mut remote = self.repo.find_remote(REMOTE).map_err(fetch_err)?;
         let mut options = FetchOptions::new();

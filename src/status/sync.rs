@@ -213,11 +213,7 @@ fn try_push(
     }
 }
 
-/// `error` with the connection's secrets (a proxy password) taken out.
+/// `error` explained, with the connection's secrets (a proxy password) taken out.
 fn redacted(connection: &dyn Connect, error: &git2::Error) -> git2::Error {
-    git2::Error::new(
-        error.code(),
-        error.class(),
-        connection.redact(error.message()),
-    )
+    git2::Error::new(error.code(), error.class(), connection.explain(error))
 }

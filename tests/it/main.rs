@@ -3,6 +3,7 @@
 mod commands;
 mod diff;
 mod environments;
+mod network;
 mod observe;
 mod platform;
 mod readme;
