@@ -19,6 +19,11 @@ pub trait Connect {
         ProxyOptions::new()
     }
 
+    /// Checks what must be checked before libgit2 connects to `url`.
+    fn before_connecting(&self, _url: Option<&str>) -> Result<(), git2::Error> {
+        Ok(())
+    }
+
     /// What went wrong, without any secret of the connection (a proxy
     /// password).
     fn explain(&self, error: &git2::Error) -> String {
@@ -66,6 +71,21 @@ impl Connect for GitRemote {
         callbacks
     }
 
+    /// Through a proxy, the remote's certificate is checked first (see
+    /// `preflight`: libgit2 must never refuse one there).
+    fn before_connecting(&self, url: Option<&str>) -> Result<(), git2::Error> {
+        let Some(url) = url.and_then(|url| reqwest::Url::parse(url).ok()) else {
+            return Ok(());
+        };
+        let Some(proxy) = self.network.proxies.for_url(&url) else {
+            return Ok(());
+        };
+        super::preflight::check_through_proxy(&url, proxy, &self.network).map_err(|message| {
+            let message = self.network.proxies.redact(&message);
+            git2::Error::new(git2::ErrorCode::Certificate, git2::ErrorClass::Ssl, message)
+        })
+    }
+
     fn proxy(&self, url: Option<&str>) -> ProxyOptions<'static> {
         let mut options = ProxyOptions::new();
         let parsed = url.and_then(|url| reqwest::Url::parse(url).ok());
@@ -77,7 +97,7 @@ impl Connect for GitRemote {
 
     fn explain(&self, error: &git2::Error) -> String {
         let message = self.network.proxies.redact(error.message());
-        if error.code() != git2::ErrorCode::Certificate {
+        if error.code() != git2::ErrorCode::Certificate || message.contains("ca_file") {
             return message;
         }
         format!(

@@ -133,6 +133,9 @@ impl Mirror {
             message: connection.explain(&e),
         };
         let mut remote = self.repo.find_remote(REMOTE).map_err(fetch_err)?;
+        connection
+            .before_connecting(remote.url().ok())
+            .map_err(fetch_err)?;
         let mut options = FetchOptions::new();
         options.remote_callbacks(connection.callbacks());
         options.proxy_options(connection.proxy(remote.url().ok()));

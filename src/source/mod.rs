@@ -9,6 +9,7 @@ mod auth;
 mod connect;
 mod mirror;
 mod pack;
+mod preflight;
 pub(crate) mod trust;
 mod watch;
 

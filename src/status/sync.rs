@@ -174,6 +174,9 @@ fn fetch_remote_notes(
     };
     let repo = store.repo();
     let mut handle = repo.find_remote(remote).map_err(git_err)?;
+    connection
+        .before_connecting(handle.url().ok())
+        .map_err(git_err)?;
     let refspec = format!("+{NOTES_REF}:{REMOTE_NOTES_REF}");
     let mut options = FetchOptions::new();
     options.remote_callbacks(connection.callbacks());
@@ -202,6 +205,7 @@ fn try_push(
         Ok(())
     });
     let mut handle = repo.find_remote(remote)?;
+    connection.before_connecting(handle.url().ok())?;
     let mut options = PushOptions::new();
     options.remote_callbacks(cbs);
     options.proxy_options(connection.proxy(handle.url().ok()));
