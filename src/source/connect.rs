@@ -77,6 +77,17 @@ impl Connect for GitRemote {
         let Some(url) = url.and_then(|url| reqwest::Url::parse(url).ok()) else {
             return Ok(());
         };
+        if let Some(ca) = &self.network.ca
+            && url.scheme() == "https"
+            && !trust::in_force(ca)
+        {
+            let message = trust::not_in_force(ca.path());
+            return Err(git2::Error::new(
+                git2::ErrorCode::Certificate,
+                git2::ErrorClass::Ssl,
+                message,
+            ));
+        }
         let Some(proxy) = self.network.proxies.for_url(&url) else {
             return Ok(());
         };

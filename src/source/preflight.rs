@@ -21,6 +21,13 @@ use tokio_rustls::rustls;
 
 use crate::network::{NetworkSettings, ProxyUrl};
 
+/// The check's `User-Agent` (a proxy's log tells it from git's own tunnels).
+pub const AGENT: &str = concat!(
+    "kore-gitops/",
+    env!("CARGO_PKG_VERSION"),
+    " (certificate check)"
+);
+
 /// How long each step of the check may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -68,7 +75,8 @@ fn connect(proxy: &ProxyUrl, target: &str) -> Result<TcpStream, String> {
     let stream = TcpStream::connect(&address).map_err(|e| format!("cannot connect: {e}"))?;
     let _ = stream.set_read_timeout(Some(STEP_TIMEOUT));
     let _ = stream.set_write_timeout(Some(STEP_TIMEOUT));
-    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    let mut request =
+        format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: {AGENT}\r\n");
     if !url.username().is_empty() {
         let decode = |s: &str| {
             percent_encoding::percent_decode_str(s)

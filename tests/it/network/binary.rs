@@ -117,15 +117,15 @@ impl Network {
         format!("ca_file = {:?}\n", root.display().to_string())
     }
 
+    /// Tunnels to the platform (any client) and to the git host by libgit2
+    /// itself (not by the certificate check that precedes it).
     fn tunnels_to(&self, hosts: &(RunningSim, GitHttpHost)) -> (usize, usize) {
         let port = |url: &str| url.rsplit(':').next().unwrap().to_owned();
-        let (sim, git_port) = (port(&hosts.0.base_url), port(&hosts.1.base));
-        let carried = self.proxy.carried();
-        let count = |port: &str| {
-            let tunnel = format!("CONNECT 127.0.0.1:{port}");
-            carried.iter().filter(|c| **c == tunnel).count()
-        };
-        (count(&sim), count(&git_port))
+        let to = |port: String| format!("CONNECT 127.0.0.1:{port}");
+        let (sim, git_host) = (to(port(&hosts.0.base_url)), to(port(&hosts.1.base)));
+        let platform = self.proxy.carried().iter().filter(|c| **c == sim).count();
+        let git = self.proxy.carried_for("libgit2");
+        (platform, git.iter().filter(|c| **c == git_host).count())
     }
 }
 
@@ -148,6 +148,8 @@ async fn sync_reaches_git_and_the_platform_through_a_private_ca_and_a_proxy() {
         "fetch and push: {:?}",
         net.proxy.carried()
     );
+    let checks = net.proxy.carried_for("certificate check");
+    assert!(checks.len() >= 2, "a check before each: {checks:?}");
     // The proxy asks for credentials (libgit2 answers its 407 challenge,
     // reqwest sends them up front): the tunnels above prove they arrived.
     let notes = git(&net.remote, &["rev-parse", "refs/notes/kore-gitops"]);

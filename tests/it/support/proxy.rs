@@ -13,7 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Proxy {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
-    carried: Arc<Mutex<Vec<String>>>,
+    /// Each tunnel or request, and the `User-Agent` that asked for it.
+    carried: Arc<Mutex<Vec<(String, String)>>>,
     refused: Arc<Mutex<usize>>,
 }
 
@@ -49,7 +50,18 @@ impl Proxy {
     /// Each tunnel or request carried: `CONNECT 127.0.0.1:port` or
     /// `GET 127.0.0.1:port`.
     pub fn carried(&self) -> Vec<String> {
-        self.carried.lock().unwrap().clone()
+        let carried = self.carried.lock().unwrap();
+        carried.iter().map(|(line, _)| line.clone()).collect()
+    }
+
+    /// The tunnels and requests of clients whose `User-Agent` holds `agent`.
+    pub fn carried_for(&self, agent: &str) -> Vec<String> {
+        let carried = self.carried.lock().unwrap();
+        carried
+            .iter()
+            .filter(|(_, by)| by.contains(agent))
+            .map(|(line, _)| line.clone())
+            .collect()
     }
 
     /// How many requests were answered 407.
@@ -85,7 +97,7 @@ async fn read_head(client: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Strin
 async fn carry(
     mut client: TcpStream,
     expected: Option<String>,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<(String, String)>>>,
     refused: Arc<Mutex<usize>>,
 ) {
     let mut buffer = Vec::new();
@@ -130,7 +142,17 @@ async fn carry(
             .await;
         return;
     }
-    log.lock().unwrap().push(format!("{method} {authority}"));
+    let agent = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("user-agent")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    log.lock()
+        .unwrap()
+        .push((format!("{method} {authority}"), agent));
     let Ok(mut upstream) = TcpStream::connect(&authority).await else {
         return;
     };
