@@ -185,7 +185,7 @@ async fn reload_on_sighup(
                 "SIGHUP: the new configuration is refused; the running one stays"
             ),
             Ok(config) if needs_restart(&config).is_some() => tracing::error!(
-                problems = needs_restart(&config).unwrap_or_default(),
+                problems = needs_restart(&config),
                 "SIGHUP: the new configuration is refused; the running one stays"
             ),
             Ok(mut config) => {
