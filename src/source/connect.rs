@@ -5,6 +5,7 @@
 use git2::{CertificateCheckStatus, ProxyOptions, RemoteCallbacks};
 
 use super::auth::remote_callbacks;
+use super::preflight::Refusal;
 use super::trust;
 use crate::config::{GitAuth, GitConfig};
 use crate::network::NetworkSettings;
@@ -91,9 +92,20 @@ impl Connect for GitRemote {
         let Some(proxy) = self.network.proxies.for_url(&url) else {
             return Ok(());
         };
-        super::preflight::check_through_proxy(&url, proxy, &self.network).map_err(|message| {
-            let message = self.network.proxies.redact(&message);
-            git2::Error::new(git2::ErrorCode::Certificate, git2::ErrorClass::Ssl, message)
+        let redact = |message: &str| self.network.proxies.redact(message);
+        super::preflight::check_through_proxy(&url, proxy, &self.network).map_err(|refusal| {
+            match refusal {
+                Refusal::Untrusted(message) => git2::Error::new(
+                    git2::ErrorCode::Certificate,
+                    git2::ErrorClass::Ssl,
+                    redact(&message),
+                ),
+                Refusal::Proxy(message) => git2::Error::new(
+                    git2::ErrorCode::GenericError,
+                    git2::ErrorClass::Net,
+                    redact(&message),
+                ),
+            }
         })
     }
 

@@ -31,6 +31,15 @@ pub const AGENT: &str = concat!(
 /// How long each step of the check may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Why the check refused to let git connect.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The proxy could not be reached or refused the tunnel.
+    Proxy(String),
+    /// The remote's certificate is not trusted.
+    Untrusted(String),
+}
+
 /// Checks that the https remote at `url` presents a certificate the system's
 /// store or the CA file vouches for, through `proxy`. Other remotes and
 /// proxies (an https proxy, which libgit2 reaches with its own TLS) pass.
@@ -38,25 +47,32 @@ pub fn check_through_proxy(
     url: &Url,
     proxy: &ProxyUrl,
     network: &NetworkSettings,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let proxy_url = proxy.expose();
     if url.scheme() != "https" || proxy_url.scheme() != "http" {
         return Ok(());
     }
-    let host = url.host_str().ok_or("the remote URL names no host")?;
+    let Some(host) = url.host_str() else {
+        return Ok(()); // libgit2 says what is wrong with the URL
+    };
     let target = format!("{host}:{}", url.port_or_known_default().unwrap_or(443));
-    let mut tunnel = connect(proxy, &target).map_err(|e| format!("proxy {proxy}: {e}"))?;
+    let mut tunnel =
+        connect(proxy, &target).map_err(|e| Refusal::Proxy(format!("proxy {proxy}: {e}")))?;
     let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']'))
-        .map_err(|e| format!("{host}: {e}"))?
+        .map_err(|e| Refusal::Untrusted(format!("{host}: {e}")))?
         .to_owned();
-    let mut tls =
-        rustls::ClientConnection::new(client_config(network), name).map_err(|e| e.to_string())?;
+    let mut tls = rustls::ClientConnection::new(client_config(network), name)
+        .map_err(|e| Refusal::Untrusted(e.to_string()))?;
     while tls.is_handshaking() {
-        tls.complete_io(&mut tunnel).map_err(|e| {
-            format!(
+        tls.complete_io(&mut tunnel).map_err(|e| match e.kind() {
+            // rustls reports what TLS refused (the certificate) as invalid data.
+            std::io::ErrorKind::InvalidData => Refusal::Untrusted(format!(
                 "the certificate of {target} is not trusted by the system's certificate \
                  store or [git] ca_file ({e}); checked before git connects through the proxy"
-            )
+            )),
+            _ => Refusal::Proxy(format!(
+                "the tunnel through proxy {proxy} to {target} broke during the TLS handshake: {e}"
+            )),
         })?;
     }
     tls.send_close_notify();

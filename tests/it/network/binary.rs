@@ -203,4 +203,16 @@ async fn the_system_store_stays_trusted_and_the_environment_proxy_applies_unless
         "{:?}",
         net.proxy.carried()
     );
+
+    // A proxy that refuses the credentials: a clear error, no password.
+    let wrong = net.proxy.url_with("corp", "wr0ng-pw-e7c");
+    let run = net.run("plan", &config, &[("HTTPS_PROXY", &wrong)]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("proxy http://corp:***@127.0.0.1:")
+            && run.stderr.contains("answered 407"),
+        "{}",
+        run.all()
+    );
+    assert!(!run.all().contains("wr0ng-pw-e7c"), "{}", run.all());
 }
