@@ -16,6 +16,8 @@
 //!   (pure and synchronous).
 //! - [`reconcile`]: the work queue, the pass decision and the worker loop.
 //! - [`status`]: the outcome of each reconcile as a git note on the commit.
+//! - [`network`]: trust (CA files on top of the system store) and proxies, for git and the
+//!   platform client alike.
 //! - [`observe`]: logging, metrics, and the HTTP endpoints (health, readiness,
 //!   metrics, status, push webhooks, manual triggers).
 //! - [`sim`]: the Kore.ai platform simulator; talks to the rest only over HTTP.
@@ -26,6 +28,7 @@ pub mod desired;
 pub mod diff;
 pub mod ids;
 pub mod limits;
+pub mod network;
 pub mod observe;
 pub mod platform;
 pub mod reconcile;

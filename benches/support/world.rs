@@ -142,6 +142,7 @@ async fn start_sim(seeds: Vec<PathBuf>, documented: bool) -> RunningSim {
         listen: "127.0.0.1:0".parse().expect("loopback"),
         seeds,
         config,
+        tls: None,
     })
     .await
     .expect("the simulator starts")

@@ -184,6 +184,10 @@ async fn reload_on_sighup(
                 %problems,
                 "SIGHUP: the new configuration is refused; the running one stays"
             ),
+            Ok(config) if needs_restart(&config).is_some() => tracing::error!(
+                problems = needs_restart(&config),
+                "SIGHUP: the new configuration is refused; the running one stays"
+            ),
             Ok(mut config) => {
                 config.daemon.dry_run |= dry_run;
                 if let Ok(mut slot) = next.lock() {
@@ -200,11 +204,27 @@ async fn reload_on_sighup(
 }
 
 /// The configuration for `purpose`, or exit 64 after printing every problem.
+/// Called before the command's runtime starts: `[git] ca_file` is given to
+/// libgit2 here, before any git operation can run.
 pub(super) fn load_config_for(path: &Path, purpose: Purpose) -> Result<Config, ExitCode> {
-    Config::load_for(path, &Env::from_process(), purpose).map_err(|e| {
+    let config = Config::load_for(path, &Env::from_process(), purpose).map_err(|e| {
         eprint!("{e}");
         ExitCode::from(EXIT_CONFIG)
-    })
+    })?;
+    if let Some(ca) = &config.git.network.ca
+        && let Err(e) = crate::source::trust::install_at_startup(ca)
+    {
+        eprintln!("invalid configuration: {e}");
+        return Err(ExitCode::from(EXIT_CONFIG));
+    }
+    Ok(config)
+}
+
+/// Why a reloaded configuration cannot be taken without a restart: git reads
+/// its CA file once, at startup.
+fn needs_restart(config: &Config) -> Option<String> {
+    let ca = config.git.network.ca.as_ref()?;
+    (!crate::source::trust::in_force(ca)).then(|| crate::source::trust::not_in_force(ca.path()))
 }
 
 /// Runs `body` on a new multi-threaded runtime.

@@ -12,6 +12,8 @@
 //! poll_interval = "30s"
 //! token_env = "GIT_TOKEN"          # https: token from this variable (or token_file)
 //! # ssh_key_file = "/etc/kore-gitops/id_ed25519"
+//! # ca_file = "/etc/kore-gitops-ca/ca.pem"   # also in [platform]: see config::network
+//! # proxy = "http://proxy.corp:3128"          # or proxy_env/proxy_file; default: HTTPS_PROXY
 //!
 //! [platform]
 //! host = "https://bots.kore.ai"
@@ -32,6 +34,7 @@
 //! ```
 
 mod model;
+mod network;
 mod outcomes;
 mod platforms;
 mod reader;

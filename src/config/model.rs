@@ -9,9 +9,11 @@ use secrecy::SecretString;
 
 pub use crate::desired::DriftPolicy;
 
+use super::network::{EnvProxies, build_network};
 use super::outcomes::{NotifySettings, StatusSettings, build_notify, build_statuses};
 use super::reader::{Overrides, Section, unknown_sections};
 use super::{Env, Purpose};
+use crate::network::NetworkSettings;
 
 /// Default interval between two fetches of the repository.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -59,7 +61,7 @@ pub struct Config {
 }
 
 /// The bot repository.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct GitConfig {
     /// Remote URL (https, ssh, file://) or local path.
     pub url: String,
@@ -71,6 +73,8 @@ pub struct GitConfig {
     pub poll_interval: Duration,
     /// How to authenticate to the remote.
     pub auth: GitAuth,
+    /// `ca_file` and the proxy (explicit, or from the environment).
+    pub network: NetworkSettings,
 }
 
 /// Credentials for the git remote.
@@ -105,6 +109,8 @@ pub struct PlatformSettings {
     pub job_timeout: Duration,
     /// First wait between two polls of a job's status (it doubles from there).
     pub job_poll_interval: Duration,
+    /// `ca_file` and the proxy (explicit, or from the environment).
+    pub network: NetworkSettings,
 }
 
 /// How the daemon runs.
@@ -153,10 +159,11 @@ pub(super) fn build(
     problems: &mut Vec<String>,
 ) -> Option<Config> {
     unknown_sections(root, origin.0, problems);
+    let from_env = EnvProxies::read(env, problems);
     let mut section = Section::new(root, "git", origin, problems);
-    let git = build_git(&mut section, env);
+    let git = build_git(&mut section, env, &from_env);
     section.finish();
-    let platforms = super::platforms::build(root, origin, env, problems);
+    let platforms = super::platforms::build(root, origin, (env, &from_env), problems);
     let mut section = Section::new(root, "daemon", origin, problems);
     let daemon = build_daemon(&mut section, env, purpose);
     section.finish();
@@ -177,13 +184,14 @@ pub(super) fn build(
     })
 }
 
-fn build_git(s: &mut Section<'_>, env: &Env) -> Option<GitConfig> {
+fn build_git(s: &mut Section<'_>, env: &Env, from_env: &EnvProxies) -> Option<GitConfig> {
     let url = s.required("url");
     let branch = s.string("branch").unwrap_or_else(|| "main".to_owned());
     let bots_dir = s.string("bots_dir").unwrap_or_else(|| "bots".to_owned());
     let poll_interval = s.duration("poll_interval").unwrap_or(DEFAULT_POLL_INTERVAL);
     let token = secret_from(s, env, "token_env", "token_file", false);
     let ssh_key = s.string("ssh_key_file").map(PathBuf::from);
+    let network = build_network(s, env, from_env);
     let auth = match (token, ssh_key) {
         (Some(Some(token)), None) => GitAuth::Token(token),
         (Some(None), None) => GitAuth::None,
@@ -203,10 +211,15 @@ fn build_git(s: &mut Section<'_>, env: &Env) -> Option<GitConfig> {
         bots_dir,
         poll_interval,
         auth,
+        network: network?,
     })
 }
 
-pub(super) fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformSettings> {
+pub(super) fn build_platform(
+    s: &mut Section<'_>,
+    env: &Env,
+    from_env: &EnvProxies,
+) -> Option<PlatformSettings> {
     let host = s.required("host");
     if let Some(h) = &host
         && !(h.starts_with("https://") || h.starts_with("http://"))
@@ -238,6 +251,7 @@ pub(super) fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformS
     let job_poll_interval = s
         .duration_at_least("job_poll_interval", Duration::from_millis(10))
         .unwrap_or(DEFAULT_JOB_POLL_INTERVAL);
+    let network = build_network(s, env, from_env);
     Some(PlatformSettings {
         host: host?.trim_end_matches('/').to_owned(),
         api_prefix,
@@ -248,6 +262,7 @@ pub(super) fn build_platform(s: &mut Section<'_>, env: &Env) -> Option<PlatformS
         connect_timeout,
         job_timeout,
         job_poll_interval,
+        network: network?,
     })
 }
 

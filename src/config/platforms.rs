@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 
 use super::Env;
 use super::model::{DEFAULT_PLATFORM, Origin, PlatformSettings, build_platform};
+use super::network::EnvProxies;
 use super::reader::Section;
 
 /// Every configured platform by name; `None` when a problem was recorded.
 pub(super) fn build(
     root: &toml::Table,
     origin: Origin<'_>,
-    env: &Env,
+    (env, from_env): (&Env, &EnvProxies),
     problems: &mut Vec<String>,
 ) -> Option<BTreeMap<String, PlatformSettings>> {
     let mut platforms = BTreeMap::new();
@@ -23,7 +24,7 @@ pub(super) fn build(
     // reported missing as they always were).
     if root.contains_key("platform") || named.is_empty() {
         let mut section = Section::new(root, "platform", origin, problems);
-        let platform = build_platform(&mut section, env);
+        let platform = build_platform(&mut section, env, from_env);
         section.finish();
         match platform {
             Some(platform) => drop(platforms.insert(DEFAULT_PLATFORM.to_owned(), platform)),
@@ -42,7 +43,7 @@ pub(super) fn build(
         }
         let label = format!("platforms.{name}");
         let mut section = Section::nested(table, "platform", label, origin, problems);
-        let platform = build_platform(&mut section, env);
+        let platform = build_platform(&mut section, env, from_env);
         section.finish();
         match platform {
             Some(platform) => drop(platforms.insert(name.to_owned(), platform)),

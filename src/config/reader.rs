@@ -22,6 +22,10 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "token_env",
             "token_file",
             "ssh_key_file",
+            "ca_file",
+            "proxy",
+            "proxy_env",
+            "proxy_file",
         ],
     ),
     (
@@ -37,6 +41,10 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "connect_timeout",
             "job_timeout",
             "job_poll_interval",
+            "ca_file",
+            "proxy",
+            "proxy_env",
+            "proxy_file",
         ],
     ),
     (
@@ -200,6 +208,11 @@ impl<'a> Section<'a> {
             overrides,
             problems,
         }
+    }
+
+    /// Whether the section sets `key`.
+    pub(super) fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
     }
 
     /// Whether the file (or the environment) holds this section.

@@ -9,6 +9,7 @@ use super::auth::Credentials;
 use super::observer::CallObserver;
 use super::pacing::Budget;
 use super::retry::RetryPolicy;
+use crate::network::NetworkSettings;
 
 /// The API prefix the documentation uses (some samples say `/api/1.1/public`).
 pub const DEFAULT_API_PREFIX: &str = "/api/public";
@@ -54,6 +55,10 @@ pub struct PlatformConfig {
     pub export_attempts: u32,
     /// Told about every call, retry and pacing wait (metrics), when set.
     pub observer: Option<Arc<dyn CallObserver>>,
+    /// Certificate authorities trusted beyond the system's store and the
+    /// bundled roots, and the proxy; none by default (the configuration
+    /// fills them from `ca_file`, `proxy` and the environment).
+    pub network: NetworkSettings,
 }
 
 impl PlatformConfig {
@@ -76,6 +81,7 @@ impl PlatformConfig {
             job_deadline: JOB_DEADLINE,
             export_attempts: EXPORT_ATTEMPTS,
             observer: None,
+            network: NetworkSettings::default(),
         }
     }
 

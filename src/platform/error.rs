@@ -98,6 +98,8 @@ pub enum TransportFailure {
     Connect,
     /// The connection closed or broke mid-request or mid-body.
     Interrupted,
+    /// TLS refused the server's certificate: nothing was sent.
+    Untrusted,
 }
 
 impl fmt::Display for TransportFailure {
@@ -106,6 +108,10 @@ impl fmt::Display for TransportFailure {
             TransportFailure::Timeout => "timed out",
             TransportFailure::Connect => "could not connect",
             TransportFailure::Interrupted => "the connection broke",
+            TransportFailure::Untrusted => {
+                "the server's certificate is not trusted by the system's certificate \
+                 store, the bundled roots or the configured ca_file"
+            }
         })
     }
 }
@@ -218,7 +224,10 @@ impl PlatformError {
     /// and a rate limit (refused before any work) are not.
     pub fn may_have_been_carried_out(&self) -> bool {
         match self {
-            PlatformError::Transport { failure, .. } => *failure != TransportFailure::Connect,
+            PlatformError::Transport { failure, .. } => !matches!(
+                failure,
+                TransportFailure::Connect | TransportFailure::Untrusted
+            ),
             PlatformError::Api { status, .. } => *status >= 500,
             PlatformError::NotJson { .. } | PlatformError::AnswerTooLarge { .. } => true,
             _ => false,

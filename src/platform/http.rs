@@ -93,10 +93,10 @@ pub(crate) struct Http {
 
 impl Http {
     pub fn new(config: &PlatformConfig, minter: TokenMinter) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("kore-gitops/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("kore-gitops/", env!("CARGO_PKG_VERSION")));
+        let client = super::network::apply(builder, &config.network)?.build()?;
         Ok(Http {
             client,
             api_base: config.api_base(),
@@ -345,23 +345,28 @@ fn log_call(call: &Call, attempt: u32, started: Instant, answer: &Answer) -> u16
 const PACING_REPORTED_FROM: Duration = Duration::from_millis(5);
 
 /// A request that got no (complete) answer: always worth another attempt.
+/// An untrusted certificate is final: asking again within the retry budget
+/// meets the same certificate.
 pub(crate) fn transport(at: &Context, error: &reqwest::Error) -> Failure {
+    let detail = error_chain(error);
     let failure = if error.is_timeout() {
         TransportFailure::Timeout
+    } else if detail.contains("invalid peer certificate") {
+        TransportFailure::Untrusted
     } else if error.is_connect() {
         TransportFailure::Connect
     } else {
         TransportFailure::Interrupted
     };
-    let detail = error_chain(error);
-    Failure::Transient(
-        PlatformError::Transport {
-            at: at.clone(),
-            failure,
-            detail,
-        },
-        None,
-    )
+    let error = PlatformError::Transport {
+        at: at.clone(),
+        failure,
+        detail,
+    };
+    match failure {
+        TransportFailure::Untrusted => Failure::Final(error),
+        _ => Failure::Transient(error, None),
+    }
 }
 
 /// The error and its causes on one line, without the URL (download links are signed).

@@ -16,6 +16,7 @@ pub mod error;
 mod http;
 pub mod idle;
 pub mod jobs;
+mod network;
 pub mod observer;
 pub mod ops;
 pub mod pacing;

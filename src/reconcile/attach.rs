@@ -16,7 +16,8 @@ pub(super) fn attach(config: &Config, observe: &ObserveState) -> Result<(), Star
         commit_status::spawn(settings.clone(), observe.subscribe());
     }
     if config.notify.any() {
-        notify::spawn(config.notify.clone(), observe.subscribe());
+        let kept = config.daemon.state_dir.join(notify::NOTIFIED_FILE);
+        notify::spawn(config.notify.clone(), observe.subscribe(), kept);
     }
     let kept = config.daemon.state_dir.join(SUSPENSIONS_FILE);
     observe.keep_suspensions_in(kept.clone()).map_err(|e| {

@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::config::{Config, GitConfig, PlatformSettings};
 use crate::platform::{ClientId, Credentials, PlatformClient, PlatformConfig};
-use crate::source::{Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
+use crate::source::{GitRemote, Mirror, REMOTE, RefWatch, SourceError, local_repository, maintain};
 
 use super::attach::attach;
 use super::notes::Notes;
@@ -120,8 +120,8 @@ impl Daemon {
         })
         .await??;
         let git = Arc::new(config.git);
-        let auth = Arc::new(git.auth.clone());
-        let mut notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), auth)));
+        let connection = Arc::new(GitRemote::new(&git));
+        let mut notes = Notes::new(mirror.clone(), Some((REMOTE.to_owned(), connection)));
         if let Some(observe) = &observe {
             notes = notes.with_observe(observe.clone());
         }
@@ -589,5 +589,6 @@ pub fn platform_config(settings: &PlatformSettings) -> Result<PlatformConfig, St
     platform.connect_timeout = settings.connect_timeout;
     platform.job_deadline = settings.job_timeout;
     platform.poll_interval = settings.job_poll_interval;
+    platform.network = settings.network.clone();
     Ok(platform)
 }

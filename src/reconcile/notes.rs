@@ -28,9 +28,9 @@ use std::time::Duration;
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 
-use crate::config::GitAuth;
 use crate::ids::CommitId;
 use crate::observe::ObserveState;
+use crate::source::GitRemote;
 use crate::status::index::{Lookup, SectionIndex};
 use crate::status::{BotStatus, Note, NoteStore, StoreError};
 
@@ -56,7 +56,7 @@ const MAX_FLUSH_DELAY: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct Notes {
     repo: PathBuf,
-    remote: Option<(String, Arc<GitAuth>)>,
+    remote: Option<(String, Arc<GitRemote>)>,
     /// One git reader or writer of the notes ref at a time.
     writer: Arc<Mutex<()>>,
     /// Held shared by every reader and writer, exclusively by maintenance of
@@ -144,8 +144,8 @@ impl Drop for Running<'_> {
 
 impl Notes {
     /// Notes in the repository at `repo`; pushed to the remote named `remote`
-    /// (authenticated with `auth`) when one is given.
-    pub fn new(repo: PathBuf, remote: Option<(String, Arc<GitAuth>)>) -> Notes {
+    /// (with its credentials and proxy) when one is given.
+    pub fn new(repo: PathBuf, remote: Option<(String, Arc<GitRemote>)>) -> Notes {
         Notes {
             repo,
             remote,

@@ -5,8 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::GitAuth;
-use crate::source::remote_callbacks;
+use crate::source::GitRemote;
 use crate::status::index::Batch;
 use crate::status::{NoteStore, StoreError, exchange_notes, notes_pending, push_notes};
 
@@ -52,7 +51,7 @@ pub(super) fn flush_blocking(
     repo: &Path,
     batches: Vec<Batch>,
     valid_at: Option<Option<git2::Oid>>,
-    remote: Option<(String, Arc<GitAuth>)>,
+    remote: Option<(String, Arc<GitRemote>)>,
     mode: Exchange,
 ) -> FlushOutcome {
     let store = match NoteStore::open(repo) {
@@ -88,16 +87,13 @@ pub(super) fn flush_blocking(
     let after = store.notes_ref();
     let pushed = match remote {
         None => Ok(None),
-        Some((name, auth)) => {
-            let callbacks = || remote_callbacks(&auth);
-            match mode {
-                Exchange::PullAndPush => exchange_notes(&store, &name, &callbacks),
-                Exchange::PushIfDue if wrote || notes_pending(&store).unwrap_or(true) => {
-                    push_notes(&store, &name, &callbacks).map(Some)
-                }
-                Exchange::PushIfDue => Ok(None),
+        Some((name, connection)) => match mode {
+            Exchange::PullAndPush => exchange_notes(&store, &name, connection.as_ref()),
+            Exchange::PushIfDue if wrote || notes_pending(&store).unwrap_or(true) => {
+                push_notes(&store, &name, connection.as_ref()).map(Some)
             }
-        }
+            Exchange::PushIfDue => Ok(None),
+        },
     };
     let result = match failure {
         Some(e) => Err(e),

@@ -61,6 +61,7 @@ pub fn run(args: SimArgs) -> ExitCode {
         listen: args.listen,
         seeds: args.seeds,
         config,
+        tls: None,
     };
     runtime.block_on(serve(options, args.credentials_file))
 }

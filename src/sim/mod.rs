@@ -52,6 +52,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{IdentityRewrite, JobMode, SimConfig};
 pub use error::SimError;
+pub use server::TlsIdentity;
 
 use error::ApiError;
 use seed::BotFiles;
@@ -66,6 +67,8 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     pub seeds: Vec<PathBuf>,
     pub config: SimConfig,
+    /// Serve HTTPS with this certificate (plain HTTP when `None`).
+    pub tls: Option<server::TlsIdentity>,
 }
 
 /// Everything a client needs: base URL, apps with secrets, bot ids.
@@ -183,7 +186,12 @@ pub async fn start(options: SimOptions) -> Result<RunningSim, SimError> {
         listen,
         seeds,
         config,
+        tls,
     } = options;
+    let tls = tls
+        .map(|identity| identity.acceptor())
+        .transpose()
+        .map_err(SimError::Config)?;
     let extra = config.extra_bots;
     let mode = match config.stamp_seeds {
         true => config.identity_rewrite,
@@ -209,13 +217,14 @@ pub async fn start(options: SimOptions) -> Result<RunningSim, SimError> {
         addr: listen.to_string(),
         source,
     })?;
-    let base_url = format!("http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{addr}");
     let mut model = State::new(config, apps, seeds);
     model.base_url = base_url.clone();
     let credentials = credentials(&model);
     let shared: Shared = Arc::new(Mutex::new(model));
     let (sender, receiver) = oneshot::channel();
-    let task = tokio::spawn(server::serve(listener, router(shared), receiver));
+    let task = tokio::spawn(server::serve(listener, router(shared), receiver, tls));
     Ok(RunningSim {
         base_url,
         credentials,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{FetchOptions, Repository};
 
-use super::auth::remote_callbacks;
+use super::connect::{Connect, GitRemote};
 use crate::config::GitConfig;
 use crate::ids::CommitId;
 
@@ -128,16 +128,12 @@ impl Mirror {
     fn fetch_once(&self, git: &GitConfig) -> Result<CommitId, SourceError> {
         let tracking = tracking_ref(&git.branch);
         let refspec = format!("+refs/heads/{}:{tracking}", git.branch);
-        let mut options = FetchOptions::new();
-        options.remote_callbacks(remote_callbacks(&git.auth));
-        let fetch_err = |e: git2::Error| SourceError::Fetch {
-            branch: git.branch.clone(),
-            message: e.message().to_owned(),
-        };
-        let mut remote = self.repo.find_remote(REMOTE).map_err(fetch_err)?;
-        remote
-            .fetch(&[refspec.as_str()], Some(&mut options), None)
-            .map_err(fetch_err)?;
+        let connection = GitRemote::new(git);
+        self.fetch_refspec(&connection, &refspec)
+            .map_err(|e| SourceError::Fetch {
+                branch: git.branch.clone(),
+                message: connection.explain(&e),
+            })?;
         self.head(&git.branch)
     }
 
@@ -150,6 +146,7 @@ impl Mirror {
         names: &[String],
     ) -> BTreeMap<String, Result<CommitId, String>> {
         let mut heads = BTreeMap::new();
+        let connection = GitRemote::new(git);
         for name in names {
             let refspecs = [
                 format!("+refs/heads/{name}:{}", tracking_ref(name)),
@@ -157,13 +154,8 @@ impl Mirror {
             ];
             let mut fetched: Option<String> = None;
             for refspec in &refspecs {
-                let mut options = FetchOptions::new();
-                options.remote_callbacks(remote_callbacks(&git.auth));
-                let result = self.repo.find_remote(REMOTE).and_then(|mut remote| {
-                    remote.fetch(&[refspec.as_str()], Some(&mut options), None)
-                });
-                if let Err(e) = result {
-                    fetched.get_or_insert_with(|| e.message().to_owned());
+                if let Err(e) = self.fetch_refspec(&connection, refspec) {
+                    fetched.get_or_insert_with(|| connection.explain(&e));
                 }
             }
             let found = self
@@ -176,6 +168,16 @@ impl Mirror {
             heads.insert(name.clone(), found);
         }
         heads
+    }
+
+    /// One fetch of `refspec` from the remote, through its proxy and trust.
+    fn fetch_refspec(&self, connection: &GitRemote, refspec: &str) -> Result<(), git2::Error> {
+        let mut remote = self.repo.find_remote(REMOTE)?;
+        connection.before_connecting(remote.url().ok())?;
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(connection.callbacks());
+        options.proxy_options(connection.proxy(remote.url().ok()));
+        remote.fetch(&[refspec], Some(&mut options), None)
     }
 
     /// The commit a fetched tag names (annotated tags peeled).

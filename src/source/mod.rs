@@ -6,11 +6,15 @@
 //! `desired`), never from a checkout.
 
 mod auth;
+mod connect;
 mod mirror;
 mod pack;
+mod preflight;
+pub(crate) mod trust;
 mod watch;
 
 pub use auth::remote_callbacks;
+pub use connect::{Connect, GitRemote};
 pub use mirror::{MIRROR_DIR, Mirror, REMOTE, SourceError};
 pub use pack::{LOOSE_LIMIT, PACK_LIMIT, Repacked, loose_objects, maintain};
 pub use watch::{RefWatch, local_repository};

@@ -9,11 +9,11 @@
 
 use std::cell::RefCell;
 
-use git2::{FetchOptions, PushOptions, RemoteCallbacks};
+use git2::{FetchOptions, PushOptions};
 
 use super::NOTES_REF;
 use super::store::{NoteStore, StoreError};
-use crate::source::local_repository;
+use crate::source::{Connect, local_repository};
 
 /// Where the remote's notes are fetched to before a merge.
 const REMOTE_NOTES_REF: &str = "refs/kore-gitops/remote-notes";
@@ -52,12 +52,12 @@ pub enum SyncError {
 }
 
 /// Pushes [`NOTES_REF`] to `remote`, merging in the remote's notes first
-/// whenever the push is refused. `callbacks` builds the credential callbacks
-/// for each connection. Returns the number of rounds it took.
+/// whenever the push is refused. `connection` gives the credentials,
+/// proxy and redaction for each connection. Returns the number of rounds it took.
 pub fn push_notes(
     store: &NoteStore,
     remote: &str,
-    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+    connection: &dyn Connect,
 ) -> Result<usize, SyncError> {
     let git_err = |source| SyncError::Git {
         remote: remote.to_owned(),
@@ -69,12 +69,12 @@ pub fn push_notes(
     for round in 1..=PUSH_ATTEMPTS {
         // Reading the remote ref back catches a push that another writer
         // overwrote at the same instant: it must be exactly ours.
-        if try_push(store, remote, callbacks).map_err(git_err)?
-            && remote_has_ours(store, remote, callbacks)?
+        if try_push(store, remote, connection).map_err(git_err)?
+            && remote_has_ours(store, remote, connection)?
         {
             return Ok(round);
         }
-        pull_notes(store, remote, callbacks)?;
+        pull_notes(store, remote, connection)?;
     }
     Err(SyncError::Contended {
         remote: remote.to_owned(),
@@ -118,9 +118,9 @@ fn local_turn(store: &NoteStore, remote: &str) -> Result<Option<std::fs::File>, 
 pub fn pull_notes(
     store: &NoteStore,
     remote: &str,
-    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+    connection: &dyn Connect,
 ) -> Result<(), SyncError> {
-    if fetch_remote_notes(store, remote, callbacks)?.is_none() {
+    if fetch_remote_notes(store, remote, connection)?.is_none() {
         return Ok(()); // the remote has no notes yet
     }
     store.rebase_onto(REMOTE_NOTES_REF)?;
@@ -134,13 +134,13 @@ pub fn pull_notes(
 pub fn exchange_notes(
     store: &NoteStore,
     remote: &str,
-    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+    connection: &dyn Connect,
 ) -> Result<Option<usize>, SyncError> {
-    pull_notes(store, remote, callbacks)?;
+    pull_notes(store, remote, connection)?;
     if !notes_pending(store)? {
         return Ok(None);
     }
-    push_notes(store, remote, callbacks).map(Some)
+    push_notes(store, remote, connection).map(Some)
 }
 
 /// Whether our notes ref holds notes the remote's did not at the last
@@ -153,12 +153,12 @@ pub fn notes_pending(store: &NoteStore) -> Result<bool, SyncError> {
 fn remote_has_ours(
     store: &NoteStore,
     remote: &str,
-    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+    connection: &dyn Connect,
 ) -> Result<bool, SyncError> {
     let Ok(ours) = store.repo().refname_to_id(NOTES_REF) else {
         return Ok(true);
     };
-    Ok(fetch_remote_notes(store, remote, callbacks)? == Some(ours))
+    Ok(fetch_remote_notes(store, remote, connection)? == Some(ours))
 }
 
 /// Fetches the remote's notes ref to [`REMOTE_NOTES_REF`]; where it points,
@@ -166,17 +166,21 @@ fn remote_has_ours(
 fn fetch_remote_notes(
     store: &NoteStore,
     remote: &str,
-    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+    connection: &dyn Connect,
 ) -> Result<Option<git2::Oid>, SyncError> {
     let git_err = |source| SyncError::Git {
         remote: remote.to_owned(),
-        source,
+        source: redacted(connection, &source),
     };
     let repo = store.repo();
     let mut handle = repo.find_remote(remote).map_err(git_err)?;
+    connection
+        .before_connecting(handle.url().ok())
+        .map_err(git_err)?;
     let refspec = format!("+{NOTES_REF}:{REMOTE_NOTES_REF}");
     let mut options = FetchOptions::new();
-    options.remote_callbacks(callbacks());
+    options.remote_callbacks(connection.callbacks());
+    options.proxy_options(connection.proxy(handle.url().ok()));
     handle
         .fetch(&[refspec.as_str()], Some(&mut options), None)
         .map_err(git_err)?;
@@ -188,27 +192,32 @@ fn fetch_remote_notes(
 fn try_push(
     store: &NoteStore,
     remote: &str,
-    callbacks: &dyn Fn() -> RemoteCallbacks<'static>,
+    connection: &dyn Connect,
 ) -> Result<bool, git2::Error> {
     let repo = store.repo();
     if repo.refname_to_id(NOTES_REF).is_err() {
         return Ok(true); // nothing to push yet
     }
     let refused = RefCell::new(None::<String>);
-    let mut cbs = callbacks();
+    let mut cbs = connection.callbacks();
     cbs.push_update_reference(|_, status| {
         *refused.borrow_mut() = status.map(str::to_owned);
         Ok(())
     });
+    let mut handle = repo.find_remote(remote)?;
+    connection.before_connecting(handle.url().ok())?;
     let mut options = PushOptions::new();
     options.remote_callbacks(cbs);
+    options.proxy_options(connection.proxy(handle.url().ok()));
     let refspec = format!("{NOTES_REF}:{NOTES_REF}");
-    match repo
-        .find_remote(remote)?
-        .push(&[refspec.as_str()], Some(&mut options))
-    {
+    match handle.push(&[refspec.as_str()], Some(&mut options)) {
         Ok(()) => Ok(refused.borrow().is_none()),
         Err(e) if e.code() == git2::ErrorCode::NotFastForward => Ok(false),
-        Err(e) => Err(e),
+        Err(e) => Err(redacted(connection, &e)),
     }
+}
+
+/// `error` explained, with the connection's secrets (a proxy password) taken out.
+fn redacted(connection: &dyn Connect, error: &git2::Error) -> git2::Error {
+    git2::Error::new(error.code(), error.class(), connection.explain(error))
 }

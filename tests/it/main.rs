@@ -10,6 +10,7 @@ use support::git;
 mod commands;
 mod diff;
 mod environments;
+mod network;
 mod observe;
 mod platform;
 mod readme;

@@ -123,6 +123,7 @@ async fn start(scratch: &Scratch, guide: &mut Guide) -> Result<Started, DemoErro
         listen,
         seeds,
         config,
+        tls: None,
     })
     .await?;
     say(&guide.platform_ready(&sim.base_url, &sim.credentials.bots));

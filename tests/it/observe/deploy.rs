@@ -338,3 +338,61 @@ fn the_image_runs_as_non_root_with_state_in_a_volume() {
     assert!(!packages.contains(&"git"), "no git in the runtime image");
     assert!(packages.contains(&"ca-certificates"), "{packages:?}");
 }
+
+/// The corporate-network overlay mounts the CA bundle where the variables it
+/// sets point, and the base configuration loads with them: ca_file for git
+/// and the platform, the proxy from HTTPS_PROXY, NO_PROXY honoured.
+#[test]
+fn the_corporate_network_overlay_sets_the_ca_file_and_proxy_the_configuration_reads() {
+    if !validator() {
+        return;
+    }
+    let overlay = "kubernetes/overlays/corporate-network";
+    let kustomization = yaml_document(&format!("{overlay}/kustomization.yaml"));
+    assert_eq!(
+        kustomization["resources"],
+        serde_json::json!(["../example"])
+    );
+    let patch = yaml_document(&format!("{overlay}/deployment-patch.yaml"));
+    let container = &patch["spec"]["template"]["spec"]["containers"][0];
+    let mount = container["volumeMounts"][0]["mountPath"].as_str().unwrap();
+    let volume = &patch["spec"]["template"]["spec"]["volumes"][0];
+    assert_eq!(volume["name"], container["volumeMounts"][0]["name"]);
+    let ca = crate::support::tls::PrivateCa::new("Corp");
+    let dir = tempfile::tempdir().unwrap();
+    let root = ca.write_root(dir.path(), "ca.pem");
+    let file = read("config.toml");
+    let mut pairs: Vec<(String, String)> = variables_named_by(&file)
+        .into_iter()
+        .map(|name| (name, "placeholder-value".to_owned()))
+        .collect();
+    for entry in container["env"].as_array().unwrap() {
+        let (name, value) = (
+            entry["name"].as_str().unwrap(),
+            entry["value"].as_str().unwrap(),
+        );
+        let value = match value.strip_prefix(mount) {
+            // The mounted file, here a CA made for the test.
+            Some(_) => root.display().to_string(),
+            None => value.to_owned(),
+        };
+        pairs.push((name.to_owned(), value));
+    }
+    let config = Config::parse(&file, "deploy/config.toml", &Env::from_pairs(pairs))
+        .unwrap_or_else(|e| panic!("deploy/config.toml with the overlay: {e}"));
+    let platform = &config.platforms["default"].network;
+    for network in [&config.git.network, platform] {
+        assert_eq!(network.ca.as_ref().unwrap().path(), root);
+    }
+    let url = |u: &str| reqwest::Url::parse(u).unwrap();
+    let proxy = platform.proxies.for_url(&url("https://bots.kore.ai/api"));
+    assert_eq!(proxy.unwrap().to_string(), "http://proxy.corp.example:3128");
+    assert_eq!(
+        platform.proxies.for_url(&url("https://git.ns.svc/x.git")),
+        None
+    );
+    assert_eq!(
+        platform.proxies.for_url(&url("https://10.1.2.3/x.git")),
+        None
+    );
+}

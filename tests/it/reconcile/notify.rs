@@ -139,3 +139,75 @@ async fn a_publish_and_a_failure_are_told_once_each_without_secrets() {
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
 }
+
+/// Asks the daemon for a pass of `bot` and waits until it was handled.
+async fn pass_now(daemon: &super::daemon::Running, bot: &str) {
+    let token = super::world::TRIGGER_TOKEN;
+    let url = format!("{}/trigger/{bot}", daemon.base);
+    let answer = daemon
+        .http
+        .post(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let answer: serde_json::Value = answer.json().await.unwrap();
+    let handled = format!(
+        "{}/requests/{}",
+        daemon.base,
+        answer["request"].as_str().unwrap()
+    );
+    for _ in 0..1000 {
+        let state: serde_json::Value = daemon
+            .http
+            .get(&handled)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if state["state"] == "handled" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the pass of {bot} was never handled");
+}
+
+#[tokio::test]
+async fn a_restarted_daemon_does_not_tell_the_same_drift_again() {
+    let world = World::start().await;
+    let receiver = FakeHost::start().await;
+    configure(&world, &receiver);
+    let text = std::fs::read_to_string(&world.config).unwrap();
+    let text = text.replace("[daemon]\n", "[daemon]\ndrift = \"report\"\n");
+    std::fs::write(&world.config, text).unwrap();
+    let daemon = start(&world).await;
+    daemon.until_both_synced().await;
+    world
+        .edit_live("travel-desk", |d| {
+            d["sentences"][0]["sentence"] = "edited in the UI".into();
+        })
+        .await;
+    pass_now(&daemon, "travel-desk").await;
+    let told = receiver.until_requests(2).await;
+    let hook = of(&told, "/hook");
+    assert_eq!(hook.len(), 1, "{told:#?}");
+    assert_eq!(hook[0].body["outcome"], "drift_found");
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+
+    // The same drift of the same commit, found again after a restart.
+    let daemon = start(&world).await;
+    pass_now(&daemon, "travel-desk").await;
+    daemon
+        .until_status("drifted", |s| phase_of(s, "travel-desk") == Some("Drifted"))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.requests().len(), 2, "{:#?}", receiver.requests());
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}

@@ -269,7 +269,7 @@ fn write_config(root: &Path, remote: &Path, sim: &RunningSim) -> PathBuf {
     config
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

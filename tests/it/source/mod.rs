@@ -21,6 +21,7 @@ fn git_config(url: &Path) -> GitConfig {
         bots_dir: "bots".into(),
         poll_interval: Duration::from_secs(30),
         auth: GitAuth::None,
+        network: Default::default(),
     }
 }
 

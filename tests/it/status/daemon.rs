@@ -1,8 +1,8 @@
 //! Notes through the daemon, against the simulator and real git: never lose
 //! the record of a pass.
 
-use kore_gitops::config::GitAuth;
 use kore_gitops::reconcile::{Daemon, Notes};
+use kore_gitops::source::GitRemote;
 use kore_gitops::status::{BotStatus, Note, Phase};
 use serde_json::json;
 
@@ -80,7 +80,10 @@ async fn a_status_that_cannot_be_written_is_kept_and_written_later() {
     let commit = world.head().parse().unwrap();
     let notes = Notes::new(
         mirror.clone(),
-        Some(("origin".to_owned(), std::sync::Arc::new(GitAuth::None))),
+        Some((
+            "origin".to_owned(),
+            std::sync::Arc::new(GitRemote::new(&world.load_config().git)),
+        )),
     );
 
     // The notes ref cannot be updated (as on a full disk): the write fails,

@@ -19,6 +19,7 @@ pub async fn start_sim_with(seeds: &[PathBuf], config: SimConfig) -> RunningSim 
         listen,
         seeds: seeds.to_vec(),
         config,
+        tls: None,
     })
     .await
     .expect("simulator starts")
@@ -239,4 +240,19 @@ fn synthetic_definition() -> Value {
         "traits": [{"_id": "ta-1", "createdOn": "2023-06-13T10:27:02.409Z", "modifiedOn": "2023-06-13T10:27:02.409Z"}],
         "customDashboards": [{"_id": "cd-1", "createdOn": "2023-06-13T10:27:02.409Z", "lMod": "2023-06-13T10:27:02.409Z", "lModBy": "u-1"}],
     })
+}
+
+/// Starts a simulator with instant jobs that speaks HTTPS with `identity`.
+pub async fn start_sim_tls(
+    seeds: &[PathBuf],
+    identity: kore_gitops::sim::TlsIdentity,
+) -> RunningSim {
+    kore_gitops::sim::start(SimOptions {
+        listen: "127.0.0.1:0".parse().expect("loopback address"),
+        seeds: seeds.to_vec(),
+        config: SimConfig::instant(),
+        tls: Some(identity),
+    })
+    .await
+    .expect("simulator starts")
 }
