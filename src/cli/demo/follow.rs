@@ -45,14 +45,17 @@ pub(super) async fn follow(
                 header = Some(commit);
                 say(&guide.commit_header(commit, first));
             }
-            let note = note_section(&remote, commit, &report.bot).await;
-            say(&guide.pass_line(&report, note.as_ref()));
             // An apply under way (waiting on its job) is told, but the note
-            // is worth reading once it ends.
+            // is worth reading (and waiting for) once it ends.
             let under_way = matches!(
                 report.phase,
                 Phase::Importing | Phase::Training | Phase::Publishing
             );
+            let note = match under_way {
+                true => note_section(&remote, commit, &report.bot).await,
+                false => pushed_section(&remote, commit, &report).await,
+            };
+            say(&guide.pass_line(&report, note.as_ref()));
             let worth_reading = report.phase == Phase::Failed
                 || (!under_way && note.as_ref().is_some_and(|n| !n.jobs.is_empty()));
             if !first && worth_reading && hinted.insert(commit) {
@@ -83,8 +86,31 @@ fn fresh_reports(
     fresh
 }
 
-/// The bot's section of the note on `commit` in the remote, where the daemon
-/// pushed it before reporting the pass; `None` when there is none to read.
+/// How long the demo waits for a pass's note to reach the remote: the daemon
+/// writes and pushes notes in batches, at most seconds after the pass.
+const NOTE_PUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// The bot's section of the note on `commit` in the remote, once it says what
+/// `report` says (notes are pushed in batches, shortly after the pass): the
+/// user is told to read it only when it is there. `None` when none came.
+async fn pushed_section(
+    remote: &std::path::Path,
+    commit: CommitId,
+    report: &BotReport,
+) -> Option<BotStatus> {
+    let deadline = tokio::time::Instant::now() + NOTE_PUSH_WAIT;
+    loop {
+        let section = note_section(remote, commit, &report.bot).await;
+        let current = section.as_ref().is_some_and(|s| s.phase == report.phase);
+        if current || tokio::time::Instant::now() >= deadline {
+            return section;
+        }
+        tokio::time::sleep(LOOK_EVERY).await;
+    }
+}
+
+/// The bot's section of the note on `commit` in the remote; `None` when there
+/// is none to read.
 async fn note_section(remote: &std::path::Path, commit: CommitId, bot: &str) -> Option<BotStatus> {
     let (remote, bot) = (remote.to_owned(), bot.to_owned());
     let read = tokio::task::spawn_blocking(move || read_status(&remote, &commit.to_string()));
