@@ -48,35 +48,7 @@ async fn a_publish_and_a_failure_are_told_once_each_without_secrets() {
     let daemon = start(&world).await;
     daemon.until_both_synced().await;
     // A second pass of the same commit tells nothing new.
-    let url = format!("{}/trigger/travel-desk", daemon.base);
-    let token = super::world::TRIGGER_TOKEN;
-    let answer = daemon
-        .http
-        .post(&url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 202);
-    let answer: serde_json::Value = answer.json().await.unwrap();
-    let request = answer["request"].as_str().unwrap().to_owned();
-    let handled = format!("{}/requests/{request}", daemon.base);
-    for _ in 0..500 {
-        let state: serde_json::Value = daemon
-            .http
-            .get(&handled)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if state["state"] == "handled" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    pass_now(&daemon, "travel-desk").await;
     let requests = receiver.until_requests(2).await;
     assert_eq!(requests.len(), 2, "{requests:#?}");
     let hook = of(&requests, "/hook");
@@ -131,7 +103,7 @@ async fn a_publish_and_a_failure_are_told_once_each_without_secrets() {
             secret.as_str(),
             "receiver-secret-1",
             "slack-secret-2",
-            token,
+            super::world::TRIGGER_TOKEN,
         ] {
             assert!(!text.contains(hidden), "a secret in {text}");
         }
