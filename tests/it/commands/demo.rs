@@ -11,8 +11,9 @@ use tokio::process::{Child, Command};
 
 /// How long any step of the demo may take before the test fails with its output.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-/// prod is woken by staging's Synced pass; its own apply takes a few seconds.
-const PROMOTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// prod is woken by staging's Synced pass (not its 30 s recheck); its own apply
+/// takes a few seconds.
+const PROMOTION_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running `kore-gitops demo` and everything it printed so far.
 struct Demo {
