@@ -31,6 +31,7 @@ use super::snapshot::Snapshot;
 use super::suspend::{paused_report, skipped_pass, suspended_in};
 use super::telemetry::{MetricsObserver, pass_span};
 use crate::observe::{FetchResult, ObserveState, Trigger};
+use crate::status::Phase;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -353,17 +354,23 @@ impl Daemon {
         }
         let (reconciler, observe) = (self.reconciler.clone(), self.observe.clone());
         let dry_run = self.dry_run;
+        let followers_queue = queue.clone();
         let workers = tokio::spawn(run_workers(
             queue.clone(),
             self.concurrency,
             self.shutdown_grace,
             move |bot| {
                 let (reconciler, observe) = (reconciler.clone(), observe.clone());
+                let queue = followers_queue.clone();
                 let span = pass_span(&bot);
                 async move {
                     match observe.filter(|o| o.is_suspended(&bot)) {
                         Some(o) => skipped_pass(&reconciler, &o, &bot, dry_run).await,
-                        None => reconciler.reconcile(&bot).await.action,
+                        None => {
+                            let report = reconciler.reconcile(&bot).await;
+                            wake_followers(&reconciler, &queue, &report);
+                            report.action
+                        }
                     }
                 }
                 .instrument(span)
@@ -499,6 +506,21 @@ impl Daemon {
                 None
             }
         }
+    }
+}
+
+/// After a pass that left its target Synced, the targets that follow it
+/// (`after`) look at once instead of at their next recheck.
+fn wake_followers(reconciler: &Reconcilers, queue: &WorkQueue<String>, report: &Report) {
+    let synced = report
+        .status
+        .as_ref()
+        .is_some_and(|s| s.phase == Phase::Synced);
+    let Some(snapshot) = reconciler.snapshot().filter(|_| synced) else {
+        return;
+    };
+    for follower in super::promotion::followers(&snapshot, &report.bot) {
+        queue.schedule_now(follower);
     }
 }
 

@@ -76,6 +76,24 @@ pub async fn promotion(
 
 /// `keys` in waves: a target comes one wave after the target it follows
 /// (`after`) when that one is among `keys`; order within a wave is kept.
+/// The targets of `snapshot` that follow `key` (`after` naming its
+/// environment, in its folder): a pass that left `key` Synced wakes them, so
+/// that they need not wait for [`PROMOTION_RECHECK`].
+pub fn followers(snapshot: &Snapshot, key: &str) -> Vec<String> {
+    let followed = TargetKey::parse(key);
+    snapshot
+        .bots
+        .iter()
+        .filter(|(other, bot)| {
+            let after = bot.as_ref().ok().and_then(|b| b.target.after.as_deref());
+            after.is_some_and(|after| {
+                TargetKey::new(TargetKey::parse(other).folder(), Some(after)) == followed
+            })
+        })
+        .map(|(other, _)| other.clone())
+        .collect()
+}
+
 pub fn waves(snapshot: &Snapshot, keys: Vec<String>) -> Vec<Vec<String>> {
     let follows = |key: &str| -> Option<String> {
         let after = snapshot

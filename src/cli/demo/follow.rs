@@ -13,7 +13,7 @@ use crate::ids::CommitId;
 use crate::observe::{BotReport, ObserveState};
 use crate::status::{BotStatus, Phase};
 
-use super::guide::{Guide, say};
+use super::guide::{self, Guide, say};
 
 /// How often the reports are looked at: well under the second a push takes
 /// to be noticed.
@@ -32,6 +32,8 @@ pub(super) async fn follow(
     let mut first_commit: Option<CommitId> = None;
     let mut header: Option<CommitId> = None;
     let mut hinted: HashSet<CommitId> = HashSet::new();
+    let mut commits: HashSet<CommitId> = HashSet::new();
+    let mut promoted: HashSet<CommitId> = HashSet::new();
     let mut first_sync_told = false;
     let mut ticks = tokio::time::interval(LOOK_EVERY);
     loop {
@@ -41,6 +43,11 @@ pub(super) async fn follow(
                 continue;
             };
             let first = *first_commit.get_or_insert(commit) == commit;
+            // prod checked again at an older commit while staging works on
+            // the new one: nothing new to tell.
+            if header != Some(commit) && !commits.insert(commit) {
+                continue;
+            }
             if header != Some(commit) {
                 header = Some(commit);
                 say(&guide.commit_header(commit, first));
@@ -60,6 +67,10 @@ pub(super) async fn follow(
                 || (!under_way && note.as_ref().is_some_and(|n| !n.jobs.is_empty()));
             if !first && worth_reading && hinted.insert(commit) {
                 say(&guide.read_the_note(commit));
+            }
+            let prod_applied = report.bot == guide::PROMOTED && worth_reading;
+            if !first && prod_applied && report.phase == Phase::Synced && promoted.insert(commit) {
+                say(&guide.promoted(commit));
             }
         }
         if !first_sync_told && first_bots.iter().all(|bot| seen.contains_key(bot)) {

@@ -18,6 +18,10 @@ const EDIT_FILE: &str = "bots/travel-desk/botDefinition.json";
 const EDIT_SED: &str = "s/fly me to London/fly me to Lisbon/";
 const EDIT_MESSAGE: &str = "Travel Desk: fly to Lisbon, not London";
 
+/// The target that follows another, and the one it follows.
+pub(super) const PROMOTED: &str = "travel-desk/prod";
+const FOLLOWED: &str = "travel-desk/staging";
+
 /// The texts, with the paths and addresses of this run.
 #[derive(Debug, Clone)]
 pub(super) struct Guide {
@@ -102,7 +106,7 @@ impl Guide {
     pub fn pass_line(&self, report: &BotReport, note: Option<&BotStatus>) -> String {
         let phase = report.phase.to_string();
         format!(
-            "  {:<14} {phase:<10} {}",
+            "  {:<20} {phase:<10} {}",
             report.bot,
             describe(report, note)
         )
@@ -114,7 +118,9 @@ impl Guide {
             "\nNow change a bot as a developer would. In another terminal, run:\n\n  \
              {}\n\n\
              kore-gitops notices the push within about a second, imports the new definition into \
-             the live\nTravel Desk bot, trains it, publishes it, and writes a note on the commit.\n\
+             the live\nstaging Travel Desk bot, trains it, publishes it, and writes a note on the \
+             commit. The prod bot\nfollows staging (after = \"staging\" in bots/travel-desk/bot.toml): \
+             it gets the commit only once\nstaging is Synced at it.\n\
              Waiting for a push (Ctrl-C stops the demo)…",
             self.change_command()
         )
@@ -141,6 +147,15 @@ impl Guide {
             self.exe,
             self.url("/status"),
             self.url("/metrics"),
+        )
+    }
+
+    /// After the production bot reached a commit it follows staging to.
+    pub fn promoted(&self, commit: CommitId) -> String {
+        format!(
+            "\n  Promotion: {PROMOTED} followed {FOLLOWED}, moving to commit {} only once \
+             {FOLLOWED} was Synced there.",
+            commit.short()
         )
     }
 

@@ -112,6 +112,7 @@ async fn start(scratch: &Scratch, guide: &mut Guide) -> Result<Started, DemoErro
     let seeds = examples::bot_names()
         .iter()
         .map(|name| scratch.bot(name))
+        .chain([scratch.prod_seed()])
         .collect();
     let config = SimConfig {
         job_mode: JobMode::Timed,
@@ -161,9 +162,13 @@ async fn run_daemon(
 ) -> ExitCode {
     say(&guide.daemon_starting());
     let observe = ObserveState::for_config(&config, env!("CARGO_PKG_VERSION"));
+    // The targets of the first commit: the promoted folder is two.
     let bots = examples::bot_names()
         .into_iter()
-        .map(str::to_owned)
+        .flat_map(|name| match name == scratch::PROMOTED_FOLDER {
+            true => vec![format!("{name}/staging"), format!("{name}/prod")],
+            false => vec![name.to_owned()],
+        })
         .collect();
     let follower = tokio::spawn(follow::follow(
         observe.0.clone(),

@@ -68,6 +68,33 @@ impl Scratch {
     pub fn bot(&self, name: &str) -> PathBuf {
         self.clone.join("bots").join(name)
     }
+
+    /// The seed of the second, production Travel Desk bot: outside the
+    /// clone, since git defines one folder for both bots.
+    pub fn prod_seed(&self) -> PathBuf {
+        self.root.join("seeds").join(PROD_SEED)
+    }
+}
+
+/// The promoted folder, and the simulator's seed name of its production bot
+/// (the staging bot is the folder's own seed, `travel-desk`).
+pub(super) const PROMOTED_FOLDER: &str = "travel-desk";
+const PROD_SEED: &str = "travel-desk-prod";
+
+/// The demo's `bots/travel-desk/bot.toml`: the example's settings, with two
+/// environments on the demo's one platform, prod following staging. The
+/// simulator derives a seeded bot's id from its seed name.
+fn promoted_bot_toml() -> String {
+    let staging = crate::sim::crypto::bot_id(PROMOTED_FOLDER);
+    let prod = crate::sim::crypto::bot_id(PROD_SEED);
+    format!(
+        "# Written by `kore-gitops demo`: one definition, two live bots. A change lands\n\
+         # on staging first; prod moves only to commits at which staging is Synced.\n\
+         languages = [\"en\"]\n\
+         publish_comment = \"Travel Desk from git\"\n\n\
+         [environments.staging]\nbot_id = \"{staging}\"\n\n\
+         [environments.prod]\nbot_id = \"{prod}\"\nafter = \"staging\"\n"
+    )
 }
 
 /// What the configuration needs from the running pieces.
@@ -93,8 +120,19 @@ pub(super) fn prepare(dir: Option<&Path>) -> Result<Scratch, ScratchError> {
         clone: root.join("clone"),
         root,
     };
+    let promoted_toml = format!("bots/{PROMOTED_FOLDER}/bot.toml");
+    let promoted_dir = format!("bots/{PROMOTED_FOLDER}/");
     for file in BOT_FILES {
-        write(&scratch.clone.join(file.path), file.bytes)?;
+        match file.path == promoted_toml {
+            true => write(
+                &scratch.clone.join(file.path),
+                promoted_bot_toml().as_bytes(),
+            )?,
+            false => write(&scratch.clone.join(file.path), file.bytes)?,
+        }
+        if let Some(name) = file.path.strip_prefix(&promoted_dir) {
+            write(&scratch.prod_seed().join(name), file.bytes)?;
+        }
     }
     let mut options = RepositoryInitOptions::new();
     Repository::init_opts(&scratch.remote, options.bare(true).initial_head(BRANCH))?;

@@ -11,6 +11,9 @@ use tokio::process::{Child, Command};
 
 /// How long any step of the demo may take before the test fails with its output.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+/// prod is woken by staging's Synced pass (not its 30 s recheck); its own apply
+/// takes a few seconds.
+const PROMOTION_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running `kore-gitops demo` and everything it printed so far.
 struct Demo {
@@ -61,11 +64,16 @@ impl Demo {
 
     /// Waits until standard output contains `text`.
     async fn wait_for(&self, text: &str) {
-        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+        self.wait_longer_for(text, STEP_TIMEOUT).await;
+    }
+
+    /// Waits up to `timeout` until standard output contains `text`.
+    async fn wait_longer_for(&self, text: &str, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
         while !self.stdout().contains(text) {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "no {text:?} within {STEP_TIMEOUT:?}:\n{}",
+                "no {text:?} within {timeout:?}:\n{}",
                 self.everything()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -125,8 +133,8 @@ async fn following_the_demo_s_instructions_imports_trains_publishes_and_writes_a
         "{first}"
     );
     assert!(first.contains("\nFirst sync, commit "), "{first}");
-    for bot in ["travel-desk", "it-helpdesk"] {
-        let synced = format!("{bot:<14} Synced     in step with the commit: nothing to do");
+    for bot in ["travel-desk/staging", "travel-desk/prod", "it-helpdesk"] {
+        let synced = format!("{bot:<20} Synced     in step with the commit: nothing to do");
         assert!(first.contains(&synced), "first sync of {bot}:\n{first}");
     }
     let status_url = demo.line_starting("http://127.0.0.1:");
@@ -156,11 +164,31 @@ async fn following_the_demo_s_instructions_imports_trains_publishes_and_writes_a
         after.contains(&format!("\nNew commit {short}:\n")),
         "{after}"
     );
-    let applied = format!(
-        "{:<14} Synced     imported, trained (en) and published: ",
-        "travel-desk"
+    let applied =
+        |bot: &str| format!("{bot:<20} Synced     imported, trained (en) and published: ");
+    assert!(after.contains(&applied("travel-desk/staging")), "{after}");
+
+    // prod follows staging: it reaches the commit once staging is Synced
+    // there (staging's Synced pass wakes it), and the guide says so.
+    let promoted = format!(
+        "Promotion: travel-desk/prod followed travel-desk/staging, moving to commit {short} only \
+         once travel-desk/staging was Synced there."
     );
-    assert!(after.contains(&applied), "{after}");
+    demo.wait_longer_for(&promoted, PROMOTION_TIMEOUT).await;
+    let after = demo.stdout();
+    let new_commit = after.find(&format!("\nNew commit {short}:\n")).unwrap();
+    let staging = after.find(&applied("travel-desk/staging")).unwrap();
+    let prod = after.find(&applied("travel-desk/prod"));
+    let prod = prod.unwrap_or_else(|| panic!("prod applied the commit:\n{after}"));
+    assert!(
+        new_commit < staging && staging < prod,
+        "staging first:\n{after}"
+    );
+    assert!(
+        !after[new_commit + 1..prod].contains("\nNew commit ")
+            && !after[new_commit..].contains("\nFirst sync"),
+        "both on commit {short}:\n{after}"
+    );
 
     let fetch_and_show = demo.line_starting(&format!("git -C {} fetch", clone.display()));
     let status = paste(&fetch_and_show, &home).await;
@@ -168,7 +196,10 @@ async fn following_the_demo_s_instructions_imports_trains_publishes_and_writes_a
         status.starts_with(&format!("commit {}", head.trim())),
         "{status}"
     );
-    assert!(status.contains("travel-desk  Synced"), "{status}");
+    for target in ["travel-desk/staging", "travel-desk/prod"] {
+        let synced = |l: &str| l.split_whitespace().take(2).eq([target, "Synced"]);
+        assert!(status.lines().any(synced), "{status}");
+    }
     let note = paste(
         &demo.line_starting(&format!("git -C {} notes", clone.display())),
         &home,
