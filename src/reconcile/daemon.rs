@@ -2,7 +2,7 @@
 //! reconciler; triggers (start, poll, local watch, resync) feed the queue; the
 //! workers run passes. `sync` and `plan` reuse the same pieces for one pass.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -355,20 +355,21 @@ impl Daemon {
         let (reconciler, observe) = (self.reconciler.clone(), self.observe.clone());
         let dry_run = self.dry_run;
         let followers_queue = queue.clone();
+        let woken = Arc::new(WokenFor::default());
         let workers = tokio::spawn(run_workers(
             queue.clone(),
             self.concurrency,
             self.shutdown_grace,
             move |bot| {
                 let (reconciler, observe) = (reconciler.clone(), observe.clone());
-                let queue = followers_queue.clone();
+                let (queue, woken) = (followers_queue.clone(), woken.clone());
                 let span = pass_span(&bot);
                 async move {
                     match observe.filter(|o| o.is_suspended(&bot)) {
                         Some(o) => skipped_pass(&reconciler, &o, &bot, dry_run).await,
                         None => {
                             let report = reconciler.reconcile(&bot).await;
-                            wake_followers(&reconciler, &queue, &report);
+                            wake_followers(&reconciler, &queue, &woken, &report);
                             report.action
                         }
                     }
@@ -509,9 +510,19 @@ impl Daemon {
     }
 }
 
-/// After a pass that left its target Synced, the targets that follow it
-/// (`after`) look at once instead of at their next recheck.
-fn wake_followers(reconciler: &Reconcilers, queue: &WorkQueue<String>, report: &Report) {
+/// The commit at which each target last woke its followers.
+type WokenFor = std::sync::Mutex<HashMap<String, crate::ids::CommitId>>;
+
+/// After a pass that left its target Synced at a commit it had not yet
+/// woken its followers for, the targets that follow it (`after`) look at
+/// once instead of at their next recheck. Once per commit: an idle resync of
+/// the followed target does not make its followers pass again.
+fn wake_followers(
+    reconciler: &Reconcilers,
+    queue: &WorkQueue<String>,
+    woken: &WokenFor,
+    report: &Report,
+) {
     let synced = report
         .status
         .as_ref()
@@ -519,6 +530,13 @@ fn wake_followers(reconciler: &Reconcilers, queue: &WorkQueue<String>, report: &
     let Some(snapshot) = reconciler.snapshot().filter(|_| synced) else {
         return;
     };
+    let mut woken = woken
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if woken.insert(report.bot.clone(), report.commit) == Some(report.commit) {
+        return;
+    }
+    drop(woken);
     for follower in super::promotion::followers(&snapshot, &report.bot) {
         queue.schedule_now(follower);
     }

@@ -74,8 +74,6 @@ pub async fn promotion(
     )))
 }
 
-/// `keys` in waves: a target comes one wave after the target it follows
-/// (`after`) when that one is among `keys`; order within a wave is kept.
 /// The targets of `snapshot` that follow `key` (`after` naming its
 /// environment, in its folder): a pass that left `key` Synced wakes them, so
 /// that they need not wait for [`PROMOTION_RECHECK`].
@@ -94,6 +92,8 @@ pub fn followers(snapshot: &Snapshot, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// `keys` in waves: a target comes one wave after the target it follows
+/// (`after`) when that one is among `keys`; order within a wave is kept.
 pub fn waves(snapshot: &Snapshot, keys: Vec<String>) -> Vec<Vec<String>> {
     let follows = |key: &str| -> Option<String> {
         let after = snapshot
