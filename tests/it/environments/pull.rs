@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::secrets::{SETTINGS, write_variables};
 use super::world::{Accounts, STAGING, STAGING_URL};
-use crate::commands::kore_gitops;
+use crate::commands::{Run, kore_gitops};
 use crate::support::git::git;
 
 #[tokio::test]
@@ -19,20 +19,7 @@ async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
     accounts.sync().await;
     let folder = accounts.work.join("bots/travel-desk");
     let before = fs::read(folder.join("config.json")).unwrap();
-    let config = accounts.config.to_str().unwrap();
-    let into = folder.to_str().unwrap();
-    let args = [
-        "pull",
-        "--config",
-        config,
-        "--bot",
-        "travel-desk",
-        "--into",
-        into,
-        "--env",
-        "staging",
-    ];
-    let run = kore_gitops(&accounts.work, &args).await;
+    let run = pull_staging(&accounts, &folder).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("API_KEY is secured"), "{}", run.stdout);
     assert!(
@@ -78,6 +65,7 @@ async fn pull_env_keeps_the_definitions_values_and_writes_no_secret() {
     assert!(!run.stdout.contains("botDefinition.json"), "{}", run.stdout);
 
     // A folder's name selects each of its environments.
+    let config = accounts.config.to_str().unwrap();
     let args = [
         "sync",
         "--config",
@@ -155,19 +143,7 @@ async fn a_pull_after_one_designer_edit_changes_only_that_line() {
         })
         .await;
     let folder = accounts.work.join("bots/travel-desk");
-    let config = accounts.config.to_str().unwrap();
-    let args = [
-        "pull",
-        "--config",
-        config,
-        "--bot",
-        "travel-desk",
-        "--into",
-        folder.to_str().unwrap(),
-        "--env",
-        "staging",
-    ];
-    let run = kore_gitops(&accounts.work, &args).await;
+    let run = pull_staging(&accounts, &folder).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(!run.stdout.contains("written whole"), "{}", run.stdout);
     let diff = git(&accounts.work, &["diff"]);
@@ -181,4 +157,22 @@ async fn a_pull_after_one_designer_edit_changes_only_that_line() {
             && diff.contains("+            \"sentence\": \"book a flight for me\","),
         "{diff}"
     );
+}
+
+/// `kore-gitops pull --env staging` of travel-desk into `folder`.
+async fn pull_staging(accounts: &Accounts, folder: &Path) -> Run {
+    let config = accounts.config.to_str().unwrap();
+    let into = folder.to_str().unwrap();
+    let args = [
+        "pull",
+        "--config",
+        config,
+        "--bot",
+        "travel-desk",
+        "--into",
+        into,
+        "--env",
+        "staging",
+    ];
+    kore_gitops(&accounts.work, &args).await
 }
