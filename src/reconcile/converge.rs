@@ -4,7 +4,7 @@
 
 use tokio::time::Instant;
 
-use crate::desired::{DesiredBot, DriftPolicy};
+use crate::desired::{BotTarget, DesiredBot, DriftPolicy};
 use crate::diff::{NormalisedBot, compare};
 use crate::ids::{BotId, CommitId, Digest};
 use crate::status::{BotStatus, Phase};
@@ -253,12 +253,26 @@ impl Reconciler {
         }
     }
 
+    /// The live bot the folder names: its `bot_id` as it stands when every
+    /// folder of the commit names its bot by id (the platform checks it, see
+    /// [`Reconciler::explain_refusal`]), otherwise checked against Get Bots.
+    async fn bot_id(&self, snapshot: &Snapshot, desired: &DesiredBot) -> Result<BotId, PassError> {
+        match &desired.settings.target {
+            BotTarget::Id(id) if self.targets.ids_only(snapshot) => Ok(id.clone()),
+            _ => self.listed_id(snapshot, desired).await,
+        }
+    }
+
     /// The live bot the folder names, checked against Get Bots (read once and
     /// kept across commits), and refused when another folder of the commit
     /// names it too. A bot the list does not hold may have been created since
     /// it was read: it is read again once (shared with the other passes that
     /// found the same list stale) before the folder is refused.
-    async fn bot_id(&self, snapshot: &Snapshot, desired: &DesiredBot) -> Result<BotId, PassError> {
+    async fn listed_id(
+        &self,
+        snapshot: &Snapshot,
+        desired: &DesiredBot,
+    ) -> Result<BotId, PassError> {
         let started = Instant::now();
         let targets = self.targets.get(snapshot, &self.platform).await?;
         match targets.of(desired) {
@@ -268,6 +282,33 @@ impl Reconciler {
                 Ok(targets.of(desired)?)
             }
             found => Ok(found?),
+        }
+    }
+}
+
+impl Reconciler {
+    /// A pass that went to its `bot_id` without Get Bots (see
+    /// [`super::targets::TargetCache::ids_only`]) and was refused by the
+    /// platform (400, 403 or 404: how a platform answers an id it does not
+    /// hold is not documented) is told why when the account's list lacks the
+    /// id: the same message a pass checked against the list would give.
+    /// Otherwise (the list holds it: a missing scope, say) the platform's own
+    /// answer stands.
+    pub(super) async fn explain_refusal(
+        &self,
+        snapshot: &Snapshot,
+        desired: &DesiredBot,
+        error: PassError,
+    ) -> PassError {
+        let refused = matches!(&error, PassError::Platform(e)
+            if matches!(e.status(), Some(400 | 403 | 404)));
+        let by_id = matches!(desired.settings.target, BotTarget::Id(_));
+        if !(refused && by_id && self.targets.ids_only(snapshot)) {
+            return error;
+        }
+        match self.listed_id(snapshot, desired).await {
+            Err(unknown @ PassError::Identity(_)) => unknown,
+            _ => error,
         }
     }
 }

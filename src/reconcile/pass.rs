@@ -221,7 +221,10 @@ impl Reconciler {
     async fn run(&self, bot: &str, snapshot: &Snapshot, entry: &BotEntry) -> Report {
         let (started, commit) = (Utc::now(), snapshot.commit);
         let result = match entry {
-            Ok(desired) => self.converge(snapshot, desired).await,
+            Ok(desired) => match self.converge(snapshot, desired).await {
+                Err(error) => Err(self.explain_refusal(snapshot, desired, error).await),
+                converged => converged,
+            },
             Err(problems) => Err(PassError::Definition(problems.clone())),
         };
         let (status, plan, detail, action, retry) = match result {

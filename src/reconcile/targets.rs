@@ -13,14 +13,14 @@
 //! bot the list holds is gone (a 404), or when it is older than the full
 //! resync interval.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::desired::{DesiredBot, shared_claims};
+use crate::desired::{BotTarget, DesiredBot, shared_claims};
 use crate::ids::{BotId, CommitId};
 use crate::platform::{PlatformClient, PlatformError};
 
@@ -109,7 +109,13 @@ pub struct TargetCache {
 struct Inner {
     list: Option<Slot<Listed>>,
     targets: Option<(CommitId, Slot<Targets>)>,
+    /// [`TargetCache::ids_only`] of the commits seen lately (the head, and
+    /// the older commits environments that follow another work at).
+    ids_only: HashMap<CommitId, bool>,
 }
+
+/// How many commits' [`TargetCache::ids_only`] answers are kept.
+const IDS_ONLY_KEPT: usize = 16;
 
 impl TargetCache {
     /// The list is read again once it is `age` old (the full resync
@@ -137,6 +143,28 @@ impl TargetCache {
         let cell = self.targets_slot(snapshot.commit, &listed);
         let targets = cell.get_or_init(|| async { Arc::new(Targets::resolve(snapshot, listed)) });
         Ok(targets.await.clone())
+    }
+
+    /// Whether every folder of `snapshot` a pass would act on (read, not
+    /// suspended) names its live bot by `bot_id`. Then Get Bots has nothing
+    /// to resolve and nothing to refuse (two folders with one `bot_id` are
+    /// refused by the reader, offline): passes go straight to their bot and
+    /// never wait for the account's list (100 pages at 5000 bots, under 60 a
+    /// minute). An id the account lacks is found by the platform's answer
+    /// (see `Reconciler::explain_refusal`). Worked out once per commit.
+    pub fn ids_only(&self, snapshot: &Snapshot) -> bool {
+        if let Some(known) = self.lock().ids_only.get(&snapshot.commit) {
+            return *known;
+        }
+        let ids_only = (snapshot.bots.values().flatten())
+            .filter(|bot| !bot.settings.suspend)
+            .all(|bot| matches!(bot.settings.target, BotTarget::Id(_)));
+        let mut inner = self.lock();
+        if inner.ids_only.len() >= IDS_ONLY_KEPT {
+            inner.ids_only.clear();
+        }
+        inner.ids_only.insert(snapshot.commit, ids_only);
+        ids_only
     }
 
     /// Get Bots is read again by the next pass, unless a list read after

@@ -46,9 +46,26 @@ fn commit_readme(world: &BenchWorld, text: &str) {
     git(&world.work, &["push", "--quiet", "origin", "main"]);
 }
 
+/// Rewrites `bot`'s `bot.toml` to name its live bot by name (the bench
+/// world names every bot by id), and commits it.
+fn name_by_name(world: &BenchWorld, bot: &str) {
+    let folder = world.work.join("bots").join(bot);
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("config.json")).unwrap()).unwrap();
+    let name = config["name"].as_str().unwrap();
+    std::fs::write(folder.join("bot.toml"), format!("bot_name = {name:?}\n")).unwrap();
+    git(
+        &world.work,
+        &["commit", "--quiet", "-am", "one folder by name"],
+    );
+    git(&world.work, &["push", "--quiet", "origin", "main"]);
+}
+
 #[tokio::test]
 async fn get_bots_is_read_once_across_commits_whatever_the_concurrency() {
     let world = BenchWorld::start(12, Extra::default()).await;
+    // One folder by name: the list is needed (see the next test otherwise).
+    name_by_name(&world, &world.bots[0]);
     let daemon = Daemon::start(config(&world, 16), false).await.unwrap();
     for n in 0..3 {
         if n > 0 {
@@ -62,6 +79,62 @@ async fn get_bots_is_read_once_across_commits_whatever_the_concurrency() {
         1,
         "identities do not change with commits: one Get Bots for 3 commits × 12 bots at \
          concurrency 16"
+    );
+}
+
+/// Folders that all name their bot by `bot_id` leave Get Bots nothing to
+/// resolve: passes go straight to their bots (at 5000 bots the list is 100
+/// pages under 60 a minute).
+#[tokio::test]
+async fn a_commit_whose_folders_all_name_their_bot_by_id_never_reads_get_bots() {
+    let world = BenchWorld::start(12, Extra::default()).await;
+    let daemon = Daemon::start(config(&world, 4), false).await.unwrap();
+    for n in 0..2 {
+        if n > 0 {
+            commit_readme(&world, "another commit\n");
+        }
+        daemon.refresh().await.unwrap();
+        all_synced(&daemon.pass_all(&[]).await, world.bots.len());
+    }
+    assert_eq!(get_bots_calls(&world).await, 0);
+}
+
+/// A `bot_id` the account lacks, in a commit read without Get Bots: the
+/// platform refuses the first call, and the pass reads the list to say why
+/// (the message of a pass checked against the list); the others sync.
+#[tokio::test]
+async fn a_bot_id_the_account_lacks_is_named_as_such_without_get_bots_for_the_others() {
+    let world = BenchWorld::start(4, Extra::default()).await;
+    let bots = world.work.join("bots");
+    let ghost = bots.join("ghost");
+    std::fs::create_dir_all(&ghost).unwrap();
+    for file in ["botDefinition.json", "config.json"] {
+        std::fs::copy(bots.join(&world.bots[0]).join(file), ghost.join(file)).unwrap();
+    }
+    let missing = "st-00000000-0000-0000-0000-0000000000ff";
+    std::fs::write(ghost.join("bot.toml"), format!("bot_id = \"{missing}\"\n")).unwrap();
+    git(&world.work, &["add", "."]);
+    commit_readme(&world, "a folder naming a bot id the account lacks\n");
+    let daemon = Daemon::start(config(&world, 4), false).await.unwrap();
+    daemon.refresh().await.unwrap();
+    let reports = daemon.pass_all(&[]).await;
+    let ghost = reports.iter().find(|r| r.bot == "ghost").unwrap();
+    let status = ghost.status.as_ref().unwrap();
+    assert_eq!(status.phase, Phase::Failed, "{ghost:?}");
+    let error = status.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains(&format!("bot_id {missing} is not a bot of this account")),
+        "{error}"
+    );
+    let others = reports.iter().filter(|r| r.bot != "ghost");
+    for report in others {
+        let phase = report.status.as_ref().map(|s| s.phase);
+        assert_eq!(phase, Some(Phase::Synced), "{report:?}");
+    }
+    assert_eq!(
+        get_bots_calls(&world).await,
+        1,
+        "read once, for the refused id"
     );
 }
 
