@@ -118,6 +118,32 @@ impl Apply {
     }
 }
 
+#[cfg(test)]
+impl Apply {
+    /// An apply of `commit` about to import (for tests of what holds it).
+    pub(in crate::reconcile) fn for_tests(commit: CommitId, id: BotId) -> Apply {
+        let steps = Steps {
+            import: true,
+            publish: true,
+            reverts_drift: false,
+        };
+        Apply {
+            commit,
+            id,
+            content: Digest::from_bytes([0; 32]),
+            steps,
+            summary: "a change".to_owned(),
+            plan: Plan::Apply(steps),
+            detail: String::new(),
+            guard: EditGuard::without_change_log(),
+            status: BotStatus::new(Phase::Importing, "a change"),
+            stage: Stage::Import {
+                after_lost_answer: false,
+            },
+        }
+    }
+}
+
 /// What an apply starts from: the decision of the pass.
 pub(super) struct Start<'a> {
     pub commit: CommitId,
@@ -182,7 +208,7 @@ impl Reconciler {
                         && e.retry() == Retry::Transient
                         && matches!(run.stage, Stage::Waiting { .. }) =>
                 {
-                    self.lock().pending.insert(desired.key().to_string(), run);
+                    self.lock().keep_waiting(desired.key().to_string(), run);
                     return Err(e);
                 }
                 Err(e) => return Err(e),
@@ -193,7 +219,7 @@ impl Reconciler {
                 Step::Wait(after) if self.requeued() => {
                     let mut outcome = run.waiting();
                     outcome.wait = Some(after);
-                    self.lock().pending.insert(desired.key().to_string(), run);
+                    self.lock().keep_waiting(desired.key().to_string(), run);
                     return Ok(outcome);
                 }
                 Step::Wait(after) => {

@@ -72,7 +72,7 @@ impl Reconciler {
             outcome.status.summary
         );
         outcome.wait = Some(after);
-        self.lock().pending.insert(bot, run);
+        self.lock().keep_waiting(bot, run);
         Ok(Some(outcome))
     }
 }

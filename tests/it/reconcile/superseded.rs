@@ -1,6 +1,7 @@
 //! A commit's apply overtaken by a later commit while it waits on a job: the
 //! older commit's note stops saying "waiting on …" and says what became of
-//! the job and which commit took over.
+//! the job and which commit took over; a target gone from the later commit
+//! keeps no waiting apply, and its job is not looked at or acted on again.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,7 @@ use kore_gitops::status::{BotStatus, Note, Phase};
 use serde_json::json;
 
 use super::daemon::{Running, entry, phase_of};
-use super::requeue::{one_worker_manual_jobs, step_bot, summary, trigger};
+use super::requeue::{accepted, one_worker_manual_jobs, step_bot, summary, trigger};
 use super::world::{World, counters};
 use crate::support::git::git;
 
@@ -155,6 +156,41 @@ async fn a_later_commit_with_the_same_definition_takes_the_apply_over_and_the_ol
         Phase::Superseded,
         "never Synced at the first commit"
     );
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_target_removed_while_its_import_runs_is_left_alone_and_its_note_says_so() {
+    let (world, daemon) = one_worker_manual_jobs().await;
+    let first = commit_with_import_held(&world).await;
+    std::fs::remove_dir_all(world.work.join("bots/travel-desk")).unwrap();
+    world.commit_all("travel-desk is no longer managed here");
+    let second = world.head();
+    let old = until_section(&world, &first, "travel-desk", None, |s| {
+        s.phase != Phase::Importing
+    })
+    .await;
+    assert_eq!(old.phase, Phase::Superseded, "{old:?}");
+    let by = format!("superseded by commit {}", &second[..12]);
+    assert!(old.summary.contains(&by), "{}", old.summary);
+    assert!(
+        old.summary.contains("no longer holds the target")
+            && old.summary.contains("was not looked at again"),
+        "{}",
+        old.summary
+    );
+    // The job ends; nothing looks at it or goes on from it.
+    let looks = accepted(&world, "travel-desk", "import_status").await;
+    step_bot(&world, "travel-desk").await;
+    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
+    let _ = trigger(&daemon, "it-helpdesk").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        accepted(&world, "travel-desk", "import_status").await,
+        looks
+    );
+    assert_eq!(counters(&world.bot("travel-desk").await), (1, 0, 0));
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
 }
