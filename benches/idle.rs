@@ -32,12 +32,19 @@ const IDLE: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_secs(4);
 /// How long the simulator must see no call before the daemon counts as idle.
 const QUIET: Duration = Duration::from_secs(2);
+/// Idle resident memory targets: two bots (the first idle issue) and many
+/// (issue 14: 1000 bots).
 const TARGET_RSS_MIB: f64 = 30.0;
+const TARGET_RSS_MANY_MIB: f64 = 64.0;
 
 /// One reading of the daemon's `/proc` files.
 #[derive(Debug, Clone)]
 struct Sample {
     rss_kib: u64,
+    /// Of `rss_kib`: anonymous memory (the heap, stacks) and file pages
+    /// (the binary's code, mapped git packfiles).
+    anon_kib: u64,
+    file_kib: u64,
     hwm_kib: u64,
     cpu_ticks: u64,
     /// Voluntary + involuntary context switches, by thread id.
@@ -130,9 +137,21 @@ fn daemon_binary() -> PathBuf {
     binary
 }
 
+/// Starts `kore-gitops run`; with `IDLE_WRAP` set (e.g. `heaptrack -o
+/// /tmp/idle`), under that command, to attribute what it holds.
 fn start_daemon(config: &Path, logs: &Path) -> Child {
     let log = std::fs::File::create(logs).expect("log file");
-    Command::new(daemon_binary())
+    let wrap = std::env::var("IDLE_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(daemon_binary());
+            command
+        }
+        None => Command::new(daemon_binary()),
+    };
+    command
         .args(["run", "--config"])
         .arg(config)
         .stdout(Stdio::null())
@@ -221,6 +240,8 @@ fn sample(pid: u32) -> Sample {
     }
     Sample {
         rss_kib: status_field(&status, "VmRSS"),
+        anon_kib: status_field(&status, "RssAnon"),
+        file_kib: status_field(&status, "RssFile"),
         hwm_kib: status_field(&status, "VmHWM"),
         cpu_ticks: ticks(14) + ticks(15),
         context_switches,
@@ -249,19 +270,25 @@ impl Observation {
         let secs = self.window.as_secs_f64();
         let switches = after.switches_since(before);
         let rss = mib(self.peak_rss_kib);
-        let verdict = if rss < TARGET_RSS_MIB {
-            "met"
+        let target = if self.bots > 2 {
+            TARGET_RSS_MANY_MIB
         } else {
-            "NOT met"
+            TARGET_RSS_MIB
         };
+        let verdict = if rss < target { "met" } else { "NOT met" };
         println!(
             "kore-gitops run, {} bots, settled after {:.1?}; idle window {secs:.1} s",
             self.bots, self.settled
         );
         println!(
-            "  resident: VmRSS {:.1} MiB (peak over the window {rss:.1} MiB; target < {TARGET_RSS_MIB} MiB: {verdict}), VmHWM {:.1} MiB",
+            "  resident: VmRSS {:.1} MiB (peak over the window {rss:.1} MiB; target < {target} MiB: {verdict}), VmHWM {:.1} MiB",
             mib(after.rss_kib),
             mib(after.hwm_kib),
+        );
+        println!(
+            "    of which anonymous {:.1} MiB (heap, stacks), file-backed {:.1} MiB (code, mapped packfiles)",
+            mib(after.anon_kib),
+            mib(after.file_kib),
         );
         println!(
             "  CPU: {cpu:.2} s user+system ({:.2} % of one core); {switches} context switches ({:.1}/s) over {} threads",

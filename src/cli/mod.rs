@@ -184,6 +184,8 @@ impl Command {
 
 /// Runs a parsed command line to completion.
 pub fn run(cli: Cli) -> ExitCode {
+    // Before any runtime starts its threads (see `observe::memory`).
+    crate::observe::memory::cap_arenas();
     // Unlocked handles: the log writer takes the stderr lock from runtime
     // worker threads, sometimes while a library (hyper's pool) holds a mutex
     // the main thread waits for; holding the lock here for the whole command

@@ -17,6 +17,7 @@ mod gate;
 mod git;
 mod ignore;
 mod languages;
+mod packed;
 mod problem;
 mod settings;
 mod shared;
@@ -36,6 +37,7 @@ pub use gate::{GateSettings, NO_APP, SuiteFile, TESTS_FOLDER, definition_intents
 pub use git::read_commit;
 pub use ignore::{CONFIG_PREFIX, IgnoreRules, JsonPointer, Segment};
 pub use languages::{DEFAULT_LANGUAGE, definition_languages};
+pub use packed::{PackedBytes, PackedFiles};
 pub use problem::{MAX_JSON_DEPTH, Problem, json_error_reason};
 pub use settings::{
     APPEND_REFUSED, BotSettings, BotTarget, DriftPolicy, ImportOptions, UtteranceMode,
@@ -78,15 +80,16 @@ impl fmt::Display for BotName {
     }
 }
 
-/// One bot as the repository wants it.
+/// One bot as the repository wants it: its files as bytes (`F` =
+/// [`BotFiles`]), or deflated while a snapshot keeps it ([`PackedFiles`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesiredBot {
+pub struct DesiredBot<F = BotFiles> {
     /// The folder name.
     pub name: BotName,
     /// `bot.toml`.
     pub settings: BotSettings,
     /// The platform files.
-    pub files: BotFiles,
+    pub files: F,
     /// `variables.<environment>.toml` by environment (`""`: `variables.toml`);
     /// an expanded target keeps only its own.
     pub variables: BTreeMap<String, Variables>,
@@ -108,6 +111,44 @@ pub struct BotError {
 
 /// One bot folder: read, or the reasons it could not be.
 pub type BotEntry = Result<DesiredBot, BotError>;
+
+/// A [`BotEntry`] as a snapshot keeps it: the files deflated.
+pub type PackedEntry = Result<DesiredBot<PackedFiles>, BotError>;
+
+impl DesiredBot {
+    /// This bot with its files deflated (see [`PackedFiles`]).
+    pub fn pack(self) -> DesiredBot<PackedFiles> {
+        let files = PackedFiles::pack(&self.files);
+        self.with_files(files)
+    }
+}
+
+impl DesiredBot<PackedFiles> {
+    /// This bot with its files as bytes again.
+    pub fn unpack(&self) -> DesiredBot {
+        DesiredBot {
+            name: self.name.clone(),
+            settings: self.settings.clone(),
+            files: self.files.unpack(),
+            variables: self.variables.clone(),
+            target: self.target.clone(),
+            suites: self.suites.clone(),
+        }
+    }
+}
+
+impl<F> DesiredBot<F> {
+    fn with_files<G>(self, files: G) -> DesiredBot<G> {
+        DesiredBot {
+            name: self.name,
+            settings: self.settings,
+            files,
+            variables: self.variables,
+            target: self.target,
+            suites: self.suites,
+        }
+    }
+}
 
 /// A failure to read the repository as a whole (as opposed to one bot folder).
 #[derive(Debug, thiserror::Error)]

@@ -81,7 +81,7 @@ impl Default for TargetOf {
     }
 }
 
-impl DesiredBot {
+impl<F> DesiredBot<F> {
     /// What the queue, notes, metrics and logs call this target.
     pub fn key(&self) -> TargetKey {
         TargetKey::new(self.name.as_str(), self.target.environment.as_deref())

@@ -13,6 +13,7 @@ mod control;
 pub mod events;
 pub mod exposition;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod notify;
 mod outcomes;

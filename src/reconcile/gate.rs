@@ -95,9 +95,9 @@ impl TestClients {
 
     /// The bots of a commit whose gate names an app that is not configured,
     /// each with the message: said at once, before any pass.
-    pub fn unconfigured<'a>(
+    pub fn unconfigured<'a, F: 'a>(
         &self,
-        bots: impl Iterator<Item = &'a DesiredBot>,
+        bots: impl Iterator<Item = &'a DesiredBot<F>>,
     ) -> Vec<(String, String)> {
         bots.filter_map(|bot| {
             let gate = bot.settings.gate.as_ref()?;

@@ -46,6 +46,7 @@ mod steps;
 pub mod suspend;
 pub mod targets;
 pub mod telemetry;
+mod trim;
 
 pub use apply::upload_and_import;
 pub use daemon::Daemon;

@@ -225,10 +225,10 @@ impl Reconciler {
     pub async fn reconcile_at(&self, bot: &str, snapshot: Arc<Snapshot>) -> Report {
         let started = Instant::now();
         let commit = snapshot.commit;
-        let report = match snapshot.bots.get(bot) {
+        let report = match snapshot.target(bot) {
             None => self.removed(bot, commit),
             Some(_) if self.is_blocked(bot, commit) => self.unscheduled(bot, commit),
-            Some(entry) => self.run(bot, &snapshot, entry).await,
+            Some(entry) => self.run(bot, &snapshot, &entry).await,
         };
         log_report(&report, started.elapsed(), self.requeued());
         if let Some(observe) = &self.observe {

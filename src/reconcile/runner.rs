@@ -34,6 +34,7 @@ where
 {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let waiting = Waiting::default();
+    let trim = super::trim::Trim::default();
     let mut in_flight = JoinSet::new();
     loop {
         let Some(lease) = queue.next().await else {
@@ -51,6 +52,7 @@ where
         // holds no worker; the short waits left inside a pass (an export, a
         // gate's run, a retry's backoff) give the worker back meanwhile.
         let slot = WorkerSlot::new(permits.clone(), permit);
+        let running = trim.start();
         in_flight.spawn(async move {
             let action = slot.run(work).await;
             let key = lease.key().clone();
@@ -63,6 +65,7 @@ where
                 Action::AwaitChange => {}
             }
             drop(lease); // ends the work on this bot; a deferred trigger becomes due
+            drop(running);
         });
         // Reap finished tasks so the set does not grow without bound.
         while in_flight.try_join_next().is_some() {}

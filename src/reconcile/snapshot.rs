@@ -9,7 +9,8 @@ use std::sync::Arc;
 use git2::Repository;
 
 use crate::desired::{
-    BotEntry, BotError, DEFAULT_PLATFORM, Problem, RepoError, expand_targets, read_commit,
+    BotEntry, BotError, DEFAULT_PLATFORM, PackedEntry, Problem, RepoError, expand_targets,
+    read_commit,
 };
 use crate::ids::CommitId;
 
@@ -18,8 +19,9 @@ use crate::ids::CommitId;
 pub struct Snapshot {
     /// The commit.
     pub commit: CommitId,
-    /// Each target: a bot, or why it is not one.
-    pub bots: BTreeMap<String, BotEntry>,
+    /// Each target: a bot, or why it is not one. The files are kept
+    /// deflated: a pass unpacks its own target's ([`Snapshot::target`]).
+    pub bots: BTreeMap<String, PackedEntry>,
     /// Where it was read from, to read older commits of the branch for
     /// environments that follow another (`None`: made by hand, in tests).
     pub source: Option<Arc<Source>>,
@@ -90,13 +92,27 @@ impl Snapshot {
         let entries = read_commit(repo, commit.to_oid(), bots_dir)?;
         let bots = expand_targets(entries, scope.environments.as_deref())
             .into_iter()
-            .filter_map(|(key, entry)| Some((key.to_string(), scope.check(entry)?)))
+            .filter_map(|(key, entry)| Some((key.to_string(), scope.check(entry)?)));
+        Ok(Snapshot::new(commit, bots))
+    }
+
+    /// A snapshot of `bots` at `commit`, not tied to a repository.
+    pub fn new(commit: CommitId, bots: impl IntoIterator<Item = (String, BotEntry)>) -> Snapshot {
+        let bots = bots
+            .into_iter()
+            .map(|(key, entry)| (key, entry.map(|bot| bot.pack())))
             .collect();
-        Ok(Snapshot {
+        Snapshot {
             commit,
             bots,
             source: None,
-        })
+        }
+    }
+
+    /// The target `key`, its files unpacked; `None`: no such target.
+    pub fn target(&self, key: &str) -> Option<BotEntry> {
+        let entry = self.bots.get(key)?;
+        Some(entry.as_ref().map(|bot| bot.unpack()).map_err(Clone::clone))
     }
 
     /// The same repository at an older `commit` of its history (blocking).
@@ -226,11 +242,8 @@ mod tests {
     }
 
     fn snapshot(n: u8, bots: &[(&str, &str)]) -> Snapshot {
-        Snapshot {
-            commit: CommitId::from_bytes([n; 20]),
-            bots: bots.iter().map(|(name, def)| entry(name, def)).collect(),
-            source: None,
-        }
+        let bots = bots.iter().map(|(name, def)| entry(name, def));
+        Snapshot::new(CommitId::from_bytes([n; 20]), bots)
     }
 
     #[test]

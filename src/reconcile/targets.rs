@@ -222,24 +222,19 @@ mod tests {
     }
 
     fn desired(snapshot: &Snapshot, name: &str) -> DesiredBot {
-        snapshot.bots[name].clone().unwrap()
+        snapshot.target(name).unwrap().unwrap()
     }
 
     #[test]
     fn folders_on_one_live_bot_are_refused_and_the_others_resolve() {
-        let snapshot = Snapshot {
-            commit: CommitId::from_bytes([1; 20]),
-            bots: [
-                folder("travel", &format!("bot_id = \"{A}\"")),
-                folder("travel-copy", "bot_name = \"Travel Desk\""),
-                folder("parked", "bot_name = \"Travel Desk\"\nsuspend = true"),
-                folder("helpdesk", "bot_name = \"Helpdesk\""),
-                folder("missing", "bot_name = \"Nobody\""),
-            ]
-            .into_iter()
-            .collect(),
-            source: None,
-        };
+        let bots = [
+            folder("travel", &format!("bot_id = \"{A}\"")),
+            folder("travel-copy", "bot_name = \"Travel Desk\""),
+            folder("parked", "bot_name = \"Travel Desk\"\nsuspend = true"),
+            folder("helpdesk", "bot_name = \"Helpdesk\""),
+            folder("missing", "bot_name = \"Nobody\""),
+        ];
+        let snapshot = Snapshot::new(CommitId::from_bytes([1; 20]), bots);
         let bots = LiveBots::new(vec![live(A, "Travel Desk"), live(B, "Helpdesk")]);
         let targets = Targets::resolve(&snapshot, Arc::new(Listed::new(bots, Instant::now())));
         for name in ["travel", "travel-copy"] {
