@@ -212,3 +212,18 @@ pub fn default_apps() -> Vec<AppConfig> {
         app("noscope", "admin", &[], false),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_log_length_is_read_from_the_file_and_generous_by_default() {
+        let config: SimConfig = toml::from_str("request_log_entries = 50").unwrap();
+        assert_eq!(config.request_log_entries, 50);
+        assert_eq!(config.job_millis, SimConfig::default().job_millis);
+        let default = SimConfig::default().request_log_entries;
+        assert_eq!(default, DEFAULT_REQUEST_LOG_ENTRIES);
+        assert!(default >= 10_000, "a test's calls all fit");
+    }
+}
