@@ -121,6 +121,46 @@ async fn an_older_commits_note_stops_waiting_once_its_job_ends_and_names_the_com
 }
 
 #[tokio::test]
+async fn an_older_commits_note_says_its_job_failed_after_a_later_commit_took_over() {
+    let (world, daemon) = one_worker_manual_jobs().await;
+    let failure = json!({"kind": "import", "message": "the archive was refused"});
+    world.fault("/job-failures", failure).await;
+    let first = commit_with_import_held(&world).await;
+    world.commit_definition("travel-desk", "a fix on top", |d| {
+        d["sentences"][0]["sentence"] = "second content".into();
+    });
+    let second = world.head();
+    daemon
+        .until_status("the new commit waiting on the old import", |s| {
+            at(s, &second) && summary(s, "travel-desk").contains("previous content")
+        })
+        .await;
+    step_bot(&world, "travel-desk").await;
+    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
+    let _ = trigger(&daemon, "travel-desk").await;
+    let old = until_section(&world, &first, "travel-desk", Some(&daemon), |s| {
+        s.phase != Phase::Importing
+    })
+    .await;
+    assert_eq!(old.phase, Phase::Superseded, "{old:?}");
+    assert!(
+        old.summary.contains(&second[..12]) && old.summary.contains("failed; nothing more"),
+        "{}",
+        old.summary
+    );
+    let error = old.error.as_deref().unwrap_or_default();
+    assert!(error.contains("the archive was refused"), "{error}");
+    daemon
+        .until_status("travel-desk synced at the fix", |s| {
+            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
+        })
+        .await;
+    assert_eq!(counters(&world.bot("travel-desk").await), (2, 1, 1));
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}
+
+#[tokio::test]
 async fn a_later_commit_with_the_same_definition_takes_the_apply_over_and_the_older_note_says_so() {
     let (world, daemon) = one_worker_manual_jobs().await;
     let first = commit_with_import_held(&world).await;
