@@ -61,15 +61,48 @@ pub(super) struct Verified {
 const MARK_LIFETIME: Duration = Duration::from_secs(23 * 3600);
 
 impl State {
-    /// Makes `snapshot` current (see `Reconciler::set_snapshot`).
-    pub fn set_snapshot(&mut self, snapshot: Arc<Snapshot>, moved: bool) {
-        self.blocked.retain(|_, commit| *commit == snapshot.commit);
+    /// Makes `snapshot` current (see `Reconciler::set_snapshot`). What is
+    /// kept by target is forgotten for the targets the snapshot no longer
+    /// holds (a folder removed, an environment out of scope), so that it
+    /// does not grow for ever; their waiting applies are handed back: their
+    /// jobs are never looked at or acted on again.
+    pub fn set_snapshot(
+        &mut self,
+        snapshot: Arc<Snapshot>,
+        moved: bool,
+    ) -> Vec<(String, super::stages::Apply)> {
+        let held = |bot: &str| snapshot.bots.contains_key(bot);
+        self.blocked
+            .retain(|bot, commit| *commit == snapshot.commit && held(bot));
         self.attempts.clear();
+        self.lost_imports.retain(|bot, _| held(bot));
+        let gone: Vec<String> = self.verified.keys().filter(|b| !held(b)).cloned().collect();
+        gone.iter().for_each(|bot| self.forget_verified(bot));
+        let (kept, dropped): (HashMap<_, _>, HashMap<_, _>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(bot, _)| held(bot));
+        self.pending = kept;
         self.arrived = match moved {
             true => snapshot.names().map(str::to_owned).collect(),
             false => Default::default(),
         };
         self.snapshot = Some(snapshot);
+        dropped.into_iter().collect()
+    }
+
+    /// Keeps `run`, which waits on a job, for the next pass of `bot`; unless
+    /// the current snapshot no longer holds the target (it went while the
+    /// pass ran): then its job is left alone.
+    pub fn keep_waiting(&mut self, bot: String, run: super::stages::Apply) {
+        let held = self
+            .snapshot
+            .as_ref()
+            .is_none_or(|s| s.bots.contains_key(&bot));
+        if held {
+            self.pending.insert(bot, run);
+        } else {
+            tracing::info!(bot, "the target is gone: its job is not looked at again");
+        }
     }
 
     /// The periodic resync: parked bots get one more try.
@@ -228,5 +261,53 @@ mod tests {
         state.record_verified("a", verified(), hour);
         state.wake("a");
         assert!(state.verified.is_empty());
+    }
+
+    fn snapshot(commit: u8, targets: &[&str]) -> Arc<Snapshot> {
+        let entry = |name: &&str| {
+            let error = crate::desired::BotError {
+                folder: (*name).to_owned(),
+                problems: Vec::new(),
+            };
+            ((*name).to_owned(), Err(error))
+        };
+        Arc::new(Snapshot {
+            commit: CommitId::from_bytes([commit; 20]),
+            bots: targets.iter().map(entry).collect(),
+            source: None,
+        })
+    }
+
+    #[test]
+    fn a_new_snapshot_drops_what_is_kept_for_targets_it_no_longer_holds() {
+        let mut state = State::default();
+        let (a, b) = (CommitId::from_bytes([1; 20]), CommitId::from_bytes([2; 20]));
+        assert!(
+            state
+                .set_snapshot(snapshot(1, &["kept", "gone"]), true)
+                .is_empty()
+        );
+        for bot in ["kept", "gone"] {
+            let run = super::super::stages::Apply::for_tests(a, verified().bot);
+            state.keep_waiting(bot.to_owned(), run);
+            state.failed(bot, a, Retry::Permanent);
+            state
+                .lost_imports
+                .insert(bot.to_owned(), ChangeMark::default());
+            state.record_verified(bot, verified(), Duration::from_secs(3600));
+        }
+        let _ = state.verified_to_save();
+        let dropped = state.set_snapshot(snapshot(1, &["kept"]), false);
+        let dropped: Vec<&str> = dropped.iter().map(|(bot, _)| bot.as_str()).collect();
+        assert_eq!(dropped, ["gone"], "the waiting apply is handed back");
+        assert!(state.pending.contains_key("kept") && state.pending.len() == 1);
+        assert!(state.is_blocked("kept", a) && !state.is_blocked("gone", a));
+        assert!(state.lost_imports.keys().eq(["kept"]));
+        assert!(state.verified.keys().eq(["kept"]));
+        assert!(state.verified_to_save().is_some(), "saved without it");
+        // A pass of the gone target that was under way keeps nothing.
+        let run = super::super::stages::Apply::for_tests(b, verified().bot);
+        state.keep_waiting("gone".to_owned(), run);
+        assert!(!state.pending.contains_key("gone"));
     }
 }

@@ -19,6 +19,17 @@ pub struct EditGuard {
     own: Vec<String>,
 }
 
+#[cfg(test)]
+impl EditGuard {
+    /// A guard with no change log (for tests of what holds an apply).
+    pub fn without_change_log() -> EditGuard {
+        EditGuard {
+            mark: None,
+            own: Vec::new(),
+        }
+    }
+}
+
 impl EditGuard {
     /// Marks the change log now, or starts from `mark` (taken before an
     /// import whose answer was lost, so that its completion is seen as new).

@@ -172,8 +172,27 @@ impl Reconciler {
     /// With `moved`, the branch has just moved to this commit: until a pass
     /// of each bot succeeds here, an old note on the commit (a rollback to a
     /// commit synced before) does not make the live bot's difference drift.
-    pub fn set_snapshot(&self, snapshot: Arc<Snapshot>, moved: bool) {
-        self.lock().set_snapshot(snapshot, moved);
+    /// Applies still waiting on a job for a target the commit no longer
+    /// holds are dropped: their jobs are not looked at again, and their
+    /// commits' notes say so (in the background: this is called in a
+    /// refresh, which must not wait on notes).
+    pub fn set_snapshot(self: &Arc<Self>, snapshot: Arc<Snapshot>, moved: bool) {
+        let commit = snapshot.commit;
+        let dropped = self.lock().set_snapshot(snapshot, moved);
+        if dropped.is_empty() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let reconciler = self.clone();
+        runtime.spawn(async move {
+            for (bot, run) in dropped {
+                let why = "that commit no longer holds the target (its folder was removed, or it left this daemon's scope)";
+                let fate = super::stages::Fate::left(&run, why);
+                reconciler.superseded(&bot, &run, commit, fate).await;
+            }
+        });
     }
 
     /// The periodic resync: bots blocked by a permanent failure get one more

@@ -127,6 +127,11 @@ pub struct SimConfig {
     /// bot's export carries the bot's own ids), by `identity_rewrite`. Off by
     /// default, so a seed is served exactly as given.
     pub stamp_seeds: bool,
+    /// How many of the latest calls the request log (`/_sim/requests`)
+    /// keeps; older ones are forgotten so a simulator serving a daemon for
+    /// hours does not grow without bound. The counters of `/_sim/stats`
+    /// count every call whatever this is.
+    pub request_log_entries: usize,
 }
 
 impl Default for SimConfig {
@@ -145,6 +150,7 @@ impl Default for SimConfig {
             shuffle: ShuffleConfig::default(),
             identity_rewrite: IdentityRewrite::default(),
             stamp_seeds: false,
+            request_log_entries: DEFAULT_REQUEST_LOG_ENTRIES,
         }
     }
 }
@@ -163,6 +169,10 @@ impl SimConfig {
         Duration::from_millis(self.job_millis)
     }
 }
+
+/// The request log's default length: every call of a test (the largest run
+/// a few thousand) and over an hour of a 1000-bot idle daemon, in about 5 MB.
+pub const DEFAULT_REQUEST_LOG_ENTRIES: usize = 20_000;
 
 /// Every API scope the simulator knows.
 pub const ALL_SCOPES: &[&str] = &[
@@ -201,4 +211,19 @@ pub fn default_apps() -> Vec<AppConfig> {
         app("jti", "admin", ALL_SCOPES, true),
         app("noscope", "admin", &[], false),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_log_length_is_read_from_the_file_and_generous_by_default() {
+        let config: SimConfig = toml::from_str("request_log_entries = 50").unwrap();
+        assert_eq!(config.request_log_entries, 50);
+        assert_eq!(config.job_millis, SimConfig::default().job_millis);
+        let default = SimConfig::default().request_log_entries;
+        assert_eq!(default, DEFAULT_REQUEST_LOG_ENTRIES);
+        assert!(default >= 10_000, "a test's calls all fit");
+    }
 }

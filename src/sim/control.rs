@@ -281,7 +281,7 @@ async fn stats(State(shared): State<Shared>) -> Json<Value> {
     let state = lock(&shared);
     let f = &state.faults;
     Json(json!({
-        "requests": f.log.len(),
+        "requests": f.requests,
         "rate_limited": f.rate_limited,
         "dropped": f.dropped,
         "per_endpoint": f.per_endpoint,

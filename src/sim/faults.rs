@@ -120,7 +120,10 @@ pub struct Faults {
     /// Top-level fields the next imports set in the imported definition, as a
     /// platform that fills in defaults on import would.
     import_rewrites: VecDeque<serde_json::Map<String, serde_json::Value>>,
-    pub log: Vec<LoggedRequest>,
+    /// The latest calls, oldest first (at most the configured length).
+    pub log: VecDeque<LoggedRequest>,
+    /// Every call recorded, including those the log no longer holds.
+    pub requests: u64,
     pub per_endpoint: BTreeMap<String, u64>,
     pub per_status: BTreeMap<u16, u64>,
     pub rate_limited: u64,
@@ -231,15 +234,21 @@ impl Faults {
         self.downloads.pop_front()
     }
 
-    /// Records a finished platform call.
-    pub fn record(&mut self, mut entry: LoggedRequest) {
-        entry.seq = self.log.len() as u64 + 1;
+    /// Records a finished platform call, keeping the latest `keep` in the log.
+    pub fn record(&mut self, mut entry: LoggedRequest, keep: usize) {
+        self.requests += 1;
+        entry.seq = self.requests;
         *self.per_endpoint.entry(entry.endpoint.clone()).or_default() += 1;
         *self.per_status.entry(entry.status).or_default() += 1;
         if entry.status == 429 {
             self.rate_limited += 1;
         }
-        self.log.push(entry);
+        while !self.log.is_empty() && self.log.len() >= keep {
+            self.log.pop_front();
+        }
+        if keep > 0 {
+            self.log.push_back(entry);
+        }
     }
 }
 
@@ -256,16 +265,7 @@ mod tests {
         faults.add_drop("publish", 2);
         faults.add_job_failure("train", 1, "no".into());
         faults.add_download_fault(DownloadFault::Expired, 1);
-        faults.record(LoggedRequest {
-            seq: 0,
-            method: "GET".into(),
-            path: "/api/public/bots".into(),
-            endpoint: "bots".into(),
-            status: 200,
-            bot: None,
-            app: None,
-            lost: None,
-        });
+        faults.record(call(200), 10);
         faults.clear_scripted();
         assert_eq!(faults.take_lost("import"), None);
         for endpoint in ["import", "export", "publish"] {
@@ -275,5 +275,33 @@ mod tests {
         assert_eq!(faults.take_job_failure("train"), None);
         assert_eq!(faults.take_download_fault(), None);
         assert_eq!(faults.log.len(), 1);
+    }
+
+    fn call(status: u16) -> LoggedRequest {
+        LoggedRequest {
+            seq: 0,
+            method: "GET".into(),
+            path: "/api/public/bots".into(),
+            endpoint: "bots".into(),
+            status,
+            bot: None,
+            app: None,
+            lost: None,
+        }
+    }
+
+    #[test]
+    fn the_log_keeps_the_latest_calls_and_the_counters_count_them_all() {
+        let mut faults = Faults::default();
+        for i in 0..10 {
+            faults.record(call(if i % 2 == 0 { 200 } else { 429 }), 4);
+        }
+        let seqs: Vec<u64> = faults.log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [7, 8, 9, 10]);
+        assert_eq!(faults.requests, 10);
+        assert_eq!(faults.per_endpoint["bots"], 10);
+        assert_eq!((faults.per_status[&200], faults.rate_limited), (5, 5));
+        faults.record(call(200), 0);
+        assert!(faults.log.is_empty() && faults.requests == 11);
     }
 }

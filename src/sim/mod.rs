@@ -4,7 +4,8 @@
 //! published copy, uploads, jobs) behind an axum router, serving every
 //! endpoint of `platform-api.md` under `/api/public` and `/api/1.1/public`
 //! with the platform's quirks, plus a test-only control API under `/_sim/`
-//! (scripted faults, job stepping, inspection, reset) and a request log.
+//! (scripted faults, job stepping, inspection, reset) and a request log of
+//! the latest calls (`request_log_entries`), with exact counters beside it.
 //!
 //! It imports nothing from the rest of the crate and has its own wire
 //! types: the daemon talks to it only over HTTP, so a serialisation slip on

@@ -52,6 +52,11 @@ pub enum Phase {
     /// not published (the in-development copy holds the commit); `gate`
     /// says which suite, figure and utterances.
     GateFailed,
+    /// A later commit took over while this commit's apply waited on a job:
+    /// `summary` names that commit and says how the job ended (`error`, when
+    /// it failed). Written only over an older commit's section, never
+    /// verified at it, so never read as synced.
+    Superseded,
 }
 
 impl fmt::Display for Phase {
@@ -494,6 +499,31 @@ mod tests {
         let old = "# kore-gitops: a Synced\n\n[bots.a]\nphase = \"Synced\"\n\
                    summary = \"in sync\"\nupdated = \"2026-03-02T09:14:07Z\"\n";
         assert_eq!(Note::parse(old).unwrap().bots["a"].phase, Phase::Synced);
+    }
+
+    #[test]
+    fn superseded_is_written_and_read_back_and_a_note_from_before_it_still_parses() {
+        let mut note = Note::default();
+        let mut section = status(Phase::Superseded, 10);
+        section.error = Some("the import job bir-1 failed: bad zip".into());
+        note.bots.insert("travel-desk".into(), section);
+        let text = note.render();
+        assert!(
+            text.starts_with("# kore-gitops: travel-desk Superseded\n"),
+            "{text}"
+        );
+        assert!(text.contains("phase = \"Superseded\""), "{text}");
+        assert_eq!(Note::parse(&text).unwrap(), note);
+        // A note written before the phase existed: a waiting section.
+        let old = "# kore-gitops: a Importing\n\n[bots.a]\nphase = \"Importing\"\n\
+                   summary = \"x; waiting on the import job bir-1\"\n\
+                   updated = \"2026-11-02T09:14:07Z\"\n\n[bots.a.jobs]\nimport = \"bir-1\"\n";
+        let a = &Note::parse(old).unwrap().bots["a"];
+        assert_eq!(
+            (a.phase, a.jobs["import"].as_str()),
+            (Phase::Importing, "bir-1")
+        );
+        assert_eq!(Note::section(old, "a").unwrap().as_ref(), Some(a));
     }
 
     #[test]

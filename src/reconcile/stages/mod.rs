@@ -27,8 +27,11 @@ use super::steps::{Change, edited_during_pass, version_comment};
 
 mod job;
 mod later;
+mod resume;
+mod superseded;
 
 use job::{Ended, Job};
+pub(super) use superseded::Fate;
 
 /// A wait for a budget turn up to this long happens in the pass; a longer
 /// one before a non-idempotent call goes back to the queue (a requeue).
@@ -115,6 +118,32 @@ impl Apply {
     }
 }
 
+#[cfg(test)]
+impl Apply {
+    /// An apply of `commit` about to import (for tests of what holds it).
+    pub(in crate::reconcile) fn for_tests(commit: CommitId, id: BotId) -> Apply {
+        let steps = Steps {
+            import: true,
+            publish: true,
+            reverts_drift: false,
+        };
+        Apply {
+            commit,
+            id,
+            content: Digest::from_bytes([0; 32]),
+            steps,
+            summary: "a change".to_owned(),
+            plan: Plan::Apply(steps),
+            detail: String::new(),
+            guard: EditGuard::without_change_log(),
+            status: BotStatus::new(Phase::Importing, "a change"),
+            stage: Stage::Import {
+                after_lost_answer: false,
+            },
+        }
+    }
+}
+
 /// What an apply starts from: the decision of the pass.
 pub(super) struct Start<'a> {
     pub commit: CommitId,
@@ -160,56 +189,6 @@ impl Reconciler {
         self.drive(run, desired, start.change.wanted, with).await
     }
 
-    /// A pass of a target whose apply waits: `Some` when this pass carries it
-    /// on (or still waits on a job of content the commit no longer holds);
-    /// `None` when it is over and the pass decides afresh.
-    pub(super) async fn resume(
-        &self,
-        commit: CommitId,
-        id: &BotId,
-        desired: &DesiredBot,
-        with: Option<&WithSecrets>,
-    ) -> Result<Option<Outcome>, PassError> {
-        let bot = desired.key().to_string();
-        let Some(mut run) = self.lock().pending.remove(&bot) else {
-            return Ok(None);
-        };
-        if run.id != *id {
-            return Ok(None);
-        }
-        let ignore = &desired.settings.ignore;
-        let wanted = super::live::comparable(&desired.files, ignore).await?;
-        if wanted.digest() == run.content {
-            run.commit = commit;
-            return self.drive(run, desired, &wanted, with).await.map(Some);
-        }
-        // The commit changed while a job of the content before it runs: no
-        // second import on top of it. Once it ends, the pass converges.
-        let Stage::Waiting { job, mut watch } = run.stage else {
-            return Ok(None);
-        };
-        let ended = match job.poll(&self.platform, id).await {
-            Ok(poll) => !matches!(watch.verdict(poll), Ok(None)),
-            // Not known to have ended: look again later.
-            Err(e) if e.is_retryable() => false,
-            Err(_) => true,
-        };
-        if ended {
-            tracing::info!(bot, job = %job.name(), "the job of the previous content ended; the pass applies this commit");
-            return Ok(None);
-        }
-        let after = watch.next_look();
-        run.stage = Stage::Waiting { job, watch };
-        let mut outcome = run.waiting();
-        outcome.status.summary = format!(
-            "{} (previous content), before this commit is applied",
-            outcome.status.summary
-        );
-        outcome.wait = Some(after);
-        self.lock().pending.insert(bot, run);
-        Ok(Some(outcome))
-    }
-
     /// Runs stages until the apply ends, or waits: with a queue, the pass
     /// ends and the apply is kept for the next one; without, the pass waits.
     async fn drive(
@@ -229,7 +208,7 @@ impl Reconciler {
                         && e.retry() == Retry::Transient
                         && matches!(run.stage, Stage::Waiting { .. }) =>
                 {
-                    self.lock().pending.insert(desired.key().to_string(), run);
+                    self.lock().keep_waiting(desired.key().to_string(), run);
                     return Err(e);
                 }
                 Err(e) => return Err(e),
@@ -240,7 +219,7 @@ impl Reconciler {
                 Step::Wait(after) if self.requeued() => {
                     let mut outcome = run.waiting();
                     outcome.wait = Some(after);
-                    self.lock().pending.insert(desired.key().to_string(), run);
+                    self.lock().keep_waiting(desired.key().to_string(), run);
                     return Ok(outcome);
                 }
                 Step::Wait(after) => {

@@ -181,7 +181,8 @@ pub async fn gate(State(shared): State<Shared>, request: Request, next: Next) ->
 fn record(shared: &Shared, mut entry: LoggedRequest, app: Option<usize>) {
     let mut state = lock(shared);
     entry.app = app.map(|i| state.apps[i].name.clone());
-    state.faults.record(entry);
+    let keep = state.config.request_log_entries;
+    state.faults.record(entry, keep);
 }
 
 fn dropped() -> Response {

@@ -22,6 +22,7 @@ mod secrets;
 mod signals;
 mod soak;
 mod statuses;
+mod superseded;
 mod targets;
 mod truth;
 mod waits;

@@ -13,7 +13,7 @@ use super::world::{TRIGGER_TOKEN, World, count, counters};
 /// A world whose daemon has one worker and a job deadline far beyond the
 /// tests' patience, running and with both bots synced; the simulator's
 /// jobs then finish only when stepped.
-async fn one_worker_manual_jobs() -> (World, Running) {
+pub(super) async fn one_worker_manual_jobs() -> (World, Running) {
     let world = World::start().await;
     let text = std::fs::read_to_string(&world.config).unwrap();
     let text = text
@@ -27,14 +27,14 @@ async fn one_worker_manual_jobs() -> (World, Running) {
 }
 
 /// Finishes the pending jobs of `bot` (of every kind).
-async fn step_bot(world: &World, bot: &str) {
+pub(super) async fn step_bot(world: &World, bot: &str) {
     let id = world.sim.credentials.bot(bot).id.clone();
     world.fault("/jobs/step", json!({ "bot": id })).await;
 }
 
 /// Asks for a pass of `bot` now (the next look at its job comes at once);
 /// the request's token.
-async fn trigger(daemon: &Running, bot: &str) -> String {
+pub(super) async fn trigger(daemon: &Running, bot: &str) -> String {
     let url = format!("{}/trigger/{bot}", daemon.base);
     let answer = daemon.http.post(&url).bearer_auth(TRIGGER_TOKEN);
     let answer = answer.send().await.unwrap();
@@ -51,7 +51,7 @@ async fn request_state(daemon: &Running, request: &str) -> Value {
 }
 
 /// The calls to `endpoint` the simulator accepted for `bot`.
-async fn accepted(world: &World, bot: &str, endpoint: &str) -> usize {
+pub(super) async fn accepted(world: &World, bot: &str, endpoint: &str) -> usize {
     let id = world.sim.credentials.bot(bot).id.clone();
     let log: Value = world.control.inspect("/requests").await;
     log.as_array()
@@ -61,7 +61,7 @@ async fn accepted(world: &World, bot: &str, endpoint: &str) -> usize {
         .count()
 }
 
-fn summary<'a>(status: &'a Value, bot: &str) -> &'a str {
+pub(super) fn summary<'a>(status: &'a Value, bot: &str) -> &'a str {
     entry(status, bot)["summary"].as_str().unwrap_or_default()
 }
 

@@ -291,3 +291,38 @@ async fn request_log_and_stats_hold_no_secrets_and_reset_clears_them() {
     assert_eq!(client.inspect("/requests").await, json!([]));
     assert_eq!(client.inspect(&format!("/bots/{bot}")).await["exports"], 0);
 }
+
+#[tokio::test]
+async fn the_request_log_keeps_the_latest_calls_and_the_counts_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = kore_gitops::sim::SimConfig {
+        request_log_entries: 5,
+        ..kore_gitops::sim::SimConfig::instant()
+    };
+    let sim =
+        crate::support::sim::start_sim_with(&[write_synthetic_bot(dir.path(), "travel")], config)
+            .await;
+    let client = Client::new(&sim);
+    let token = mint_token(sim.credentials.app("admin"), false);
+    let url = format!("{}/api/public/bots", sim.base_url);
+    for _ in 0..8 {
+        let sent = client.http.get(&url).header("auth", &token).send().await;
+        assert_eq!(sent.unwrap().status(), 200);
+    }
+    let log = client.inspect("/requests").await;
+    let seqs: Vec<u64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        [4, 5, 6, 7, 8],
+        "the log holds the latest five, oldest first"
+    );
+    let stats = client.inspect("/stats").await;
+    assert_eq!(stats["requests"], 8);
+    assert_eq!(stats["per_endpoint"]["bots"], 8);
+    assert_eq!(stats["per_status"]["200"], 8);
+}
