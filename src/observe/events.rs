@@ -43,13 +43,28 @@ pub enum PassEvent {
         /// Whether the pass imported, trained or published.
         applied: bool,
     },
+    /// An apply that waited on a job was overtaken by a later commit; its
+    /// note now says Superseded. Never a success: the bot was not verified
+    /// at `commit`.
+    Superseded {
+        /// The bot's key (its folder).
+        bot: String,
+        /// The commit the apply was for.
+        commit: CommitId,
+        /// The commit that took over.
+        by: CommitId,
+        /// What became of the apply's job, in a few words (never a secret).
+        fate: String,
+    },
 }
 
 impl PassEvent {
     /// The bot the event is about.
     pub fn bot(&self) -> &str {
         match self {
-            PassEvent::Phase { bot, .. } | PassEvent::Finished { bot, .. } => bot,
+            PassEvent::Phase { bot, .. }
+            | PassEvent::Finished { bot, .. }
+            | PassEvent::Superseded { bot, .. } => bot,
         }
     }
 }

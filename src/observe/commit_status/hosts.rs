@@ -23,6 +23,9 @@ pub enum State {
     Success,
     /// The commit could not be applied.
     Failure,
+    /// A later commit took over before the apply of this one ended: it
+    /// was neither applied nor verified here, and is no longer being.
+    Superseded,
 }
 
 /// One status to post.
@@ -65,6 +68,14 @@ pub fn request(settings: &StatusSettings, commit: CommitId, status: &Status) -> 
                 State::Applying | State::Waiting => "pending",
                 State::Success => "success",
                 State::Failure => "failure",
+                // GitHub has no "cancelled" for statuses: `error` (the run
+                // did not complete) is the honest one; `failure` would say
+                // the commit's definition was refused. Gitea has `warning`:
+                // it ended, look at why; not red, never green.
+                State::Superseded => match settings.provider {
+                    StatusProvider::Gitea => "warning",
+                    _ => "error",
+                },
             };
             let mut body = json!({
                 "state": state,
@@ -82,6 +93,7 @@ pub fn request(settings: &StatusSettings, commit: CommitId, status: &Status) -> 
                 State::Waiting => "pending",
                 State::Success => "success",
                 State::Failure => "failed",
+                State::Superseded => "canceled",
             };
             let mut body = json!({
                 "state": state,
@@ -99,6 +111,14 @@ pub fn request(settings: &StatusSettings, commit: CommitId, status: &Status) -> 
                 State::Applying | State::Waiting => "INPROGRESS",
                 State::Success => "SUCCESSFUL",
                 State::Failure => "FAILED",
+                // Cloud has STOPPED. Server's build-status 1.0 takes only
+                // INPROGRESS, SUCCESSFUL and FAILED (CANCELLED exists only on
+                // the newer per-repository builds API): FAILED is the one
+                // that is not a lie about a run still going or verified.
+                State::Superseded => match settings.provider {
+                    StatusProvider::BitbucketCloud => "STOPPED",
+                    _ => "FAILED",
+                },
             };
             let body = json!({
                 "state": state,
@@ -151,6 +171,36 @@ mod tests {
         assert!(a.len() <= MAX_BITBUCKET_KEY && b.len() <= MAX_BITBUCKET_KEY);
         assert_ne!(a, b);
         assert_eq!(bitbucket_key("kore-gitops/short"), "kore-gitops/short");
+    }
+
+    #[test]
+    fn a_superseded_apply_is_each_hosts_word_for_a_run_that_did_not_complete() {
+        let status = Status::new("bot", State::Superseded, "superseded by commit …", None);
+        let spelled: Vec<String> = [
+            StatusProvider::GitHub,
+            StatusProvider::Gitea,
+            StatusProvider::GitLab,
+            StatusProvider::BitbucketCloud,
+            StatusProvider::BitbucketServer,
+        ]
+        .into_iter()
+        .map(|provider| {
+            let settings = StatusSettings {
+                provider,
+                api_url: "https://git.example".into(),
+                repository: "team/bots".into(),
+                token: String::new().into(),
+                target_url: None,
+                min_interval: std::time::Duration::ZERO,
+            };
+            let (_, body) = request(&settings, CommitId::from_bytes([7; 20]), &status);
+            body["state"].as_str().unwrap().to_owned()
+        })
+        .collect();
+        assert_eq!(
+            spelled,
+            ["error", "warning", "canceled", "STOPPED", "FAILED"]
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Commit statuses on the git host, one context per bot
 //! (`kore-gitops/<bot>`): pending when a pass starts applying a commit,
-//! success or failure when it ends, with the note's one-line summary. A bot in
+//! success or failure when it ends, with the note's one-line summary; the
+//! host's "cancelled" when a later commit overtook the apply. A bot in
 //! sync gets none. Runs as its own task off the passes' events; git notes stay
 //! the source of truth.
 
@@ -78,6 +79,21 @@ impl Tracker {
                 format!("applying: {summary}"),
             ),
             PassEvent::Phase { .. } => return None,
+            PassEvent::Superseded {
+                bot,
+                commit,
+                by,
+                fate,
+            } => (
+                bot,
+                *commit,
+                State::Superseded,
+                format!(
+                    "superseded by commit {}: {}",
+                    by.short(),
+                    without_platform_ids(fate)
+                ),
+            ),
             PassEvent::Finished {
                 bot,
                 commit,

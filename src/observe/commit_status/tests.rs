@@ -122,3 +122,47 @@ fn a_gate_that_holds_the_publish_back_is_a_failure() {
         [State::Applying, State::Failure]
     );
 }
+
+fn superseded(bot: &str, c: u8, by: u8, fate: &str) -> PassEvent {
+    PassEvent::Superseded {
+        bot: bot.to_owned(),
+        commit: commit(c),
+        by: commit(by),
+        fate: fate.to_owned(),
+    }
+}
+
+#[test]
+fn an_overtaken_apply_is_superseded_once_naming_the_later_commit() {
+    let mut tracker = Tracker::new(None);
+    let fate = "the import job bir-2c050050-695e-41b8-8286-7ce6a13c3b0f ended: imported; \
+        not trained or published for this commit";
+    let events = [
+        phase("a", 1, Phase::Importing),
+        // The pass at the later commit waits on the earlier commit's job.
+        finished("a", 2, Phase::Importing, false),
+        superseded("a", 1, 2, fate),
+        superseded("a", 1, 2, fate),
+        phase("a", 2, Phase::Importing),
+        finished("a", 2, Phase::Synced, true),
+    ];
+    let posted: Vec<(CommitId, Status)> = events.iter().filter_map(|e| tracker.wanted(e)).collect();
+    let states: Vec<(CommitId, State)> = posted.iter().map(|(c, s)| (*c, s.state)).collect();
+    assert_eq!(
+        states,
+        [
+            (commit(1), State::Applying),
+            (commit(1), State::Superseded),
+            (commit(2), State::Applying),
+            (commit(2), State::Success),
+        ]
+    );
+    assert_eq!(
+        posted[1].1.description,
+        format!(
+            "superseded by commit {}: the import job … ended: imported; not trained or \
+             published for this commit",
+            commit(2).short()
+        )
+    );
+}

@@ -89,6 +89,16 @@ impl Job {
         }
     }
 
+    /// Which job, without its id: for a host's short commit status, where
+    /// the id would take the room of the reason.
+    pub(super) fn kind(&self) -> String {
+        match self {
+            Job::Import(_) => "import job".to_owned(),
+            Job::Training { language, .. } => format!("training of {language}"),
+            Job::Publish(_) => "publish job".to_owned(),
+        }
+    }
+
     /// The note's `jobs` entry of a job still running.
     pub(super) fn entry(&self) -> Option<(String, String)> {
         match self {

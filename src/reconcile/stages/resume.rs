@@ -52,7 +52,7 @@ impl Reconciler {
             Ok(poll) => match watch.verdict(poll) {
                 Ok(None) => None,
                 Ok(Some(ended)) => Some(Fate::ended(&job, &ended)),
-                Err(e) => Some(Fate::failed(&job, e.to_string())),
+                Err(e) => Some(Fate::failed(&job, &e)),
             },
             // Not known to have ended: look again later.
             Err(e) if e.is_retryable() => None,

@@ -1,13 +1,16 @@
 //! An apply overtaken by a later commit. While it waited on a job, the note
 //! of the commit it was for said "waiting on …"; once the passes work at a
 //! later commit, that section is rewritten to say what became of the job and
-//! which commit took over, so that it does not claim to wait for ever. It is
-//! never Synced: the apply did not verify the bot at that commit.
+//! which commit took over, so that it does not claim to wait for ever; its
+//! commit status, which said "applying", says the same in the host's word
+//! for a run that did not complete. It is never Synced (nor success): the
+//! apply did not verify the bot at that commit.
 
 use chrono::Utc;
 
 use crate::ids::CommitId;
-use crate::platform::PublishOutcome;
+use crate::observe::PassEvent;
+use crate::platform::{PlatformError, PublishOutcome};
 use crate::status::Phase;
 
 use super::super::pass::Reconciler;
@@ -19,6 +22,8 @@ pub(in crate::reconcile) struct Fate {
     what: String,
     /// The job failed: what the platform said.
     error: Option<String>,
+    /// In a few words for the commit status, which hosts cut short.
+    brief: String,
 }
 
 impl Fate {
@@ -51,13 +56,22 @@ impl Fate {
     }
 
     /// The job it waited on failed (or ran past its deadline).
-    pub(super) fn failed(job: &Job, error: String) -> Fate {
+    pub(super) fn failed(job: &Job, error: &PlatformError) -> Fate {
+        // The host's short description keeps the platform's own reason: the
+        // context names the bot, and the note has the whole error.
+        let brief = match error {
+            PlatformError::JobFailed { message, .. } => {
+                format!("{} failed: {message}", job.kind())
+            }
+            other => other.to_string(),
+        };
         Fate {
             what: format!(
                 "{} failed; nothing more was sent for this commit",
                 job.describe()
             ),
-            error: Some(error),
+            brief,
+            error: Some(error.to_string()),
         }
     }
 
@@ -85,7 +99,11 @@ impl Fate {
     }
 
     fn said(what: String) -> Fate {
-        Fate { what, error: None }
+        Fate {
+            brief: what.clone(),
+            what,
+            error: None,
+        }
     }
 }
 
@@ -120,6 +138,17 @@ impl Reconciler {
         tracing::info!(bot, commit = %run.commit, by = %by, fate = %fate.what, "an apply was superseded by a later commit");
         if let Err(e) = self.notes.record(run.commit, bot, &status).await {
             tracing::warn!(bot, commit = %run.commit, error = %e, "could not write or push the status note");
+        }
+        // The commit status of `run.commit` said "applying" and would say it
+        // for ever: it says what the note now says (the one log line above
+        // tells both).
+        if let Some(observe) = &self.observe {
+            observe.announce(&PassEvent::Superseded {
+                bot: bot.to_owned(),
+                commit: run.commit,
+                by,
+                fate: fate.brief,
+            });
         }
     }
 }

@@ -23,6 +23,7 @@ mod signals;
 mod soak;
 mod statuses;
 mod superseded;
+mod superseded_statuses;
 mod targets;
 mod truth;
 mod waits;

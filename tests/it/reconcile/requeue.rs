@@ -14,7 +14,12 @@ use super::world::{TRIGGER_TOKEN, World, count, counters};
 /// tests' patience, running and with both bots synced; the simulator's
 /// jobs then finish only when stepped.
 pub(super) async fn one_worker_manual_jobs() -> (World, Running) {
-    let world = World::start().await;
+    one_worker_manual_jobs_in(World::start().await).await
+}
+
+/// [`one_worker_manual_jobs`] in `world` (whose config a test may have
+/// extended first).
+pub(super) async fn one_worker_manual_jobs_in(world: World) -> (World, Running) {
     let text = std::fs::read_to_string(&world.config).unwrap();
     let text = text
         .replace("concurrency = 2", "concurrency = 1")

@@ -12,7 +12,7 @@ use crate::support::logs::capture;
 const TOKEN: &str = "status-token-5f1e-never-logged";
 
 /// Adds a `[statuses]` section for `provider` at `host` to the world's config.
-fn configure(world: &World, provider: &str, host: &FakeHost) {
+pub(super) fn configure(world: &World, provider: &str, host: &FakeHost) {
     let token = world.config.with_file_name("status-token");
     std::fs::write(&token, TOKEN).unwrap();
     let mut text = std::fs::read_to_string(&world.config).unwrap();
@@ -63,7 +63,7 @@ fn expected(provider: &str, head: &str) -> (String, String, &'static str, [&'sta
     }
 }
 
-fn field<'a>(request: &'a Recorded, key: &str) -> &'a str {
+pub(super) fn field<'a>(request: &'a Recorded, key: &str) -> &'a str {
     request.body[key].as_str().unwrap_or_default()
 }
 

@@ -23,7 +23,7 @@ fn section(world: &World, commit: &str, bot: &str) -> Option<BotStatus> {
 
 /// Waits (at most 20 s) until `bot`'s section on `commit` satisfies `check`;
 /// with `poke`, asks the daemon for a pass of `bot` now and then meanwhile.
-async fn until_section(
+pub(super) async fn until_section(
     world: &World,
     commit: &str,
     bot: &str,
@@ -55,7 +55,7 @@ fn waits_on_its_import(s: &BotStatus) -> bool {
 
 /// travel-desk changed at a commit whose import the simulator holds; the
 /// commit, once its note says it waits on that import.
-async fn commit_with_import_held(world: &World) -> String {
+pub(super) async fn commit_with_import_held(world: &World) -> String {
     world.commit_definition("travel-desk", "a first change", |d| {
         d["sentences"][0]["sentence"] = "first content".into();
     });
@@ -69,7 +69,7 @@ async fn commit_with_import_held(world: &World) -> String {
     first
 }
 
-fn at(status: &serde_json::Value, commit: &str) -> bool {
+pub(super) fn at(status: &serde_json::Value, commit: &str) -> bool {
     let at = entry(status, "travel-desk")["commit"].as_str();
     at.is_some_and(|c| commit.starts_with(c))
 }
