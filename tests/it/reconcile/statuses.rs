@@ -9,7 +9,7 @@ use super::world::World;
 use crate::support::git_host::{FakeHost, Recorded};
 use crate::support::logs::capture;
 
-const TOKEN: &str = "status-token-5f1e-never-logged";
+pub(super) const TOKEN: &str = "status-token-5f1e-never-logged";
 
 /// Adds a `[statuses]` section for `provider` at `host` to the world's config.
 pub(super) fn configure(world: &World, provider: &str, host: &FakeHost) {

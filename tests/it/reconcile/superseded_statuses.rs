@@ -11,10 +11,11 @@ use serde_json::json;
 
 use super::daemon::{phase_of, start_with};
 use super::requeue::{one_worker_manual_jobs_in, step_bot, summary, trigger};
-use super::statuses::{configure, field};
+use super::statuses::{TOKEN, configure, field};
 use super::superseded::{at, commit_with_import_held, until_section};
 use super::world::World;
 use crate::support::git_host::{FakeHost, Recorded};
+use crate::support::logs::capture;
 
 /// The statuses `host` received for `commit`.
 fn on(host: &FakeHost, commit: &str) -> Vec<Recorded> {
@@ -56,6 +57,7 @@ async fn an_overtaken_apply_ends_its_status(case: Case) {
         job_fails,
         restart,
     } = case;
+    let (logs, guard) = capture();
     let world = World::start().await;
     let host = FakeHost::start().await;
     configure(&world, provider, &host);
@@ -112,6 +114,20 @@ async fn an_overtaken_apply_ends_its_status(case: Case) {
     assert_eq!(on(&host, &first).len(), 2, "{:#?}", on(&host, &first));
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
+    drop(guard);
+    // The log says it once, naming both commits; the token never.
+    let text = logs.text();
+    let said: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("an apply was superseded by a later commit"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(
+        said[0].contains(&first) && said[0].contains(&second),
+        "{}",
+        said[0]
+    );
+    assert!(!text.contains(TOKEN), "the token leaked into the log");
     if restart {
         let daemon = start_with(world.load_config()).await;
         daemon.until_both_synced().await;
@@ -166,4 +182,42 @@ async fn gitea_an_overtaken_apply_whose_job_failed_is_a_warning_with_the_reason(
         restart: false,
     })
     .await;
+}
+
+#[tokio::test]
+async fn an_apply_taken_over_by_a_commit_with_the_same_definition_ends_the_older_status_only() {
+    let world = World::start().await;
+    let host = FakeHost::start().await;
+    configure(&world, "github", &host);
+    let (world, daemon) = one_worker_manual_jobs_in(world).await;
+    let first = commit_with_import_held(&world).await;
+    until_last_state(&host, &first, "pending").await;
+    std::fs::write(world.work.join("CHANGELOG.md"), "a note for people\n").unwrap();
+    world.commit_all("a commit that changes no bot");
+    let second = world.head();
+    let old = until_last_state(&host, &first, "error").await;
+    let said = field(old.last().unwrap(), "description");
+    assert!(
+        said.starts_with(&format!("superseded by commit {}", &second[..12]))
+            && said.contains("the apply goes on there"),
+        "{said}"
+    );
+
+    step_bot(&world, "travel-desk").await;
+    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
+    let _ = trigger(&daemon, "travel-desk").await;
+    daemon
+        .until_status("travel-desk synced at the second commit", |s| {
+            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
+        })
+        .await;
+    // The apply went on at B, which is the commit verified.
+    until_last_state(&host, &second, "success").await;
+    let states: Vec<String> = on(&host, &first)
+        .iter()
+        .map(|r| field(r, "state").to_owned())
+        .collect();
+    assert_eq!(states, ["pending", "error"], "never success on A");
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
 }
