@@ -6,11 +6,18 @@
 //! resident memory (VmRSS, VmHWM), CPU time (utime + stime), context switches
 //! of all its threads, and the platform calls and log lines it made meanwhile.
 //! `cargo bench --bench idle` prints the figures (see BENCHMARKS.md).
+//!
+//! With `IDLE_CHANGE=1`, then every bot is changed by one commit and pushed:
+//! the daemon's resident memory is sampled until every bot is published
+//! (peak, VmHWM), and again once it has been idle for a while (what the
+//! burst left behind). The simulator's jobs are instant and its rate limits
+//! lifted here: memory follows the work in flight, not the platform's pace
+//! (`cargo bench --bench scale -- changes N` gives the pace).
 
 #[allow(dead_code)]
 #[path = "../tests/it/support/git.rs"]
 mod git;
-// Shared with benches/reconcile.rs; this bench does not commit.
+// Shared with benches/reconcile.rs and benches/scale.rs.
 #[allow(dead_code)]
 #[path = "support/world.rs"]
 mod world;
@@ -100,9 +107,62 @@ async fn measure() {
         requests: request_count(&world).await - requests,
         log_lines: line_count(&logs) - log_lines,
     };
+    observation.print();
+    if std::env::var_os("IDLE_CHANGE").is_some() {
+        change_every_bot(&world, pid).await;
+    }
     let _ = daemon.kill();
     let _ = daemon.wait();
-    observation.print();
+}
+
+/// Changes every bot by one commit, pushes, and prints the daemon's memory
+/// during the change and once idle again.
+async fn change_every_bot(world: &BenchWorld, pid: u32) {
+    let publishes = || async { endpoint_count(world, "publish").await };
+    let before = publishes().await;
+    for bot in &world.bots {
+        let path = world.work.join("bots").join(bot).join("botDefinition.json");
+        let mut definition: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+        definition["sentences"][0]["sentence"] = format!("{bot} changed").into();
+        let pretty = serde_json::to_vec_pretty(&definition).expect("JSON");
+        std::fs::write(&path, pretty).expect("write");
+    }
+    git::git(
+        &world.work,
+        &["commit", "--quiet", "-am", "every bot changes"],
+    );
+    git::git(&world.work, &["push", "--quiet", "origin", "main"]);
+    let started = Instant::now();
+    let mut peak_kib = 0;
+    while publishes().await < before + world.bots.len() as u64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "not every bot was published within 10 minutes"
+        );
+        peak_kib = peak_kib.max(sample(pid).rss_kib);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = started.elapsed();
+    let during = sample(pid);
+    tokio::time::sleep(IDLE).await;
+    let after = sample(pid);
+    println!(
+        "  every bot changed and published in {took:.1?}: VmRSS peak sampled {:.1} MiB, VmHWM {:.1} MiB",
+        mib(peak_kib.max(during.rss_kib)),
+        mib(during.hwm_kib)
+    );
+    println!(
+        "  {IDLE:?} later: VmRSS {:.1} MiB (anonymous {:.1} MiB)",
+        mib(after.rss_kib),
+        mib(after.anon_kib)
+    );
+}
+
+async fn endpoint_count(world: &BenchWorld, endpoint: &str) -> u64 {
+    world.control_get("/stats").await["per_endpoint"][endpoint]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 /// What the idle window showed.

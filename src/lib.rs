@@ -6,6 +6,7 @@
 //!
 //! - [`cli`]: the command line (clap); each command calls into the modules below.
 //! - [`config`]: the TOML file and environment overrides, validated at once.
+//! - [`cpu`]: CPU-bound work off the runtime, one job per core at a time.
 //! - [`ids`]: identifiers shared by every module (`BotId`, `CommitId`, `Digest`).
 //! - [`source`]: the git mirror (fetch, credentials) and the local ref watch.
 //! - [`desired`]: bot folders of the repository (at a commit, or a plain folder) ->
@@ -24,6 +25,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod desired;
 pub mod diff;
 pub mod ids;

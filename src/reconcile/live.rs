@@ -53,7 +53,7 @@ pub async fn comparable(
         },
         ignore.clone(),
     );
-    tokio::task::spawn_blocking(move || {
+    crate::cpu::run(move || {
         normalise(&files, &ignore)
             .map(digested)
             .map_err(PassError::Desired)
@@ -70,7 +70,7 @@ async fn normalise_blocking(
         icon: None,
         ..files
     };
-    tokio::task::spawn_blocking(move || {
+    crate::cpu::run(move || {
         normalise(&files, &ignore)
             .map(digested)
             .map_err(|source| PassError::Live { copy, source })

@@ -111,7 +111,7 @@ impl PlatformClient {
             }
         };
         let limits = config.archive_limits;
-        let read = tokio::task::spawn_blocking(move || read_export_zip(&bytes, &limits)).await;
+        let read = crate::cpu::run(move || read_export_zip(&bytes, &limits)).await;
         match read.map_err(|join| PlatformError::UnexpectedResponse {
             at: at.clone(),
             detail: format!("reading the zip stopped: {join}"),
