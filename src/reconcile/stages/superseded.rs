@@ -78,19 +78,35 @@ impl Fate {
     /// The job is not looked at again (the target is gone, or names another
     /// bot, or the look was refused): how it ended is not known.
     pub(in crate::reconcile) fn left(run: &Apply, why: &str) -> Fate {
-        let on = match &run.stage {
-            Stage::Waiting { job, .. } => format!("{} was not looked at again", job.describe()),
-            _ => "nothing more was sent for this commit".to_owned(),
+        let (on, brief) = match &run.stage {
+            Stage::Waiting { job, .. } => (
+                format!("{} was not looked at again", job.describe()),
+                format!("{} not looked at again", job.kind()),
+            ),
+            _ => (
+                "nothing more was sent for this commit".to_owned(),
+                "nothing more sent".to_owned(),
+            ),
         };
-        Fate::said(format!("{why}: {on}"))
+        // The status says first what is not known, then why: a host cuts
+        // the end off.
+        Fate {
+            what: format!("{why}: {on}"),
+            brief: format!("{brief}: {why}"),
+            error: None,
+        }
     }
 
     /// The look at the job was refused for good: how it ended is not known.
     pub(super) fn left_after(job: &Job, error: &str) -> Fate {
-        Fate::said(format!(
-            "{} could not be looked at ({error}); nothing more was sent for this commit",
-            job.describe()
-        ))
+        Fate {
+            what: format!(
+                "{} could not be looked at ({error}); nothing more was sent for this commit",
+                job.describe()
+            ),
+            brief: format!("{} could not be looked at: {error}", job.kind()),
+            error: None,
+        }
     }
 
     /// It waited for a rate-limit turn: nothing was sent for it meanwhile.

@@ -221,3 +221,27 @@ async fn an_apply_taken_over_by_a_commit_with_the_same_definition_ends_the_older
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_target_removed_while_its_import_runs_ends_its_status_at_once() {
+    let world = World::start().await;
+    let host = FakeHost::start().await;
+    configure(&world, "gitlab", &host);
+    let (world, daemon) = one_worker_manual_jobs_in(world).await;
+    let first = commit_with_import_held(&world).await;
+    until_last_state(&host, &first, "running").await;
+    std::fs::remove_dir_all(world.work.join("bots/travel-desk")).unwrap();
+    world.commit_all("travel-desk is no longer managed here");
+    let second = world.head();
+    let old = until_last_state(&host, &first, "canceled").await;
+    let said = field(old.last().unwrap(), "description");
+    assert!(
+        said.starts_with(&format!("superseded by commit {}", &second[..12]))
+            && said.contains(": import job not looked at again: that commit no longer holds"),
+        "{said}"
+    );
+    // Nothing for a target the later commit does not hold.
+    assert!(on(&host, &second).is_empty(), "{:#?}", on(&host, &second));
+    daemon.stop.notify_one();
+    daemon.done.await.unwrap();
+}
