@@ -69,6 +69,33 @@ pub(super) async fn commit_with_import_held(world: &World) -> String {
     first
 }
 
+/// A second change to travel-desk on top of a commit whose import is held;
+/// the second commit, once its pass waits on that import.
+pub(super) async fn commit_on_top_of_the_held_import(world: &World, daemon: &Running) -> String {
+    world.commit_definition("travel-desk", "a second change on top", |d| {
+        d["sentences"][0]["sentence"] = "second content".into();
+    });
+    let second = world.head();
+    daemon
+        .until_status("the new commit waiting on the old import", |s| {
+            at(s, &second) && summary(s, "travel-desk").contains("previous content")
+        })
+        .await;
+    second
+}
+
+/// Lets the held import end (jobs instant from now on) and returns the
+/// section of `first` once it is no longer Importing.
+pub(super) async fn end_the_held_import(world: &World, daemon: &Running, first: &str) -> BotStatus {
+    step_bot(world, "travel-desk").await;
+    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
+    let _ = trigger(daemon, "travel-desk").await;
+    until_section(world, first, "travel-desk", Some(daemon), |s| {
+        s.phase != Phase::Importing
+    })
+    .await
+}
+
 pub(super) fn at(status: &serde_json::Value, commit: &str) -> bool {
     let at = entry(status, "travel-desk")["commit"].as_str();
     at.is_some_and(|c| commit.starts_with(c))
@@ -79,26 +106,12 @@ async fn an_older_commits_note_stops_waiting_once_its_job_ends_and_names_the_com
 {
     let (world, daemon) = one_worker_manual_jobs().await;
     let first = commit_with_import_held(&world).await;
-    world.commit_definition("travel-desk", "a second change on top", |d| {
-        d["sentences"][0]["sentence"] = "second content".into();
-    });
-    let second = world.head();
-    daemon
-        .until_status("the new commit waiting on the old import", |s| {
-            at(s, &second) && summary(s, "travel-desk").contains("previous content")
-        })
-        .await;
+    let second = commit_on_top_of_the_held_import(&world, &daemon).await;
     // While the job runs, the first commit's apply does wait on it.
     let waiting = section(&world, &first, "travel-desk").unwrap();
     assert!(waits_on_its_import(&waiting), "{waiting:?}");
 
-    step_bot(&world, "travel-desk").await;
-    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    let _ = trigger(&daemon, "travel-desk").await;
-    let old = until_section(&world, &first, "travel-desk", Some(&daemon), |s| {
-        s.phase != Phase::Importing
-    })
-    .await;
+    let old = end_the_held_import(&world, &daemon, &first).await;
     assert_eq!(old.phase, Phase::Superseded, "{old:?}");
     assert!(!old.summary.contains("waiting on"), "{}", old.summary);
     let by = format!("superseded by commit {}", &second[..12]);
@@ -126,22 +139,8 @@ async fn an_older_commits_note_says_its_job_failed_after_a_later_commit_took_ove
     let failure = json!({"kind": "import", "message": "the archive was refused"});
     world.fault("/job-failures", failure).await;
     let first = commit_with_import_held(&world).await;
-    world.commit_definition("travel-desk", "a fix on top", |d| {
-        d["sentences"][0]["sentence"] = "second content".into();
-    });
-    let second = world.head();
-    daemon
-        .until_status("the new commit waiting on the old import", |s| {
-            at(s, &second) && summary(s, "travel-desk").contains("previous content")
-        })
-        .await;
-    step_bot(&world, "travel-desk").await;
-    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    let _ = trigger(&daemon, "travel-desk").await;
-    let old = until_section(&world, &first, "travel-desk", Some(&daemon), |s| {
-        s.phase != Phase::Importing
-    })
-    .await;
+    let second = commit_on_top_of_the_held_import(&world, &daemon).await;
+    let old = end_the_held_import(&world, &daemon, &first).await;
     assert_eq!(old.phase, Phase::Superseded, "{old:?}");
     assert!(
         old.summary.contains(&second[..12]) && old.summary.contains("failed; nothing more"),
@@ -151,7 +150,7 @@ async fn an_older_commits_note_says_its_job_failed_after_a_later_commit_took_ove
     let error = old.error.as_deref().unwrap_or_default();
     assert!(error.contains("the archive was refused"), "{error}");
     daemon
-        .until_status("travel-desk synced at the fix", |s| {
+        .until_status("travel-desk synced at the second commit", |s| {
             at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
         })
         .await;

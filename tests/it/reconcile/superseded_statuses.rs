@@ -10,9 +10,11 @@ use kore_gitops::status::Phase;
 use serde_json::json;
 
 use super::daemon::{phase_of, start_with};
-use super::requeue::{one_worker_manual_jobs_in, step_bot, summary, trigger};
+use super::requeue::{one_worker_manual_jobs_in, step_bot, trigger};
 use super::statuses::{TOKEN, configure, field};
-use super::superseded::{at, commit_with_import_held, until_section};
+use super::superseded::{
+    at, commit_on_top_of_the_held_import, commit_with_import_held, end_the_held_import,
+};
 use super::world::World;
 use crate::support::git_host::{FakeHost, Recorded};
 use crate::support::logs::capture;
@@ -68,25 +70,12 @@ async fn an_overtaken_apply_ends_its_status(case: Case) {
     }
     let first = commit_with_import_held(&world).await;
     until_last_state(&host, &first, states[0]).await;
-    world.commit_definition("travel-desk", "a second change on top", |d| {
-        d["sentences"][0]["sentence"] = "second content".into();
-    });
-    let second = world.head();
-    daemon
-        .until_status("the new commit waiting on the old import", |s| {
-            at(s, &second) && summary(s, "travel-desk").contains("previous content")
-        })
-        .await;
+    let second = commit_on_top_of_the_held_import(&world, &daemon).await;
     // While the job runs, A's status still says it is being applied.
     assert_eq!(on(&host, &first).len(), 1, "{:#?}", on(&host, &first));
 
-    step_bot(&world, "travel-desk").await;
-    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    let _ = trigger(&daemon, "travel-desk").await;
-    until_section(&world, &first, "travel-desk", Some(&daemon), |s| {
-        s.phase == Phase::Superseded
-    })
-    .await;
+    let old = end_the_held_import(&world, &daemon, &first).await;
+    assert_eq!(old.phase, Phase::Superseded, "{old:?}");
     let old = until_last_state(&host, &first, states[1]).await;
     let said = field(old.last().unwrap(), "description");
     assert!(
