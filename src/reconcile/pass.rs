@@ -154,9 +154,10 @@ impl Reconciler {
         self.requeued.load(Ordering::Relaxed)
     }
 
-    /// Whether the platform answers (Get Bots), for readiness at start.
+    /// Whether the platform answers (one bot of Get Bots), for readiness at
+    /// start.
     pub async fn ping(&self) -> bool {
-        let reachable = self.platform.list_bots().await.is_ok();
+        let reachable = self.platform.answers().await.is_ok();
         if let Some(observe) = &self.observe {
             observe.readiness().set_platform_reachable(reachable);
         }

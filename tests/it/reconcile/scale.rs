@@ -99,6 +99,44 @@ async fn a_commit_whose_folders_all_name_their_bot_by_id_never_reads_get_bots() 
     assert_eq!(get_bots_calls(&world).await, 0);
 }
 
+/// The running daemon asks Get Bots for one bot at start (readiness: does
+/// the platform answer?), not for the whole list: 60 bots are two pages.
+#[tokio::test]
+async fn a_running_daemon_over_bots_named_by_id_asks_get_bots_for_one_bot_only() {
+    let world = BenchWorld::start(60, Extra::default()).await;
+    let config = config(&world, 8);
+    let observe = kore_gitops::observe::state::ObserveState::for_config(&config, "test");
+    let readiness = observe.0.clone();
+    let daemon = Daemon::start_observed(config, false, Some(observe))
+        .await
+        .unwrap();
+    let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    let running = tokio::spawn(daemon.run(stop.clone(), Default::default()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let stats = world.control_get("/stats").await;
+        if stats["per_endpoint"]["export"].as_u64().unwrap_or(0) >= 2 * 60 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{stats}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.notify_one();
+    running.await.unwrap();
+    let missing = readiness.readiness().missing();
+    assert!(
+        !missing.contains(&"platform"),
+        "readiness asked the platform: {missing:?}"
+    );
+    assert_eq!(get_bots_calls(&world).await, 1, "one page, for readiness");
+    let requests = world.control_get("/requests").await;
+    let asked: Vec<&str> = (requests.as_array().unwrap().iter())
+        .filter_map(|r| r["path"].as_str())
+        .filter(|path| path.contains("/bots?"))
+        .collect();
+    assert!(asked.iter().all(|p| p.contains("limit=1")), "{asked:?}");
+}
+
 /// A `bot_id` the account lacks, in a commit read without Get Bots: the
 /// platform refuses the first call, and the pass reads the list to say why
 /// (the message of a pass checked against the list); the others sync.
