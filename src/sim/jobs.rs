@@ -87,8 +87,11 @@ pub enum JobStatus {
 pub enum Payload {
     Export {
         export_type: String,
+        /// The zip until the job succeeds; then it lives in `exports` under
+        /// `file` until its link expires, and the job keeps only its size.
         archive: Arc<Vec<u8>>,
-        file: Option<(String, String)>,
+        /// Once succeeded: the file id, its download link and its size.
+        file: Option<(String, String, usize)>,
     },
     Import {
         files: Result<BotFiles, String>,
@@ -304,15 +307,18 @@ impl State {
                 ..
             } => {
                 let file_id = super::crypto::random_hex(24);
-                self.exports.insert(file_id.clone(), archive.clone());
+                self.forget_expired_exports();
+                let size = archive.len();
+                self.exports.insert(file_id.clone(), archive);
                 let url = issue_link(self, &file_id);
-                let file = Some((file_id, url));
+                let expires = self.started.elapsed() + self.link_ttl();
+                self.export_expiry.push_back((expires, file_id.clone()));
                 (
                     JobStatus::Succeeded,
                     Payload::Export {
                         export_type,
-                        archive,
-                        file,
+                        archive: Arc::default(),
+                        file: Some((file_id, url, size)),
                     },
                 )
             }

@@ -3,8 +3,9 @@
 //! jobs, faults and counters. Handlers lock it briefly; nothing awaits
 //! while holding the lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
@@ -172,6 +173,10 @@ pub struct State {
     pub uploads: HashMap<String, Upload>,
     /// Export archives by file id.
     pub exports: HashMap<String, Arc<Vec<u8>>>,
+    /// When each export's link expires (since `started`), oldest first:
+    /// the platform keeps an export only as long as its link works, and so
+    /// does the simulator (a daemon exporting for hours kept every zip).
+    pub export_expiry: VecDeque<(Duration, String)>,
     pub jobs: Vec<Job>,
     /// Where the jobs are (see [`JobIndex`]).
     pub job_index: JobIndex,
@@ -203,6 +208,24 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, State> {
 }
 
 impl State {
+    /// How long a download link works.
+    pub fn link_ttl(&self) -> Duration {
+        Duration::from_secs(self.config.link_ttl_secs)
+    }
+
+    /// Drops the export archives whose links have expired.
+    pub fn forget_expired_exports(&mut self) {
+        let now = self.started.elapsed();
+        while let Some((expires, _)) = self.export_expiry.front() {
+            if *expires > now {
+                break;
+            }
+            if let Some((_, file_id)) = self.export_expiry.pop_front() {
+                self.exports.remove(&file_id);
+            }
+        }
+    }
+
     pub fn new(config: SimConfig, apps: Vec<App>, seeds: Vec<SeedBot>) -> Self {
         let mut state = Self {
             config,
@@ -212,6 +235,7 @@ impl State {
             bots: Vec::new(),
             uploads: HashMap::new(),
             exports: HashMap::new(),
+            export_expiry: VecDeque::new(),
             jobs: Vec::new(),
             job_index: JobIndex::default(),
             bot_index: HashMap::new(),
@@ -240,6 +264,7 @@ impl State {
             .collect();
         self.uploads.clear();
         self.exports.clear();
+        self.export_expiry.clear();
         self.jobs.clear();
         self.job_index.clear();
         self.edit_hooks.clear();
@@ -305,5 +330,30 @@ impl State {
             JobMode::Timed => Some(now + self.config.job_duration()),
             JobMode::Manual => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_export_is_forgotten_once_its_link_has_expired() {
+        let mut config = SimConfig::instant();
+        config.link_ttl_secs = 60;
+        let mut state = State::new(config, Vec::new(), Vec::new());
+        for (file, at) in [("old", 0), ("new", 30)] {
+            tokio::time::advance(Duration::from_secs(at)).await;
+            let expires = state.started.elapsed() + state.link_ttl();
+            state.exports.insert(file.to_owned(), Arc::new(vec![0; 10]));
+            state.export_expiry.push_back((expires, file.to_owned()));
+        }
+        tokio::time::advance(Duration::from_secs(29)).await;
+        state.forget_expired_exports();
+        assert_eq!(state.exports.len(), 2, "both links still work");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        state.forget_expired_exports();
+        assert!(!state.exports.contains_key("old") && state.exports.contains_key("new"));
+        assert_eq!(state.export_expiry.len(), 1);
     }
 }

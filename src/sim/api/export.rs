@@ -164,15 +164,14 @@ pub async fn status(
         (
             JobStatus::Succeeded,
             Payload::Export {
-                archive,
-                file: Some((file_id, url)),
+                file: Some((file_id, url, size)),
                 ..
             },
         ) => {
             body["status"] = "success".into();
             body["downloadURL"] = url.clone().into();
             body["fileId"] = file_id.clone().into();
-            body["fileSize"] = archive.len().to_string().into();
+            body["fileSize"] = size.to_string().into();
         }
         (JobStatus::Succeeded, _) => body["status"] = "failed".into(),
     }
