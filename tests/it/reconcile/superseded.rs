@@ -84,16 +84,30 @@ pub(super) async fn commit_on_top_of_the_held_import(world: &World, daemon: &Run
     second
 }
 
-/// Lets the held import end (jobs instant from now on) and returns the
-/// section of `first` once it is no longer Importing.
-pub(super) async fn end_the_held_import(world: &World, daemon: &Running, first: &str) -> BotStatus {
+/// Lets the held import end, jobs instant from now on, and asks for a pass.
+pub(super) async fn release_the_held_import(world: &World, daemon: &Running) {
     step_bot(world, "travel-desk").await;
     world.fault("/jobs/mode", json!({"mode": "instant"})).await;
     let _ = trigger(daemon, "travel-desk").await;
+}
+
+/// Lets the held import end and returns the section of `first` once it is
+/// no longer Importing.
+pub(super) async fn end_the_held_import(world: &World, daemon: &Running, first: &str) -> BotStatus {
+    release_the_held_import(world, daemon).await;
     until_section(world, first, "travel-desk", Some(daemon), |s| {
         s.phase != Phase::Importing
     })
     .await
+}
+
+/// Waits until travel-desk is Synced at `commit` (`/status`).
+pub(super) async fn until_synced_at(daemon: &Running, commit: &str) {
+    daemon
+        .until_status("travel-desk synced at the later commit", |s| {
+            at(s, commit) && phase_of(s, "travel-desk") == Some("Synced")
+        })
+        .await;
 }
 
 pub(super) fn at(status: &serde_json::Value, commit: &str) -> bool {
@@ -123,11 +137,7 @@ async fn an_older_commits_note_stops_waiting_once_its_job_ends_and_names_the_com
         old.summary
     );
     assert_eq!(old.jobs.get("import"), waiting.jobs.get("import"));
-    daemon
-        .until_status("travel-desk synced at the second commit", |s| {
-            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
-        })
-        .await;
+    until_synced_at(&daemon, &second).await;
     assert_eq!(counters(&world.bot("travel-desk").await), (2, 1, 1));
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
@@ -149,11 +159,7 @@ async fn an_older_commits_note_says_its_job_failed_after_a_later_commit_took_ove
     );
     let error = old.error.as_deref().unwrap_or_default();
     assert!(error.contains("the archive was refused"), "{error}");
-    daemon
-        .until_status("travel-desk synced at the second commit", |s| {
-            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
-        })
-        .await;
+    until_synced_at(&daemon, &second).await;
     assert_eq!(counters(&world.bot("travel-desk").await), (2, 1, 1));
     daemon.stop.notify_one();
     daemon.done.await.unwrap();
@@ -179,14 +185,8 @@ async fn a_later_commit_with_the_same_definition_takes_the_apply_over_and_the_ol
         old.summary
     );
 
-    step_bot(&world, "travel-desk").await;
-    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    let _ = trigger(&daemon, "travel-desk").await;
-    daemon
-        .until_status("travel-desk synced at the second commit", |s| {
-            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
-        })
-        .await;
+    release_the_held_import(&world, &daemon).await;
+    until_synced_at(&daemon, &second).await;
     // One import: the apply went on from the job, at the later commit.
     assert_eq!(counters(&world.bot("travel-desk").await), (1, 1, 1));
     let old = section(&world, &first, "travel-desk").unwrap();

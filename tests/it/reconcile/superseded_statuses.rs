@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use kore_gitops::status::Phase;
 use serde_json::json;
 
-use super::daemon::{phase_of, start_with};
-use super::requeue::{one_worker_manual_jobs_in, step_bot, trigger};
+use super::daemon::start_with;
+use super::requeue::{one_worker_manual_jobs_in, trigger};
 use super::statuses::{TOKEN, configure, field};
 use super::superseded::{
-    at, commit_on_top_of_the_held_import, commit_with_import_held, end_the_held_import,
+    commit_on_top_of_the_held_import, commit_with_import_held, end_the_held_import,
+    release_the_held_import, until_synced_at,
 };
 use super::world::World;
 use crate::support::git_host::{FakeHost, Recorded};
@@ -91,11 +92,7 @@ async fn an_overtaken_apply_ends_its_status(case: Case) {
         assert!(said.contains("the archive was refused"), "{said}");
     }
     assert!(said.chars().count() <= 140, "{said}");
-    daemon
-        .until_status("travel-desk synced at the second commit", |s| {
-            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
-        })
-        .await;
+    until_synced_at(&daemon, &second).await;
     until_last_state(&host, &second, states[2]).await;
     // Once: the passes at B post nothing more on A.
     let _ = trigger(&daemon, "travel-desk").await;
@@ -192,14 +189,8 @@ async fn an_apply_taken_over_by_a_commit_with_the_same_definition_ends_the_older
         "{said}"
     );
 
-    step_bot(&world, "travel-desk").await;
-    world.fault("/jobs/mode", json!({"mode": "instant"})).await;
-    let _ = trigger(&daemon, "travel-desk").await;
-    daemon
-        .until_status("travel-desk synced at the second commit", |s| {
-            at(s, &second) && phase_of(s, "travel-desk") == Some("Synced")
-        })
-        .await;
+    release_the_held_import(&world, &daemon).await;
+    until_synced_at(&daemon, &second).await;
     // The apply went on at B, which is the commit verified.
     until_last_state(&host, &second, "success").await;
     let states: Vec<String> = on(&host, &first)
