@@ -287,6 +287,8 @@ async fn stats(State(shared): State<Shared>) -> Json<Value> {
         "per_endpoint": f.per_endpoint,
         "per_status": f.per_status,
         "exports": state.bots.iter().map(|b| b.exports).sum::<u64>(),
+        // Export archives still held (each only while its link works).
+        "export_files": state.exports.len(),
         "imports": state.bots.iter().map(|b| b.imports).sum::<u64>(),
         "trainings": state.bots.iter().map(|b| b.trainings).sum::<u64>(),
         "publishes": state.bots.iter().map(|b| b.publishes).sum::<u64>(),

@@ -245,6 +245,11 @@ async fn download_links_expire_after_their_ttl() {
     let url = export_url(&client, admin, &sim.credentials.bot("travel").id).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(client.http.get(&url).send().await.unwrap().status(), 410);
+    // The expired export's archive is not kept: the next export is all the
+    // simulator holds.
+    let fresh = export_url(&client, admin, &sim.credentials.bot("travel").id).await;
+    assert_eq!(client.inspect("/stats").await["export_files"], 1);
+    assert_eq!(client.http.get(&fresh).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
